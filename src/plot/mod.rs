@@ -1,0 +1,14 @@
+//! Figures (plotters, PNG and SVG): a [`Figure`] is a grid of [`Panel`]s, each holding series
+//! (histograms, scatter points, lines, bands) with labels, legend and optional log axes.
+//!
+//! A figure is plain data until [`Figure::save`] renders it, so scripts build it step by
+//! step and the same description renders to PNG or SVG (chosen by the file extension).
+
+mod error;
+mod figure;
+mod render;
+mod style;
+
+pub use error::PlotError;
+pub use figure::{Figure, Hist, Panel, Series};
+pub use style::{color_cycle, parse_color as parse_color_public, viridis, Rgb};

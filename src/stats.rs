@@ -1,0 +1,108 @@
+//! Summary statistics of samples (non-finite values are an error where they would poison the
+//! result, so a failed simulation can never hide in a mean).
+
+/// Errors of the summary statistics.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum StatsError {
+    /// No values at all.
+    #[error("{0} of an empty array")]
+    Empty(&'static str),
+    /// A NaN or infinite value at `index`.
+    #[error("{what}: value at index {index} is {value} (not a finite number)")]
+    NotFinite {
+        what: &'static str,
+        index: usize,
+        value: f64,
+    },
+    /// A quantile level outside [0, 1].
+    #[error("quantile level {0} is outside [0, 1]")]
+    BadLevel(f64),
+}
+
+fn finite(what: &'static str, xs: &[f64]) -> Result<(), StatsError> {
+    if xs.is_empty() {
+        return Err(StatsError::Empty(what));
+    }
+    match xs.iter().position(|v| !v.is_finite()) {
+        Some(index) => Err(StatsError::NotFinite {
+            what,
+            index,
+            value: xs[index],
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Arithmetic mean.
+pub fn mean(xs: &[f64]) -> Result<f64, StatsError> {
+    finite("mean", xs)?;
+    Ok(xs.iter().sum::<f64>() / xs.len() as f64)
+}
+
+/// Sample standard deviation (divides by n − 1; 0 for a single value).
+pub fn std(xs: &[f64]) -> Result<f64, StatsError> {
+    finite("std", xs)?;
+    if xs.len() < 2 {
+        return Ok(0.0);
+    }
+    let m = xs.iter().sum::<f64>() / xs.len() as f64;
+    let ss: f64 = xs.iter().map(|x| (x - m) * (x - m)).sum();
+    Ok((ss / (xs.len() - 1) as f64).sqrt())
+}
+
+/// Smallest value.
+pub fn min(xs: &[f64]) -> Result<f64, StatsError> {
+    finite("min", xs)?;
+    Ok(xs.iter().copied().fold(f64::INFINITY, f64::min))
+}
+
+/// Largest value.
+pub fn max(xs: &[f64]) -> Result<f64, StatsError> {
+    finite("max", xs)?;
+    Ok(xs.iter().copied().fold(f64::NEG_INFINITY, f64::max))
+}
+
+/// Quantile at level `q` ∈ [0, 1], linear interpolation between order statistics
+/// (numpy's default, "type 7").
+pub fn quantile(xs: &[f64], q: f64) -> Result<f64, StatsError> {
+    finite("quantile", xs)?;
+    let mut v = xs.to_vec();
+    v.sort_by(f64::total_cmp);
+    quantile_sorted(&v, q)
+}
+
+/// [`quantile`] of already sorted finite values.
+pub fn quantile_sorted(sorted: &[f64], q: f64) -> Result<f64, StatsError> {
+    if sorted.is_empty() {
+        return Err(StatsError::Empty("quantile"));
+    }
+    if !(0.0..=1.0).contains(&q) {
+        return Err(StatsError::BadLevel(q));
+    }
+    let h = q * (sorted.len() - 1) as f64;
+    let lo = h.floor() as usize;
+    let hi = (lo + 1).min(sorted.len() - 1);
+    Ok(sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn closed_forms() {
+        let x = [1.0, 2.0, 3.0, 4.0];
+        assert_eq!(mean(&x).unwrap(), 2.5);
+        assert!((std(&x).unwrap() - (5.0f64 / 3.0).sqrt()).abs() < 1e-15);
+        assert_eq!(quantile(&x, 0.5).unwrap(), 2.5);
+        assert_eq!(quantile(&x, 0.25).unwrap(), 1.75);
+        assert_eq!(min(&x).unwrap(), 1.0);
+        assert_eq!(max(&x).unwrap(), 4.0);
+        assert!(matches!(
+            mean(&[1.0, f64::NAN]),
+            Err(StatsError::NotFinite { index: 1, .. })
+        ));
+        assert!(mean(&[]).is_err());
+        assert!(quantile(&x, 1.5).is_err());
+    }
+}

@@ -1,0 +1,68 @@
+//! The REPL driven through a pseudo-terminal: state across lines, help, completion, errors
+//! that do not end the session.
+
+use expectrl::{Eof, Session};
+use std::process::Command;
+use std::time::Duration;
+
+fn start(history: &std::path::Path) -> Session {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_galchem"));
+    cmd.env("GALCHEM_HISTORY", history)
+        .env("TERM", "xterm-256color");
+    let mut s = Session::spawn(cmd).expect("spawn galchem in a pty");
+    s.set_expect_timeout(Some(Duration::from_secs(60)));
+    s
+}
+
+#[test]
+fn repl_session_keeps_state_and_survives_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = dir.path().join("history.txt");
+    let mut p = start(&history);
+    p.expect("galchem> ").unwrap();
+    p.send_line("let x = 21;").unwrap();
+    p.expect("galchem> ").unwrap();
+    p.send_line("x * 2").unwrap();
+    p.expect("42").unwrap();
+    p.expect("galchem> ").unwrap();
+    p.send_line("help(\"read_csv\")").unwrap();
+    p.expect("read_csv(path: string) -> Table").unwrap();
+    p.expect("galchem> ").unwrap();
+    p.send_line("no_such_function(1)").unwrap();
+    p.expect("no_such_function").unwrap();
+    p.expect("galchem> ").unwrap();
+    p.send_line("x + 100").unwrap();
+    p.expect("121").unwrap();
+    p.expect("galchem> ").unwrap();
+    // multi-line input: the function body stays open until the brace closes
+    p.send_line("fn add3(a) {").unwrap();
+    p.send_line("  a + 3 }").unwrap();
+    p.expect("galchem> ").unwrap();
+    p.send_line("add3(x)").unwrap();
+    p.expect("24").unwrap();
+    p.expect("galchem> ").unwrap();
+    p.send_line("exit").unwrap();
+    p.expect(Eof).unwrap();
+    let h = std::fs::read_to_string(&history).unwrap();
+    assert!(h.contains("let x = 21;"), "history not saved: {h}");
+}
+
+#[test]
+fn repl_completes_functions_and_shows_help() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = start(&dir.path().join("h.txt"));
+    p.expect("galchem> ").unwrap();
+    p.send("read_pa\t").unwrap();
+    p.expect("read_parquet(").unwrap();
+    p.send("\x15").unwrap(); // Ctrl-U clears the line
+    p.send_line("help()").unwrap();
+    p.expect("catalog").unwrap();
+    p.expect("galchem> ").unwrap();
+    p.send_line("let mytable = 1;").unwrap();
+    p.expect("galchem> ").unwrap();
+    p.send("myt\t").unwrap();
+    p.expect("mytable").unwrap();
+    p.send("\x15").unwrap();
+    p.send_line("quit").unwrap();
+    p.expect(Eof).unwrap();
+}
