@@ -269,3 +269,27 @@ fn imports_resolve_next_to_the_script_then_stdlib() {
         "{err}"
     );
 }
+
+#[test]
+fn sigint_stops_a_script_with_a_clear_message() {
+    let child = bin()
+        .args([
+            "--max-operations",
+            "0",
+            "eval",
+            "let i = 0; loop { i += 1; }",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let o = child.wait_with_output().unwrap();
+    assert!(!o.status.success());
+    assert!(text(&o).1.contains("interrupted"), "{}", text(&o).1);
+}

@@ -66,3 +66,24 @@ fn repl_completes_functions_and_shows_help() {
     p.send_line("quit").unwrap();
     p.expect(Eof).unwrap();
 }
+
+#[test]
+fn ctrl_c_interrupts_a_running_script_and_returns_to_the_prompt() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_galchem"));
+    cmd.args(["--max-operations", "0"])
+        .env("GALCHEM_HISTORY", dir.path().join("h.txt"))
+        .env("TERM", "xterm-256color");
+    let mut p = Session::spawn(cmd).unwrap();
+    p.set_expect_timeout(Some(Duration::from_secs(60)));
+    p.expect("galchem> ").unwrap();
+    p.send_line("let n = 0; loop { n += 1; }").unwrap();
+    std::thread::sleep(Duration::from_millis(700));
+    p.send("\x03").unwrap();
+    p.expect("interrupted").unwrap();
+    p.expect("galchem> ").unwrap();
+    p.send_line("n > 0").unwrap();
+    p.expect("true").unwrap();
+    p.send_line("quit").unwrap();
+    p.expect(Eof).unwrap();
+}

@@ -250,8 +250,21 @@ fn draw_panel<DB: DrawingBackend>(panel: &Panel, area: &DrawingArea<DB, Shift>) 
         .build_cartesian_2d(xr.clone(), yr.clone())
         .map_err(|e| e.to_string())?;
     let (lx, ly) = (panel.logx, panel.logy);
-    let fx = move |v: &f64| if lx { tick(10f64.powf(*v)) } else { tick(*v) };
-    let fy = move |v: &f64| if ly { tick(10f64.powf(*v)) } else { tick(*v) };
+    let (sx, sy) = (xr.end - xr.start, yr.end - yr.start);
+    let fx = move |v: &f64| {
+        if lx {
+            tick(10f64.powf(*v), f64::NAN)
+        } else {
+            tick(*v, sx)
+        }
+    };
+    let fy = move |v: &f64| {
+        if ly {
+            tick(10f64.powf(*v), f64::NAN)
+        } else {
+            tick(*v, sy)
+        }
+    };
     chart
         .configure_mesh()
         .x_desc(panel.xlabel.clone().unwrap_or_default())
@@ -559,10 +572,18 @@ fn draw_colorbar<DB: DrawingBackend>(
         .map_err(|e| e.to_string())?;
     }
     let font = ("sans-serif", 13).into_font();
-    area.draw(&Text::new(tick(hi), (x1 + 4, top - 6), font.clone()))
-        .map_err(|e| e.to_string())?;
-    area.draw(&Text::new(tick(lo), (x1 + 4, bottom - 6), font.clone()))
-        .map_err(|e| e.to_string())?;
+    area.draw(&Text::new(
+        tick(hi, hi - lo),
+        (x1 + 4, top - 6),
+        font.clone(),
+    ))
+    .map_err(|e| e.to_string())?;
+    area.draw(&Text::new(
+        tick(lo, hi - lo),
+        (x1 + 4, bottom - 6),
+        font.clone(),
+    ))
+    .map_err(|e| e.to_string())?;
     if let Some(l) = label {
         area.draw(&Text::new(l.to_string(), (2, bottom + 14), font))
             .map_err(|e| e.to_string())?;

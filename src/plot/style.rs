@@ -103,10 +103,11 @@ pub(crate) fn rgb(c: Rgb) -> RGBColor {
     RGBColor(c.0, c.1, c.2)
 }
 
-/// A compact tick label for `v` (in data units).
-pub(crate) fn tick(v: f64) -> String {
+/// A compact tick label for `v` (in data units) on an axis spanning `span`; values that are
+/// zero up to rounding noise print as 0.
+pub(crate) fn tick(v: f64, span: f64) -> String {
     let a = v.abs();
-    if a == 0.0 {
+    if a == 0.0 || (span.is_finite() && a < span.abs() * 1e-9) {
         "0".into()
     } else if !(1e-3..1e5).contains(&a) {
         format!("{v:.0e}")
@@ -132,8 +133,10 @@ mod tests {
         assert_eq!(parse_color("nonsense"), None);
         assert_eq!(viridis(0.0), (68, 1, 84));
         assert_eq!(viridis(1.0), (253, 231, 37));
-        assert_eq!(tick(0.5), "0.5");
-        assert_eq!(tick(100.0), "100");
-        assert_eq!(tick(1e6), "1e6");
+        assert_eq!(tick(0.5, 1.0), "0.5");
+        assert_eq!(tick(100.0, 1.0), "100");
+        assert_eq!(tick(1e6, 1.0), "1e6");
+        assert_eq!(tick(-2e-16, 2.0), "0");
+        assert_eq!(tick(2e-12, 1e-11), "2e-12");
     }
 }

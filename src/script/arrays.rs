@@ -16,7 +16,7 @@ pub mod arrays_api {
     /// Converts an array of numbers (or a Vector) into a Vector.
     ///
     /// Vectors are shared, not copied, when passed around; use them for long columns.
-    /// ```
+    /// ```rhai
     /// let v = vector([1, 2.5, 4]);
     /// ```
     #[rhai_fn(return_raw)]
@@ -97,7 +97,7 @@ pub mod arrays_api {
     }
 
     /// Quantile at level `q` in [0, 1] (linear interpolation, as numpy's default).
-    /// ```
+    /// ```rhai
     /// let median = quantile(t.col("obs_FeH"), 0.5);
     /// ```
     #[rhai_fn(return_raw)]

@@ -61,7 +61,7 @@ pub mod catalog_api {
     ///
     /// Column types are inferred from every value; a column with a stray word in it becomes a
     /// text column, and using it as numbers names the row and the value.
-    /// ```
+    /// ```rhai
     /// let t = read_csv(data_path("catalogs/mock_chempy_tng.csv"));
     /// ```
     #[rhai_fn(return_raw)]
@@ -100,7 +100,7 @@ pub mod catalog_api {
     }
 
     /// Builds a Table from a map of equally long arrays (columns in key order).
-    /// ```
+    /// ```rhai
     /// let t = table(#{ alpha_imf: [-2.3, -2.1], x_out: [0.5, 0.4] });
     /// ```
     #[rhai_fn(return_raw)]
@@ -170,7 +170,7 @@ pub mod catalog_api {
 
     /// Rows where `column op value` holds; `op` is one of `== != < <= > >=`, `value` a number,
     /// string or boolean. Missing values never match (except with `!=`).
-    /// ```
+    /// ```rhai
     /// let young = t.filter("true_time", ">", 10.0);
     /// ```
     #[rhai_fn(global, return_raw, pure)]
@@ -250,7 +250,7 @@ pub mod catalog_api {
     }
 
     /// Writes a map (or any value) as pretty-printed JSON, atomically.
-    /// ```
+    /// ```rhai
     /// write_json(#{ mean_feh: mean(t.col("obs_FeH")) }, "out.json");
     /// ```
     #[rhai_fn(return_raw)]

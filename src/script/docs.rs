@@ -216,7 +216,7 @@ impl Docs {
             }
             for d in &f.docs {
                 s.push('\n');
-                s.push_str(d);
+                s.push_str(&plain_doc(d));
                 s.push('\n');
             }
             s.push_str(&format!("\n(topic: {})", f.category));
@@ -268,6 +268,27 @@ impl Docs {
         }
         s
     }
+}
+
+/// Doc text for the terminal: code fences become an indented "Example:" block.
+fn plain_doc(d: &str) -> String {
+    let mut open = false;
+    let mut out = Vec::new();
+    for l in d.lines() {
+        if l.trim_start().starts_with("```") {
+            open = !open;
+            if open {
+                out.push("Example:".to_string());
+            }
+            continue;
+        }
+        out.push(if open {
+            format!("    {l}")
+        } else {
+            l.to_string()
+        });
+    }
+    out.join("\n")
 }
 
 /// Doc text for Markdown: opening fences of examples get the `rhai` language tag.

@@ -57,7 +57,7 @@ pub mod plot_api {
     /// A new figure with options: `rows`, `cols` (panel grid), `width`, `height` (pixels),
     /// `suptitle` (figure title), and for the first panel `title`, `xlabel`, `ylabel`,
     /// `logx`, `logy`, `xlim: [lo, hi]`, `ylim: [lo, hi]`.
-    /// ```
+    /// ```rhai
     /// let fig = figure(#{ xlabel: "[Fe/H]", ylabel: "stars", logy: true });
     /// ```
     #[rhai_fn(name = "figure", return_raw)]

@@ -23,7 +23,7 @@ pub fn module(ctx: &Arc<Context>) -> Module {
         .in_global_namespace()
         .with_comments([
             "/// Shows the signatures and documentation of a function, or the functions of a topic.\n\
-             /// ```\n/// help(\"read_csv\");\n/// help(\"catalog\");\n/// ```",
+             /// ```rhai\n/// help(\"read_csv\");\n/// help(\"catalog\");\n/// ```",
         ])
         .with_params_info(["name: &str", "()"])
         .set_into_module(&mut m, move |name: &str| -> RhaiResult<()> {
@@ -46,7 +46,7 @@ pub fn module(ctx: &Arc<Context>) -> Module {
         .with_comments([
             "/// The path of a file in galchem's data directory (yield tables, reference runs, catalogs).\n\
              /// The directory is `--data DIR`, else `$GALCHEM_DATA`, else `<repo>/../shared/data`.\n\
-             /// ```\n/// let t = read_csv(data_path(\"catalogs/mock_chempy_tng.csv\"));\n/// ```",
+             /// ```rhai\n/// let t = read_csv(data_path(\"catalogs/mock_chempy_tng.csv\"));\n/// ```",
         ])
         .with_params_info(["relative: &str", "String"])
         .set_into_module(&mut m, move |rel: &str| -> RhaiResult<String> {
