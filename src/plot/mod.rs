@@ -4,11 +4,13 @@
 //! A figure is plain data until [`Figure::save`] renders it, so scripts build it step by
 //! step and the same description renders to PNG or SVG (chosen by the file extension).
 
+mod corner;
 mod error;
 mod figure;
 mod render;
 mod style;
 
+pub use corner::{corner, gaussian_ellipse};
 pub use error::PlotError;
 pub use figure::{Figure, Hist, Panel, Series};
 pub use style::{color_cycle, parse_color as parse_color_public, viridis, Rgb};

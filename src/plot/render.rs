@@ -238,13 +238,15 @@ fn draw_panel<DB: DrawingBackend>(panel: &Panel, area: &DrawingArea<DB, Shift>) 
         None => (area.clone(), None),
     };
     let (xr, yr) = extent(panel);
+    let (pw, ph) = main.dim_in_pixel();
+    let small = pw < 400;
     let mut builder = ChartBuilder::on(&main);
     builder
         .margin(12)
         .x_label_area_size(45)
         .y_label_area_size(65);
     if let Some(t) = &panel.title {
-        builder.caption(t, ("sans-serif", 18));
+        builder.caption(t, ("sans-serif", if small { 14 } else { 18 }));
     }
     let mut chart = builder
         .build_cartesian_2d(xr.clone(), yr.clone())
@@ -269,6 +271,8 @@ fn draw_panel<DB: DrawingBackend>(panel: &Panel, area: &DrawingArea<DB, Shift>) 
         .configure_mesh()
         .x_desc(panel.xlabel.clone().unwrap_or_default())
         .y_desc(panel.ylabel.clone().unwrap_or_default())
+        .x_labels((pw as usize / 90).clamp(3, 12))
+        .y_labels((ph as usize / 60).clamp(3, 12))
         .x_label_formatter(&fx)
         .y_label_formatter(&fy)
         .label_style(("sans-serif", 14))

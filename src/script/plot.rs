@@ -233,6 +233,75 @@ pub mod plot_api {
         Ok(())
     }
 
+    /// Corner plot of the named numeric columns of a table: histograms on the diagonal (titled
+    /// with median and 68 % interval), 2-D histograms below. Options: `truths` (one value per
+    /// column, drawn in red), `bins` (30).
+    /// ```rhai
+    /// let fig = corner(samples, ["alpha_imf", "log10_n_ia"], #{ truths: [-2.3, -2.89] });
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn corner(t: crate::catalog::Table, columns: Array, options: Map) -> RhaiResult<Figure> {
+        let mut o = Opts::new(options, "corner");
+        let truths = o.numbers("truths")?;
+        let bins = o.usize("bins")?.unwrap_or(30);
+        o.finish()?;
+        let names =
+            super::super::convert::strings(&Dynamic::from_array(columns), "corner columns")?;
+        let cols: RhaiResult<Vec<(String, Vec<f64>)>> = names
+            .into_iter()
+            .map(|n| Ok((n.clone(), t.column_f64(&n).map_err(rt)?)))
+            .collect();
+        crate::plot::corner(&cols?, truths.as_deref(), bins).map_err(rt)
+    }
+
+    /// Corner plot with default options.
+    #[rhai_fn(name = "corner", return_raw)]
+    pub fn corner_plain(t: crate::catalog::Table, columns: Array) -> RhaiResult<Figure> {
+        corner(t, columns, Map::new())
+    }
+
+    /// Ellipses `(x − μ)ᵀ Σ⁻¹ (x − μ) = k²` of a 2-D Gaussian with `mean` [x, y] and
+    /// covariance `cov` [[sxx, sxy], [sxy, syy]]. Options: `nsigma` (a number or an array,
+    /// default [1, 2, 3]), `label`, `color`.
+    #[rhai_fn(global, return_raw, name = "ellipse")]
+    pub fn ellipse(fig: &mut Figure, mean: Dynamic, cov: Array, options: Map) -> RhaiResult<()> {
+        let mut o = Opts::new(options, "ellipse");
+        let ks = match o.raw("nsigma") {
+            None => vec![1.0, 2.0, 3.0],
+            Some(d) => match super::super::convert::as_f64(&d) {
+                Some(k) => vec![k],
+                None => numbers(&d, "ellipse nsigma")?,
+            },
+        };
+        let label = o.string("label")?;
+        let col = color(&mut o)?;
+        o.finish()?;
+        let m = numbers(&mean, "ellipse mean")?;
+        if m.len() != 2 || cov.len() != 2 {
+            return Err(rt_error(
+                "ellipse needs mean [x, y] and cov [[sxx, sxy], [sxy, syy]]",
+            ));
+        }
+        let r0 = numbers(&cov[0], "ellipse cov row 0")?;
+        let r1 = numbers(&cov[1], "ellipse cov row 1")?;
+        if r0.len() != 2 || r1.len() != 2 {
+            return Err(rt_error("ellipse: cov must be a 2 × 2 array"));
+        }
+        let col = col.unwrap_or_else(|| fig.panel().next_color());
+        for (i, k) in ks.iter().enumerate() {
+            let (x, y) = crate::plot::gaussian_ellipse(
+                [m[0], m[1]],
+                [[r0[0], r0[1]], [r1[0], r1[1]]],
+                *k,
+                120,
+            )
+            .map_err(rt)?;
+            let l = if i == 0 { label.clone() } else { None };
+            fig.line(x, y, l, Some(col), 2, i > 0).map_err(rt)?;
+        }
+        Ok(())
+    }
+
     /// Renders the figure to a `.png` or `.svg` file (atomically).
     #[rhai_fn(global, return_raw, pure, name = "save")]
     pub fn save(fig: &mut Figure, path: &str) -> RhaiResult<()> {
