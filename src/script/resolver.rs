@@ -8,7 +8,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 /// The Rhai modules shipped with galchem (`stdlib/*.rhai`), by name.
-pub const STDLIB: &[(&str, &str)] = &[("stats", include_str!("../../stdlib/stats.rhai"))];
+pub const STDLIB: &[(&str, &str)] = &[
+    ("stats", include_str!("../../stdlib/stats.rhai")),
+    ("paper", include_str!("../../stdlib/paper.rhai")),
+];
 
 /// Resolves imports relative to the importing file (or the base directory for the REPL and
 /// stdin), then from [`STDLIB`]. Loaded modules are cached by path.
@@ -103,5 +106,31 @@ impl ModuleResolver for Resolver {
             pos,
         )
         .into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_stdlib_module_compiles_and_documents_its_functions() {
+        let engine = Engine::new();
+        for (name, text) in STDLIB {
+            let ast = engine
+                .compile(text)
+                .unwrap_or_else(|e| panic!("stdlib/{name}.rhai: {e}"));
+            assert!(
+                ast.iter_functions().count() > 0,
+                "stdlib/{name}.rhai defines no functions"
+            );
+            for f in ast.iter_functions() {
+                assert!(
+                    !f.comments.is_empty(),
+                    "stdlib/{name}.rhai: function {} has no doc comment",
+                    f.name
+                );
+            }
+        }
     }
 }
