@@ -179,6 +179,57 @@ impl Docs {
         }
     }
 
+    /// Adds the functions of a Rhai module shipped in `stdlib/` under the topic `name`; they
+    /// are listed as `name::function`.
+    pub fn add_script_module(&mut self, name: &str, text: &str) {
+        let engine = Engine::new_raw();
+        let Ok(ast) = engine.compile(text) else {
+            return;
+        };
+        let header: String = text
+            .lines()
+            .take_while(|l| l.starts_with("//"))
+            .map(|l| l.trim_start_matches('/').trim())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let header = header.strip_prefix(&format!("{name}:")).unwrap_or(&header);
+        let description = header
+            .split(" Import with")
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_string();
+        let mut names = Vec::new();
+        for f in ast.iter_functions() {
+            let full = format!("{name}::{}", f.name);
+            let sig = format!("{full}({})", f.params.join(", "));
+            let doc = f
+                .comments
+                .iter()
+                .map(|c| strip_comment(c))
+                .collect::<Vec<_>>()
+                .join("\n");
+            self.functions.insert(
+                full.clone(),
+                FnDoc {
+                    name: full.clone(),
+                    category: name.to_string(),
+                    signatures: vec![sig],
+                    docs: vec![doc],
+                },
+            );
+            names.push(full);
+        }
+        names.sort();
+        let description =
+            format!("standard module, `import \"{name}\" as {name};` — {description}");
+        self.categories.push(Category {
+            name: name.into(),
+            description,
+            functions: names,
+        });
+    }
+
     /// All documented function names.
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.functions.keys().map(String::as_str)

@@ -125,6 +125,9 @@ pub fn build(config: SessionConfig, sources: Arc<SourceMap>) -> (Engine, Arc<Con
         docs.add_module(name, description, &module);
         engine.register_global_module(module);
     }
+    for (name, text) in super::resolver::STDLIB {
+        docs.add_script_module(name, text);
+    }
     let _ = ctx.docs.set(docs);
     (engine, ctx)
 }
