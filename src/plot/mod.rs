@@ -6,8 +6,10 @@
 
 mod corner;
 mod error;
+mod extent;
 mod figure;
 mod render;
+mod series;
 mod style;
 
 pub use corner::{corner, gaussian_ellipse};

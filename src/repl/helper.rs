@@ -128,7 +128,7 @@ impl Hinter for GalchemHelper {
             let names = self.names.read().ok()?;
             let sig = names.functions.get(name)?;
             let params = sig.split_once('(')?.1;
-            return Some(format!("{params}"));
+            return Some(params.to_string());
         }
         self.history.hint(line, pos, ctx)
     }
