@@ -6,6 +6,8 @@
 pub mod catalog;
 pub mod data;
 pub mod fsutil;
+pub mod gce;
+pub mod infer;
 pub mod interrupt;
 pub mod plot;
 pub mod progress;
