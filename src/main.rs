@@ -55,6 +55,12 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // Table previews: show up to 14 columns and use the terminal's width (unless set).
+    for (key, value) in [("POLARS_FMT_MAX_COLS", "14"), ("POLARS_FMT_STR_LEN", "40")] {
+        if std::env::var_os(key).is_none() {
+            std::env::set_var(key, value);
+        }
+    }
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,

@@ -4,7 +4,7 @@ use super::docs::Docs;
 use super::errors::SourceMap;
 use super::resolver::Resolver;
 use super::session_api;
-use super::{arrays, catalog, plot};
+use super::{arrays, catalog, gce, plot};
 use crate::data::DataDir;
 use rhai::{Dynamic, Engine, Module, Shared};
 use std::path::PathBuf;
@@ -97,8 +97,16 @@ pub fn topics(ctx: &Arc<Context>) -> Vec<(&'static str, &'static str, Shared<Mod
             "figures: histograms, scatter plots, lines, bands (PNG/SVG)",
             rhai::exported_module!(plot::plot_api).into(),
         ),
+        ("simulator", SIMULATOR, gce::module(ctx).into()),
+        (
+            "simulator",
+            SIMULATOR,
+            rhai::exported_module!(gce::gce_api).into(),
+        ),
     ]
 }
+
+const SIMULATOR: &str = "the CHEMPY-equivalent GCE simulator (TNG and alternative yields)";
 
 /// A configured engine and the documentation of everything registered in it.
 pub fn build(config: SessionConfig, sources: Arc<SourceMap>) -> (Engine, Arc<Context>) {
@@ -115,6 +123,7 @@ pub fn build(config: SessionConfig, sources: Arc<SourceMap>) -> (Engine, Arc<Con
     engine.register_type_with_name::<super::convert::Vector>("Vector");
     engine.register_type_with_name::<crate::catalog::Table>("Table");
     engine.register_type_with_name::<crate::plot::Figure>("Figure");
+    engine.register_type_with_name::<crate::gce::Chempy>("Chempy");
 
     let ctx = Arc::new(Context {
         config,

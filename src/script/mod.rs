@@ -7,6 +7,7 @@ pub mod convert;
 pub mod docs;
 pub mod engine;
 pub mod errors;
+mod gce;
 mod json;
 mod plot;
 mod resolver;

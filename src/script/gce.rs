@@ -1,0 +1,253 @@
+//! Bindings: the CHEMPY-equivalent simulator (`chempy("tng")`), its runs on tables, single
+//! parameter sets and trajectories, and abundance-track figures.
+
+use super::convert::{as_f64, rt, rt_error, Opts, RhaiResult};
+use super::engine::Context;
+use crate::catalog::{ColumnData, Table};
+use crate::gce::{Chempy, Params, YieldSet, ABUNDANCE_NAMES, PARAM_NAMES};
+use rhai::plugin::*;
+#[allow(unused_imports)]
+use rhai::{Array, Dynamic, FuncRegistration, Map, Module, FLOAT, INT};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// Parameters from a map holding the six parameter names (`birth_time` may be omitted when
+/// `birth_optional`; then it is the end of the model). Unknown keys are an error.
+pub fn params_from_map(m: &Map, what: &str, birth_optional: bool) -> RhaiResult<Params> {
+    let mut v = [0.0; 6];
+    for (i, name) in PARAM_NAMES.iter().enumerate() {
+        match m.get(*name) {
+            Some(d) => {
+                v[i] = as_f64(d).ok_or_else(|| {
+                    rt_error(format!(
+                        "{what}: parameter '{name}' must be a number, not {} ({d})",
+                        d.type_name()
+                    ))
+                })?
+            }
+            None if birth_optional && *name == "birth_time" => v[i] = 13.8,
+            None => {
+                return Err(rt_error(format!(
+                    "{what}: missing parameter '{name}' (the parameters are {})",
+                    PARAM_NAMES.join(", ")
+                )))
+            }
+        }
+    }
+    if let Some(k) = m.keys().find(|k| !PARAM_NAMES.contains(&k.as_str())) {
+        return Err(rt_error(format!(
+            "{what}: unknown parameter '{k}' (the parameters are {})",
+            PARAM_NAMES.join(", ")
+        )));
+    }
+    Ok(Params::from_array(v))
+}
+
+/// Runs the simulator on every row of `t` (which must have the six parameter columns) and
+/// returns `t` with the eight abundance columns (added or replaced) and `status`.
+pub fn simulate_table(sim: &Chempy, t: &Table) -> RhaiResult<Table> {
+    let theta = t.matrix(&PARAM_NAMES).map_err(rt)?;
+    let params: Vec<Params> = theta
+        .rows()
+        .into_iter()
+        .map(|r| Params::from_array([r[0], r[1], r[2], r[3], r[4], r[5]]))
+        .collect();
+    let results = sim.simulate_batch(&params).map_err(rt)?;
+    let mut cols: Vec<Vec<f64>> = vec![Vec::with_capacity(results.len()); 8];
+    let mut status = Vec::with_capacity(results.len());
+    for r in &results {
+        match r {
+            Ok(x) => {
+                cols.iter_mut().zip(x).for_each(|(c, v)| c.push(*v));
+                status.push("ok".to_string());
+            }
+            Err(e) => {
+                cols.iter_mut().for_each(|c| c.push(f64::NAN));
+                status.push(e.status());
+            }
+        }
+    }
+    let mut out = t.clone();
+    for (name, values) in ABUNDANCE_NAMES.iter().zip(cols) {
+        out = out
+            .with_column(name, ColumnData::Float(values))
+            .map_err(rt)?;
+    }
+    out.with_column("status", ColumnData::Text(status))
+        .map_err(rt)
+}
+
+/// Typesetting of an abundance name for axis labels: `Mg_Fe` → `[Mg/Fe]`.
+pub fn bracket(name: &str) -> String {
+    match name.split_once('_') {
+        Some((a, b)) if ABUNDANCE_NAMES.contains(&name) => format!("[{a}/{b}]"),
+        _ => name.to_string(),
+    }
+}
+
+#[export_module]
+pub mod gce_api {
+    use super::*;
+
+    /// A CHEMPY-equivalent simulator with one yield set.
+    pub type Chempy = crate::gce::Chempy;
+
+    /// Runs the simulator on every row of a table with the columns `alpha_imf, log10_n_ia,
+    /// log10_sfe, log10_sfr_peak, x_out, birth_time` (Gyr). Returns the table (other columns
+    /// kept) with the abundances `C_Fe, Fe_H, He_Fe, Mg_Fe, N_Fe, Ne_Fe, O_Fe, Si_Fe` (dex) and
+    /// a `status` column: `ok`, or why CHEMPY rejects the run (e.g.
+    /// `inf:sfr_at_birth_below_5pct_of_mean`, `inf:element_negative_N`, `invalid:x_out`);
+    /// failed rows keep their place with NaN abundances. Runs in parallel; the result does
+    /// not depend on the number of threads.
+    /// ```rhai
+    /// let runs = chempy("tng").simulate(paper_prior().sample(1000, 1));
+    /// ```
+    #[rhai_fn(global, return_raw, pure)]
+    pub fn simulate(sim: &mut Chempy, t: Table) -> RhaiResult<Table> {
+        simulate_table(sim, &t)
+    }
+
+    /// Runs one parameter set given as a map; returns the eight abundances as a map, or an
+    /// error naming why CHEMPY rejects the run.
+    /// ```rhai
+    /// let x = chempy("tng").simulate_one(#{ alpha_imf: -2.3, log10_n_ia: -2.89, log10_sfe: -0.3,
+    ///                                       log10_sfr_peak: 0.55, x_out: 0.5, birth_time: 8.0 });
+    /// print(x.Fe_H);
+    /// ```
+    #[rhai_fn(global, return_raw, pure)]
+    pub fn simulate_one(sim: &mut Chempy, params: Map) -> RhaiResult<Map> {
+        let p = params_from_map(&params, "simulate_one", false)?;
+        let x = sim
+            .simulate(&p)
+            .map_err(|e| rt_error(format!("{e} (status {})", e.status())))?;
+        Ok(ABUNDANCE_NAMES
+            .iter()
+            .zip(x)
+            .map(|(n, v)| ((*n).into(), Dynamic::from_float(v)))
+            .collect())
+    }
+
+    /// The ISM abundances at every time step (CHEMPY's multi-timestep run to 13.8 Gyr) for the
+    /// five physical parameters (`birth_time`, if given, is ignored). Returns a table with
+    /// `time` (Gyr) and the eight abundances.
+    #[rhai_fn(global, return_raw, pure)]
+    pub fn trajectory(sim: &mut Chempy, params: Map) -> RhaiResult<Table> {
+        let p = params_from_map(&params, "trajectory", true)?;
+        let tr = sim
+            .trajectory(&p)
+            .map_err(|e| rt_error(format!("{e} (status {})", e.status())))?;
+        let mut cols = vec![("time".to_string(), ColumnData::Float(tr.time.clone()))];
+        for (j, name) in ABUNDANCE_NAMES.iter().enumerate() {
+            cols.push((
+                name.to_string(),
+                ColumnData::Float(tr.abundances.iter().map(|a| a[j]).collect()),
+            ));
+        }
+        Table::from_columns(cols).map_err(rt)
+    }
+
+    /// The yield set of the simulator (`tng` or `alternative`).
+    #[rhai_fn(global, pure)]
+    pub fn yield_set(sim: &mut Chempy) -> String {
+        sim.yield_set().to_string()
+    }
+
+    /// Adds an abundance track (e.g. from `trajectory`) to the current panel: a line through
+    /// the points of `x` against `y` and the points coloured by `time`. Options: `label`,
+    /// `color` (of the line). Axis labels are set when the panel has none.
+    /// ```rhai
+    /// let fig = figure();
+    /// fig.track(sim.trajectory(params), "Fe_H", "O_Fe", #{ label: "prior means" });
+    /// ```
+    #[rhai_fn(global, return_raw, name = "track")]
+    pub fn track(
+        fig: &mut crate::plot::Figure,
+        traj: Table,
+        x: &str,
+        y: &str,
+        options: Map,
+    ) -> RhaiResult<()> {
+        let mut o = Opts::new(options, "track");
+        let label = o.string("label")?;
+        let color = match o.string("color")? {
+            Some(c) => Some(
+                crate::plot::parse_color_public(&c)
+                    .ok_or_else(|| rt_error(format!("unknown colour '{c}'")))?,
+            ),
+            None => None,
+        };
+        o.finish()?;
+        let (xs, ys) = (
+            traj.column_f64(x).map_err(rt)?,
+            traj.column_f64(y).map_err(rt)?,
+        );
+        let time = traj.column_f64("time").ok();
+        let panel = fig.panel();
+        if panel.xlabel.is_none() {
+            panel.xlabel = Some(format!("{} (dex)", bracket(x)));
+        }
+        if panel.ylabel.is_none() {
+            panel.ylabel = Some(format!("{} (dex)", bracket(y)));
+        }
+        if time.is_some() && panel.clabel.is_none() {
+            panel.clabel = Some("time (Gyr)".into());
+        }
+        fig.line(xs.clone(), ys.clone(), label, color, 1, false)
+            .map_err(rt)?;
+        fig.scatter(xs, ys, time, None, color, 3).map_err(rt)
+    }
+
+    /// Abundance track with default style.
+    #[rhai_fn(global, return_raw, name = "track")]
+    pub fn track_plain(
+        fig: &mut crate::plot::Figure,
+        traj: Table,
+        x: &str,
+        y: &str,
+    ) -> RhaiResult<()> {
+        track(fig, traj, x, y, Map::new())
+    }
+
+    /// A one-line description.
+    #[rhai_fn(global, pure, name = "to_string")]
+    pub fn to_string(sim: &mut Chempy) -> String {
+        format!("Chempy(yields: {})", sim.yield_set())
+    }
+
+    /// A one-line description.
+    #[rhai_fn(global, pure, name = "to_debug")]
+    pub fn to_debug(sim: &mut Chempy) -> String {
+        format!("Chempy(yields: {})", sim.yield_set())
+    }
+}
+
+/// `chempy(set)`: loads the yield tables once per session and shares them.
+pub fn module(ctx: &Arc<Context>) -> Module {
+    let mut m = Module::new();
+    let cache: Arc<Mutex<HashMap<String, Chempy>>> = Arc::default();
+    let c = ctx.clone();
+    FuncRegistration::new("chempy")
+        .in_global_namespace()
+        .with_comments([
+            "/// The CHEMPY-equivalent simulator with the yield set `\"tng\"` (IllustrisTNG yields, the paper's\n\
+             /// training simulator) or `\"alternative\"` (Thielemann 2003 SN Ia, Nomoto 2013 CC-SN,\n\
+             /// Karakas 2010 AGB; for misspecification tests). Yield tables are read from the data\n\
+             /// directory once per session.\n\
+             /// ```rhai\n/// let sim = chempy(\"tng\");\n/// ```",
+        ])
+        .with_params_info(["set: &str", "Chempy"])
+        .set_into_module(&mut m, move |set: &str| -> RhaiResult<Chempy> {
+            let ys: YieldSet = set.parse().map_err(|e| rt_error(format!("chempy: {e}")))?;
+            let key = ys.to_string();
+            if let Some(sim) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
+                return Ok(sim);
+            }
+            let data = c.data().map_err(rt_error)?;
+            let sim = Chempy::load(data, ys).map_err(rt)?;
+            if let Ok(mut cache) = cache.lock() {
+                cache.insert(key, sim.clone());
+            }
+            Ok(sim)
+        });
+    m
+}

@@ -1,0 +1,97 @@
+//! The simulator from scripts: `chempy(set).simulate(read_csv(file))` written with `write_csv`
+//! matches the original CHEMPY value by value and status by status.
+
+use std::process::Command;
+
+fn reference(set: &str) -> String {
+    galchem::data::DataDir::resolve(None)
+        .unwrap()
+        .join(format!("reference/chempy_{set}.csv"))
+        .display()
+        .to_string()
+}
+
+fn run(script: &str) -> (bool, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_galchem"))
+        .args(["--quiet", "eval", script])
+        .output()
+        .unwrap();
+    (
+        o.status.success(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn simulate_on_reference_tables_matches_chempy() {
+    let dir = tempfile::tempdir().unwrap();
+    for (set, name) in [("tng", "tng"), ("alt", "alternative")] {
+        let out = dir.path().join(format!("{set}.csv"));
+        let (ok, err) = run(&format!(
+            r#"let t = read_csv("{}"); write_csv(chempy("{name}").simulate(t.select(["alpha_imf","log10_n_ia","log10_sfe","log10_sfr_peak","x_out","birth_time"])), "{}");"#,
+            reference(set),
+            out.display()
+        ));
+        assert!(ok, "{err}");
+        let ours = galchem::catalog::Table::read_csv(&out).unwrap();
+        let theirs = galchem::catalog::Table::read_csv(reference(set)).unwrap();
+        assert_eq!(
+            ours.column_str("status").unwrap(),
+            theirs.column_str("status").unwrap(),
+            "{set}: statuses differ"
+        );
+        let names = [
+            ("C_Fe", "C"),
+            ("Fe_H", "Fe"),
+            ("He_Fe", "He"),
+            ("Mg_Fe", "Mg"),
+            ("N_Fe", "N"),
+            ("Ne_Fe", "Ne"),
+            ("O_Fe", "O"),
+            ("Si_Fe", "Si"),
+        ];
+        let status = theirs.column_str("status").unwrap();
+        for (ours_name, ref_name) in names {
+            let a = ours.column_f64(ours_name).unwrap();
+            let b = theirs.column_f64(ref_name).unwrap();
+            for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+                if status[i] == "ok" {
+                    assert!(
+                        (x - y).abs() < 1e-9,
+                        "{set} row {i} {ours_name}: {x} vs {y}"
+                    );
+                } else {
+                    assert!(x.is_nan(), "{set} row {i}: failed run must be NaN");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn bad_parameters_give_clear_errors() {
+    let (ok, err) = run(
+        r#"chempy("tng").simulate_one(#{ alpha_imf: -2.3, log10_n_ia: -2.89, log10_sfe: -0.3, log10_sfr_peak: 0.55, x_out: 1.5, birth_time: 8.0 })"#,
+    );
+    assert!(!ok);
+    assert!(
+        err.contains("x_out") && err.contains("invalid:x_out"),
+        "{err}"
+    );
+    let (ok, err) = run(r#"chempy("tng").simulate_one(#{ alpha_imf: -2.3 })"#);
+    assert!(
+        !ok && err.contains("missing parameter 'log10_n_ia'"),
+        "{err}"
+    );
+    let (ok, err) = run(r#"chempy("tng").simulate(table(#{ alpha_imf: [1.0] }))"#);
+    assert!(
+        !ok && err.contains("log10_n_ia") && err.contains("alpha_imf"),
+        "{err}"
+    );
+    let (ok, err) = run(r#"chempy("nomoto")"#);
+    assert!(!ok && err.contains("nomoto"), "{err}");
+    let (ok, err) = run(
+        r#"chempy("tng").simulate(table(#{ alpha_imf: [-2.3], log10_n_ia: [-2.89], log10_sfe: [-0.3], log10_sfr_peak: [0.55], x_out: [0.5], birth_time: [0.0] })).text("status")"#,
+    );
+    assert!(ok, "{err}");
+}
