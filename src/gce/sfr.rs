@@ -59,7 +59,10 @@ pub struct RunGrid {
     /// Fraction of the total star formation that happened by the birth step (CHEMPY
     /// `shortened_sfr_rescaling`).
     pub rescaling: f64,
-    /// The shortened grid before cropping: spacing, end, and number of points.
+    /// Stars formed up to the birth step on the shortened grid (CHEMPY's `total_mass` after
+    /// `shorten_sfr`; the shortened grid forms `rescaling`⁻¹ times this in total).
+    pub formed: f64,
+    /// Number of points of the shortened grid before cropping.
     pub full_steps: usize,
     /// End of the uncropped shortened grid (Gyr).
     pub full_end: f64,
@@ -99,6 +102,7 @@ impl RunGrid {
         let formed = seq_sum(&sfr[..=cut]);
         self.sfr_fraction_at_birth = (sfr[cut] / dt) / mean_sfr;
         self.rescaling = formed / correction;
+        self.formed = formed;
         self.full_steps = nt;
         self.full_end = new_end;
         if self.sfr_fraction_at_birth < MIN_SFR_FRACTION_AT_BIRTH {
