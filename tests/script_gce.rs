@@ -95,3 +95,43 @@ fn bad_parameters_give_clear_errors() {
     );
     assert!(ok, "{err}");
 }
+
+#[test]
+fn prior_draws_and_simulations_do_not_depend_on_the_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut outputs = vec![];
+    for threads in ["1", "2"] {
+        let out = dir.path().join(format!("runs{threads}.csv"));
+        let o = Command::new(env!("CARGO_BIN_EXE_galchem"))
+            .args(["--quiet", "--threads", threads, "eval"])
+            .arg(format!(r#"write_csv(chempy("tng").simulate(paper_prior(#{{ box: 5 }}).sample(5000, 42)), "{}")"#, out.display()))
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        outputs.push(std::fs::read(&out).unwrap());
+    }
+    assert_eq!(
+        outputs[0], outputs[1],
+        "results differ between 1 and 2 threads"
+    );
+    let t = galchem::catalog::Table::read_csv(dir.path().join("runs1.csv")).unwrap();
+    assert_eq!(t.len(), 5000);
+    let x_out = t.column_f64("x_out").unwrap();
+    assert!(
+        x_out.iter().all(|x| (0.0..=1.0).contains(x)),
+        "the ±5σ box clips x_out to [0, 1]"
+    );
+}
+
+#[test]
+fn prior_options_are_validated() {
+    let (ok, err) = run(r#"paper_prior(#{ birth: [5.0, 2.0] })"#);
+    assert!(!ok && err.contains("birth"), "{err}");
+    let (ok, err) = run(r#"paper_prior(#{ boxx: 5 })"#);
+    assert!(
+        !ok && err.contains("unknown option") && err.contains("boxx"),
+        "{err}"
+    );
+    let (ok, err) = run(r#"paper_prior().sample(-1, 1)"#);
+    assert!(!ok && err.contains("n >= 0"), "{err}");
+}

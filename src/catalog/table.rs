@@ -73,6 +73,23 @@ impl Table {
         Ok(Self::from_df(DataFrame::new(height, cols)?))
     }
 
+    /// A table from the columns of a matrix of shape `(rows, names.len())`.
+    pub fn from_matrix(names: &[&str], m: &Array2<f64>) -> Result<Self, CatalogError> {
+        if m.ncols() != names.len() {
+            return Err(CatalogError::BadArgument(format!(
+                "{} column names for a matrix with {} columns",
+                names.len(),
+                m.ncols()
+            )));
+        }
+        let cols = names
+            .iter()
+            .zip(m.columns())
+            .map(|(n, c)| (n.to_string(), ColumnData::Float(c.to_vec())))
+            .collect();
+        Self::from_columns(cols)
+    }
+
     /// The underlying DataFrame.
     pub fn df(&self) -> &DataFrame {
         &self.df

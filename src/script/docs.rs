@@ -77,7 +77,7 @@ fn clean_type(t: &str) -> String {
         .unwrap_or(t);
     let t = t.rsplit("::").next().unwrap_or(t);
     match t {
-        "&mut Vector" | "&mut Table" | "&mut Figure" | "&mut Chempy" => {
+        "&mut Vector" | "&mut Table" | "&mut Figure" | "&mut Chempy" | "&mut Prior" => {
             t.trim_start_matches("&mut ").to_string()
         }
         "INT" | "i64" => "int".into(),

@@ -4,7 +4,7 @@ use super::docs::Docs;
 use super::errors::SourceMap;
 use super::resolver::Resolver;
 use super::session_api;
-use super::{arrays, catalog, gce, plot};
+use super::{arrays, catalog, gce, plot, prior};
 use crate::data::DataDir;
 use rhai::{Dynamic, Engine, Module, Shared};
 use std::path::PathBuf;
@@ -74,39 +74,29 @@ impl Context {
     }
 }
 
-/// Topics of `help()`: (name, description, module).
+/// Topics of `help()`: (name, description, module). A topic may span several modules.
 pub fn topics(ctx: &Arc<Context>) -> Vec<(&'static str, &'static str, Shared<Module>)> {
-    vec![
-        (
-            "session",
-            "help, data paths, versions and threads",
-            session_api::module(ctx).into(),
-        ),
-        (
-            "arrays",
-            "numeric Vectors and summary statistics",
-            rhai::exported_module!(arrays::arrays_api).into(),
-        ),
-        (
-            "catalog",
-            "tables (CSV/Parquet catalogs) and JSON files",
-            rhai::exported_module!(catalog::catalog_api).into(),
-        ),
-        (
-            "figures",
-            "figures: histograms, scatter plots, lines, bands (PNG/SVG)",
-            rhai::exported_module!(plot::plot_api).into(),
-        ),
-        ("simulator", SIMULATOR, gce::module(ctx).into()),
-        (
-            "simulator",
-            SIMULATOR,
-            rhai::exported_module!(gce::gce_api).into(),
-        ),
-    ]
+    use rhai::exported_module as m;
+    let mut t: Vec<(&'static str, &'static str, Module)> = vec![
+        ("session", SESSION, session_api::module(ctx)),
+        ("arrays", ARRAYS, m!(arrays::arrays_api)),
+        ("catalog", CATALOG, m!(catalog::catalog_api)),
+        ("figures", FIGURES, m!(plot::plot_api)),
+        ("simulator", SIMULATOR, gce::module(ctx)),
+        ("simulator", SIMULATOR, m!(gce::gce_api)),
+        ("prior", PRIOR, m!(prior::prior_api)),
+    ];
+    t.drain(..)
+        .map(|(n, d, module)| (n, d, module.into()))
+        .collect()
 }
 
+const SESSION: &str = "help, data paths, versions and threads";
+const ARRAYS: &str = "numeric Vectors and summary statistics";
+const CATALOG: &str = "tables (CSV/Parquet catalogs) and JSON files";
+const FIGURES: &str = "figures: histograms, scatter plots, lines, bands, corner plots (PNG/SVG)";
 const SIMULATOR: &str = "the CHEMPY-equivalent GCE simulator (TNG and alternative yields)";
+const PRIOR: &str = "the paper's prior over the six parameters (Table 1) and its variants";
 
 /// A configured engine and the documentation of everything registered in it.
 pub fn build(config: SessionConfig, sources: Arc<SourceMap>) -> (Engine, Arc<Context>) {
@@ -124,6 +114,7 @@ pub fn build(config: SessionConfig, sources: Arc<SourceMap>) -> (Engine, Arc<Con
     engine.register_type_with_name::<crate::catalog::Table>("Table");
     engine.register_type_with_name::<crate::plot::Figure>("Figure");
     engine.register_type_with_name::<crate::gce::Chempy>("Chempy");
+    engine.register_type_with_name::<crate::infer::prior::Prior>("Prior");
 
     let ctx = Arc::new(Context {
         config,

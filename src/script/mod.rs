@@ -10,6 +10,7 @@ pub mod errors;
 mod gce;
 mod json;
 mod plot;
+mod prior;
 mod resolver;
 mod session_api;
 
