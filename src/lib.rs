@@ -5,7 +5,9 @@
 
 pub mod catalog;
 pub mod data;
+pub mod flow;
 pub mod fsutil;
+pub mod infer;
 pub mod interrupt;
 pub mod plot;
 pub mod progress;

@@ -1,0 +1,7 @@
+//! A conditional masked autoregressive flow q(θ | x) written from scratch (paper §2.3,
+//! reference spec A.1): MADE networks with sequential degrees and a context input, affine
+//! autoregressive transforms, fixed random permutations, z-scoring of θ and x, and a
+//! standard-normal base density.
+
+pub mod degrees;
+pub mod permutation;
