@@ -3,5 +3,8 @@
 //! autoregressive transforms, fixed random permutations, z-scoring of θ and x, and a
 //! standard-normal base density.
 
+pub mod act;
 pub mod degrees;
+pub mod inverse;
+pub mod made;
 pub mod permutation;
