@@ -83,13 +83,6 @@ pub fn softplus_slice(xs: &mut [f32]) {
     }
 }
 
-/// In-place tanh of a slice.
-pub fn tanh_slice(xs: &mut [f32]) {
-    for x in xs {
-        *x = x.tanh();
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,15 +12,17 @@
 //!
 //! Degree-0 units (default layout) depend only on the context and are computed before the
 //! loop. The cost is one masked forward pass instead of D dense ones. The context term
-//! `tanh(W_c x̃ + b_c) + b₀` is computed once per observation ([`MadeView::context_base`]),
+//! `tanh(W_c x̃ + b_c) + b₀` is computed once per observation ([`Made::context_base`]),
 //! not once per sample.
 //!
 //! Samples are processed in structure-of-arrays layout: feature (or unit) j of sample s is
 //! `buf[j·k + s]` for a chunk of `k` samples, so every step is a vectorisable loop over
 //! samples.
 
-use super::act::{softplus_slice, tanh_slice};
-use super::made::{MadeView, SCALE_EPS};
+use super::act::softplus_slice;
+use super::made::{Made, SCALE_EPS};
+use crate::nn::activation::Activation;
+use crate::nn::dense::Dense;
 
 /// Scratch buffers reused across chunks (one per thread).
 #[derive(Debug, Default, Clone)]
@@ -39,6 +41,7 @@ pub struct InverseWorkspace {
 pub struct InversePlan {
     d: usize,
     h: usize,
+    activation: Activation,
     /// Per hidden layer (input layer first), per degree m = 0 … d, the units of that degree.
     by_degree: Vec<Vec<Vec<usize>>>,
     /// Per hidden layer, per unit: (source index, weight) of unmasked connections.
@@ -52,11 +55,11 @@ pub struct InversePlan {
 }
 
 impl InversePlan {
-    /// Extracts the unmasked connections of a MADE.
-    pub fn new(view: &MadeView) -> Self {
-        let sh = view.shape;
+    /// Extracts the unmasked connections of a MADE from the flat parameters.
+    pub fn new(made: &Made, params: &[f32]) -> Self {
+        let sh = made.shape;
         let (d, h) = (sh.d, sh.h);
-        let deg = view.hidden_degrees();
+        let deg = sh.hidden_degrees();
         let n_layers = 1 + sh.blocks;
         let mut by_degree = vec![vec![Vec::new(); d + 1]; n_layers];
         for layer in by_degree.iter_mut() {
@@ -68,53 +71,44 @@ impl InversePlan {
         }
         let mut conns = Vec::with_capacity(n_layers);
         let mut bias = Vec::with_capacity(n_layers);
-        // input layer: W0 (h × d), masked; bias folded into the context base.
-        let mut c0 = Vec::with_capacity(h);
-        for j in 0..h {
-            let mut cj = Vec::new();
-            for i in 0..d {
-                let w = view.w0[j * d + i] * view.m0[j * d + i];
-                if view.m0[j * d + i] != 0.0 {
-                    cj.push((i, w));
-                }
-            }
-            c0.push(cj);
-        }
-        conns.push(c0);
+        let connections = |layer: &Dense, n_in: usize| -> Vec<Vec<(usize, f32)>> {
+            let w = layer.weights(params);
+            let m = layer.mask();
+            (0..h)
+                .map(|j| {
+                    (0..n_in)
+                        .filter(|&i| m.as_ref().is_none_or(|m| m[[i, j]]))
+                        .map(|i| (i, w[[i, j]]))
+                        .collect()
+                })
+                .collect()
+        };
+        // input layer: its bias is folded into the per-observation context base.
+        conns.push(connections(&made.input, d));
         bias.push(vec![0.0; h]);
-        for b in 0..sh.blocks {
-            let (w, bb) = (view.wb[b], view.bb[b]);
-            let mut cl = Vec::with_capacity(h);
-            for j in 0..h {
-                let mut cj = Vec::new();
-                for i in 0..h {
-                    if view.mh[j * h + i] != 0.0 {
-                        cj.push((i, w[j * h + i]));
-                    }
-                }
-                cl.push(cj);
-            }
-            conns.push(cl);
-            bias.push(bb.to_vec());
+        for b in &made.blocks {
+            conns.push(connections(b, h));
+            bias.push(b.bias(params).to_vec());
         }
+        let wf = made.output.weights(params);
+        let bf = made.output.bias(params);
+        let mf = made.output.mask();
+        let keep = |j: usize, r: usize| mf.as_ref().is_none_or(|m| m[[j, r]]);
         let mut out_conns = Vec::with_capacity(d);
         let mut out_bias = Vec::with_capacity(d);
         for i in 0..d {
             let (rs, rt) = (2 * i, 2 * i + 1);
-            let mut oc = Vec::new();
-            for j in 0..h {
-                let ms = view.mf[rs * h + j];
-                let mt = view.mf[rt * h + j];
-                if ms != 0.0 || mt != 0.0 {
-                    oc.push((j, view.wf[rs * h + j] * ms, view.wf[rt * h + j] * mt));
-                }
-            }
+            let oc = (0..h)
+                .filter(|&j| keep(j, rs) || keep(j, rt))
+                .map(|j| (j, wf[[j, rs]], wf[[j, rt]]))
+                .collect();
             out_conns.push(oc);
-            out_bias.push((view.bf[rs], view.bf[rt]));
+            out_bias.push((bf[rs], bf[rt]));
         }
         InversePlan {
             d,
             h,
+            activation: made.activation,
             by_degree,
             conns,
             bias,
@@ -125,7 +119,7 @@ impl InversePlan {
 
     /// Inverts the affine transform for a chunk of `k` samples: given `v` (the transform's
     /// output, SoA `(d, k)`) and the observation's context base (length h, from
-    /// [`MadeView::context_base`]), writes the transform's input `u` (SoA `(d, k)`).
+    /// [`Made::context_base`]), writes the transform's input `u` (SoA `(d, k)`).
     pub fn invert(
         &self,
         ctx_base: &[f32],
@@ -197,7 +191,7 @@ impl InversePlan {
                         *o += w * x;
                     }
                 }
-                tanh_slice(out);
+                self.activation.apply(out);
             }
         }
     }
@@ -205,16 +199,16 @@ impl InversePlan {
 
 #[cfg(test)]
 mod tests {
-    use super::super::made::{apply_masks, MadeMasks, MadeShape};
+    use super::super::made::MadeShape;
     use super::*;
-    use rand::Rng;
+    use crate::nn::params::ParamLayout;
 
     /// The reference inverse: D fixed-point passes of the full MADE (spec A.1.5).
-    fn naive_inverse(view: &MadeView, base: &[f32], v: &[f32]) -> Vec<f32> {
-        let d = view.shape.d;
+    fn naive_inverse(made: &Made, p: &[f32], base: &[f32], v: &[f32]) -> Vec<f32> {
+        let d = made.shape.d;
         let mut u = vec![0.0f32; d];
         for _ in 0..d {
-            let (st, t) = view.forward_one(&u, base, tanh_slice);
+            let (st, t) = made.forward_one(p, &u, base);
             for i in 0..d {
                 u[i] = (v[i] - t[i]) / (super::super::act::softplus(st[i]) + SCALE_EPS);
             }
@@ -224,6 +218,7 @@ mod tests {
 
     #[test]
     fn incremental_inverse_equals_naive_fixed_point_inverse() {
+        use rand::Rng;
         let mut rng = crate::rng::rng(11);
         for paper in [false, true] {
             for (d, h, blocks) in [(6, 8, 2), (3, 5, 1), (4, 16, 0), (1, 4, 2)] {
@@ -234,15 +229,15 @@ mod tests {
                     blocks,
                     paper,
                 };
-                let masks = MadeMasks::new(&shape);
-                let mut p: Vec<f32> = (0..shape.n_params())
-                    .map(|_| rng.gen_range(-1.0..1.0))
-                    .collect();
-                apply_masks(&shape, &masks, &mut p);
-                let view = MadeView::new(shape, &p, &masks);
-                let plan = InversePlan::new(&view);
+                let mut layout = ParamLayout::new();
+                let made = Made::new(&mut layout, shape, Activation::Tanh);
+                let mut p = vec![0.0f32; layout.len()];
+                made.init(&mut p, &mut rng);
+                // larger weights than the default init make the test more demanding
+                p.iter_mut().for_each(|w| *w *= 2.0);
                 let x = [0.3f32, -1.2, 0.7];
-                let base = view.context_base(&x, tanh_slice);
+                let base = made.context_base(&p, &x);
+                let plan = InversePlan::new(&made, &p);
                 let k = 7;
                 let v_aos: Vec<f32> = (0..k * d).map(|_| rng.gen_range(-2.0..2.0)).collect();
                 let mut v = vec![0.0; k * d];
@@ -255,7 +250,7 @@ mod tests {
                 let mut ws = InverseWorkspace::default();
                 plan.invert(&base, &v, &mut u, k, &mut ws);
                 for s in 0..k {
-                    let want = naive_inverse(&view, &base, &v_aos[s * d..(s + 1) * d]);
+                    let want = naive_inverse(&made, &p, &base, &v_aos[s * d..(s + 1) * d]);
                     for i in 0..d {
                         let got = u[i * k + s];
                         assert!(

@@ -5,6 +5,18 @@
 
 pub mod act;
 pub mod degrees;
+pub mod error;
 pub mod inverse;
+pub mod io;
 pub mod made;
+pub mod maf;
 pub mod permutation;
+pub mod sample;
+pub mod standardize;
+pub mod train;
+
+pub use error::FlowError;
+pub use io::MafRecord;
+pub use maf::{FlowConfig, Maf};
+pub use sample::{Conditioned, SampleWorkspace, Sampler};
+pub use train::{train, FlowTrainConfig, FlowTrainReport};

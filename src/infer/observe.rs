@@ -52,6 +52,8 @@ pub enum Problem {
     NotFinite { column: String, value: f64 },
     /// The error column holds a value that is not a finite positive number.
     BadError { column: String, value: f64 },
+    /// The star's posterior lies (almost) entirely outside the prior support.
+    OutsidePrior { message: String },
 }
 
 impl fmt::Display for Problem {
@@ -62,6 +64,7 @@ impl fmt::Display for Problem {
             Problem::BadError { column, value } => {
                 write!(f, "{column} = {value} is not a positive error")
             }
+            Problem::OutsidePrior { message } => f.write_str(message),
         }
     }
 }
