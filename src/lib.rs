@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod data;
 pub mod fsutil;
 pub mod interrupt;
+pub mod nn;
 pub mod plot;
 pub mod progress;
 pub mod repl;
