@@ -38,6 +38,7 @@
 
 pub mod activation;
 pub mod dense;
+pub mod emulator;
 mod error;
 pub mod fastmath;
 pub mod linalg;
@@ -51,6 +52,7 @@ pub mod train;
 
 pub use activation::Activation;
 pub use dense::Dense;
+pub use emulator::{Emulator, EmulatorOptions, EmulatorReport, TrainReport};
 pub use error::NnError;
 pub use loss::{Loss, VarianceHead};
 pub use mlp::{Mlp, MlpWorkspace};
