@@ -9,6 +9,7 @@ pub mod flow;
 pub mod fsutil;
 pub mod infer;
 pub mod interrupt;
+pub mod nn;
 pub mod plot;
 pub mod progress;
 pub mod repl;
