@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod data;
 pub mod flow;
 pub mod fsutil;
+pub mod gce;
 pub mod infer;
 pub mod interrupt;
 pub mod nn;
