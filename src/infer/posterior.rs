@@ -5,7 +5,7 @@
 use super::batch::{sample_batch, BatchSamples};
 use super::combine::Gaussian2;
 use super::error::InferError;
-use super::prior::Prior;
+use super::prior::{Marginal, Prior};
 use super::rejection::RejectionOptions;
 use super::simulator::NoiseModel;
 use crate::flow::io::{check_header, read_json, write_json};
@@ -55,6 +55,8 @@ pub struct TrainingInfo {
 pub struct Posterior {
     flow: Maf,
     prior: Prior,
+    /// The prior's marginals (cached: the support is checked for every draw).
+    marginals: [Marginal; 6],
     noise: NoiseModel,
     param_names: Vec<String>,
     obs_names: Vec<String>,
@@ -73,6 +75,7 @@ impl Posterior {
     ) -> Result<Posterior, InferError> {
         let p = Posterior {
             flow,
+            marginals: prior.marginals(),
             prior,
             noise,
             param_names,
@@ -132,7 +135,12 @@ impl Posterior {
 
     /// Whether θ (length 6) lies in the prior's support.
     pub fn in_support(&self, theta: &[f64]) -> bool {
-        <&[f64; 6]>::try_from(theta).is_ok_and(|t| self.prior.in_support(t))
+        theta.len() == 6
+            && self
+                .marginals
+                .iter()
+                .zip(theta)
+                .all(|(m, &v)| m.contains(v))
     }
 
     /// The prior of the two global parameters (α_IMF, log10 N_Ia) as a Gaussian, if the
@@ -258,6 +266,7 @@ impl Posterior {
         let flow = Maf::from_record(f.flow).map_err(bad)?;
         let p = Posterior {
             flow,
+            marginals: f.prior.marginals(),
             prior: f.prior,
             noise: f.noise,
             param_names: f.param_names,
@@ -284,10 +293,9 @@ struct PosteriorFile {
 /// The Gaussian prior of (α_IMF, log10 N_Ia) from a prior's first two marginals, if they
 /// are normal.
 pub fn global_prior(prior: &Prior) -> Option<Gaussian2> {
-    use super::prior::Marginal;
     let m = prior.marginals();
     match (m.first()?, m.get(1)?) {
-        (Marginal::Normal { mean: m0, sd: s0 }, Marginal::Normal { mean: m1, sd: s1 }) => {
+        (Marginal::Normal { mean: m0, std: s0 }, Marginal::Normal { mean: m1, std: s1 }) => {
             Some(Gaussian2::independent([*m0, *m1], [*s0, *s1]))
         }
         _ => None,
