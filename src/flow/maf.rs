@@ -357,24 +357,33 @@ impl Maf {
                 cache.o.slice_mut(s![..n, ..]),
             );
             let (uk, un) = cache.u.split_at_mut(k + 1);
-            let u = &uk[k];
-            let next = &mut un[0];
+            let u = rows(&uk[k], n);
+            let next = rows_mut(&mut un[0], n);
+            let o = rows(&cache.o, n);
+            let st = rows_mut(&mut lay.st, n);
+            st.iter_mut()
+                .zip(o.chunks_exact(2))
+                .for_each(|(s, o)| *s = o[0]);
+            let sc = rows_mut(&mut lay.s, n);
+            sc.iter_mut()
+                .zip(st.iter())
+                .for_each(|(s, &t)| *s = act::softplus(t) + SCALE_EPS);
+            // v = s ⊙ u + t (into the scratch buffer), ln s into its own buffer
+            let v = &mut cache.v[..n * d];
+            v.iter_mut()
+                .zip(sc.iter().zip(u))
+                .zip(o.chunks_exact(2))
+                .for_each(|((v, (&s, &u)), o)| *v = s * u + o[1]);
+            let lns = &mut cache.lns[..n * d];
+            lns.iter_mut()
+                .zip(sc.iter())
+                .for_each(|(l, &s)| *l = act::ln(s));
             let perm = self.perms[k].indices();
-            let mut v = vec![0.0f32; d];
             for r in 0..n {
-                let o = cache.o.row(r);
-                let mut ld = 0.0f32;
-                for i in 0..d {
-                    let st = o[2 * i];
-                    let sc = act::softplus(st) + SCALE_EPS;
-                    lay.st[[r, i]] = st;
-                    lay.s[[r, i]] = sc;
-                    v[i] = sc * u[[r, i]] + o[2 * i + 1];
-                    ld += act::ln(sc);
-                }
-                logdet[r] += ld;
-                for (j, &p) in perm.iter().enumerate() {
-                    next[[r, j]] = v[p];
+                logdet[r] += lns[r * d..(r + 1) * d].iter().sum::<f32>();
+                let vr = &v[r * d..(r + 1) * d];
+                for (nx, &p) in next[r * d..(r + 1) * d].iter_mut().zip(perm) {
+                    *nx = vr[p];
                 }
             }
         }
@@ -392,36 +401,45 @@ impl Maf {
         let d = self.d;
         let kk = self.mades.len();
         // ∂(−log q)/∂u^K = u^K
-        {
-            let uk = &cache.u[kk];
-            let du = &mut cache.du;
-            for r in 0..n {
-                for j in 0..d {
-                    du[[r, j]] = scale * uk[[r, j]];
-                }
-            }
-        }
+        rows_mut(&mut cache.du, n)
+            .iter_mut()
+            .zip(rows(&cache.u[kk], n))
+            .for_each(|(g, &z)| *g = scale * z);
         for k in (0..kk).rev() {
             let made = &self.mades[k];
             let act_fn = made.activation;
             let lay = &mut cache.layers[k];
             let perm = self.perms[k].indices();
             // through the permutation: v_{π(j)} ← u^{k+1}_j
-            for r in 0..n {
-                for (j, &p) in perm.iter().enumerate() {
-                    cache.dv[[r, p]] = cache.du[[r, j]];
+            {
+                let dv = rows_mut(&mut cache.dv, n);
+                for (dvr, dur) in dv
+                    .chunks_exact_mut(d)
+                    .zip(rows(&cache.du, n).chunks_exact(d))
+                {
+                    for (&g, &p) in dur.iter().zip(perm) {
+                        dvr[p] = g;
+                    }
                 }
             }
-            // through the affine map and −Σ ln s
+            // through the affine map and −Σ ln s:
+            // ∂/∂s̃ = (dv·u − scale/s)·sigmoid(s̃), ∂/∂t = dv
             let u = &cache.u[k];
-            for r in 0..n {
-                for i in 0..d {
-                    let dv = cache.dv[[r, i]];
-                    let sc = lay.s[[r, i]];
-                    let ds = dv * u[[r, i]] - scale / sc;
-                    cache.d_o[[r, 2 * i]] = ds * act::sigmoid(lay.st[[r, i]]);
-                    cache.d_o[[r, 2 * i + 1]] = dv;
-                }
+            let dv = rows(&cache.dv, n);
+            let sg = &mut cache.v[..n * d];
+            sg.iter_mut()
+                .zip(rows(&lay.st, n))
+                .for_each(|(g, &t)| *g = act::sigmoid(t));
+            let d_o = rows_mut(&mut cache.d_o, n);
+            for ((((o, &dv), &u), &sc), &g) in d_o
+                .chunks_exact_mut(2)
+                .zip(dv)
+                .zip(rows(u, n))
+                .zip(rows(&lay.s, n))
+                .zip(sg.iter())
+            {
+                o[0] = (dv * u - scale / sc) * g;
+                o[1] = dv;
             }
             let last = lay.hid.len() - 1;
             made.output.backward(
@@ -474,11 +492,11 @@ impl Maf {
                     Some(cache.du.slice_mut(s![..n, ..])),
                 );
                 // du = dv ⊙ s + (through the MADE input)
-                for r in 0..n {
-                    for i in 0..d {
-                        cache.du[[r, i]] += cache.dv[[r, i]] * lay.s[[r, i]];
-                    }
-                }
+                rows_mut(&mut cache.du, n)
+                    .iter_mut()
+                    .zip(rows(&cache.dv, n))
+                    .zip(rows(&lay.s, n))
+                    .for_each(|((g, &dv), &sc)| *g += dv * sc);
             }
         }
     }
@@ -522,6 +540,10 @@ pub(crate) struct Cache {
     o: Array2<f32>,
     /// log q of each row of the last forward pass.
     pub(crate) log_q: Vec<f64>,
+    /// Scratch `(cap·D)`: v in the forward pass, sigmoid(s̃) in the backward pass.
+    v: Vec<f32>,
+    /// Scratch `(cap·D)`: ln s.
+    lns: Vec<f32>,
     du: Array2<f32>,
     dv: Array2<f32>,
     d_o: Array2<f32>,
@@ -550,6 +572,8 @@ impl Cache {
                 .collect(),
             o: z(2 * d),
             log_q: vec![0.0; cap],
+            v: vec![0.0; cap * d],
+            lns: vec![0.0; cap * d],
             du: z(d),
             dv: z(d),
             d_o: z(2 * d),
