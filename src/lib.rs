@@ -5,10 +5,12 @@
 
 pub mod catalog;
 pub mod data;
+pub mod flow;
 pub mod fsutil;
 pub mod gce;
 pub mod infer;
 pub mod interrupt;
+pub mod nn;
 pub mod plot;
 pub mod progress;
 pub mod repl;

@@ -1,4 +1,24 @@
-//! Inference: the parameter prior of the paper (posterior estimation and multi-star
-//! combination live beside it).
+//! Inference of the galactic parameters: the prior, posterior sampling per star, the
+//! combination of stars into the posterior of the global parameters, the NPE pipeline and
+//! catalog inference.
 
+pub mod batch;
+pub mod catalog;
+pub mod combine;
+pub mod error;
+pub mod evaluate;
+pub mod npe;
+pub mod observe;
+pub mod posterior;
 pub mod prior;
+pub mod rejection;
+pub mod simulator;
+
+pub use catalog::{infer_catalog, CatalogInference, InferOptions, StarSummary};
+pub use combine::CombineMethod;
+pub use error::InferError;
+pub use evaluate::{evaluate, EvalReport};
+pub use npe::{train_npe, train_on_pairs, NpeOptions, NpeReport};
+pub use observe::Observations;
+pub use posterior::{Posterior, TrainingInfo};
+pub use simulator::{NoiseModel, Simulator, SimulatorError};

@@ -1,0 +1,283 @@
+//! Maximum-likelihood training of the flow on (θ, x) pairs, as sbi's first NPE round
+//! (spec A.2): rows with non-finite values removed, a random 90/10 train/validation split,
+//! z-score statistics from the training split only, Adam (lr 5e-4), batches of 200 (last
+//! incomplete batch dropped, reshuffled every epoch), gradient norm clipped at 5, validation
+//! after every epoch, stop after 20 epochs without improvement and restore the best weights.
+//! The loop itself is [`crate::nn::train`]; this module supplies the objective
+//! Σ_rows −log q(θ | x) and its gradient.
+
+use super::error::FlowError;
+use super::maf::{Cache, FlowConfig, Maf};
+use super::standardize::{THETA_STD_FLOOR, X_STD_FLOOR};
+use crate::nn::{self, Adam, EarlyStopping, Objective, Scaler, Shuffle, TrainConfig};
+use ndarray::{s, Array2, ArrayView2};
+use rand::seq::SliceRandom;
+use serde::{Deserialize, Serialize};
+
+/// Training settings. Defaults: the reference (spec A.2).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FlowTrainConfig {
+    /// Adam learning rate.
+    pub learning_rate: f64,
+    /// Mini-batch size.
+    pub batch_size: usize,
+    /// Fraction of the rows held out for validation.
+    pub validation_fraction: f64,
+    /// Stop after this many epochs without a better validation loss.
+    pub patience: usize,
+    /// Maximum number of epochs.
+    pub max_epochs: usize,
+    /// Clip the joint gradient L2 norm to this value (`None`: no clipping).
+    pub clip_grad_norm: Option<f64>,
+    /// Seed of the split and the batch order.
+    pub seed: u64,
+    /// Rows per parallel gradient chunk (results depend on it, never on the thread count).
+    pub chunk_rows: usize,
+    /// Compute the chunks of a batch in parallel.
+    pub parallel: bool,
+}
+
+impl Default for FlowTrainConfig {
+    fn default() -> Self {
+        FlowTrainConfig {
+            learning_rate: 5e-4,
+            batch_size: 200,
+            validation_fraction: 0.1,
+            patience: 20,
+            max_epochs: 100_000,
+            clip_grad_norm: Some(5.0),
+            seed: crate::rng::DEFAULT_SEED,
+            chunk_rows: 100,
+            parallel: true,
+        }
+    }
+}
+
+/// What happened during training.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FlowTrainReport {
+    /// Rows given.
+    pub n_rows: usize,
+    /// Rows dropped because θ or x had non-finite values.
+    pub n_excluded: usize,
+    /// Training rows.
+    pub n_train: usize,
+    /// Validation rows.
+    pub n_val: usize,
+    /// Epochs run.
+    pub epochs: usize,
+    /// Epoch (0-based) of the best validation loss, whose weights were kept.
+    pub best_epoch: Option<usize>,
+    /// Best mean validation log-probability (= −best validation loss).
+    pub best_val_log_prob: f64,
+    /// Mean training loss (−log q) per epoch.
+    pub train_loss: Vec<f64>,
+    /// Mean validation loss per epoch.
+    pub val_loss: Vec<f64>,
+    /// Optimizer steps.
+    pub steps: u64,
+    /// Wall-clock seconds of the training loop.
+    pub seconds: f64,
+}
+
+/// The training objective: Σ_rows −log q(θ_r | x_r) on standardised f32 data.
+pub struct FlowObjective<'a> {
+    maf: &'a Maf,
+    ts: ArrayView2<'a, f32>,
+    xs: ArrayView2<'a, f32>,
+}
+
+impl<'a> FlowObjective<'a> {
+    /// The objective of `maf` on standardised `ts` `(n, D)` and `xs` `(n, C)`.
+    pub fn new(
+        maf: &'a Maf,
+        ts: ArrayView2<'a, f32>,
+        xs: ArrayView2<'a, f32>,
+    ) -> Result<Self, FlowError> {
+        maf.check_dims(ts.dim(), xs.dim())?;
+        Ok(FlowObjective { maf, ts, xs })
+    }
+}
+
+/// Scratch buffers of [`FlowObjective`].
+pub struct FlowWorkspace {
+    cache: Cache,
+    ts: Array2<f32>,
+    xs: Array2<f32>,
+}
+
+impl FlowObjective<'_> {
+    fn gather(&self, rows: &[usize], ws: &mut FlowWorkspace) {
+        for (k, &r) in rows.iter().enumerate() {
+            ws.ts.row_mut(k).assign(&self.ts.row(r));
+            ws.xs.row_mut(k).assign(&self.xs.row(r));
+        }
+    }
+
+    fn forward(&self, params: &[f32], rows: &[usize], ws: &mut FlowWorkspace) -> f64 {
+        let n = rows.len();
+        self.gather(rows, ws);
+        self.maf.forward(
+            params,
+            ws.ts.slice(s![..n, ..]),
+            ws.xs.slice(s![..n, ..]),
+            &mut ws.cache,
+        );
+        -ws.cache.log_q[..n].iter().sum::<f64>()
+    }
+}
+
+impl Objective for FlowObjective<'_> {
+    type Workspace = FlowWorkspace;
+
+    fn n_params(&self) -> usize {
+        self.maf.params.len()
+    }
+
+    fn n_rows(&self) -> usize {
+        self.ts.nrows()
+    }
+
+    fn workspace(&self, max_rows: usize) -> FlowWorkspace {
+        FlowWorkspace {
+            cache: Cache::new(self.maf, max_rows),
+            ts: Array2::zeros((max_rows, self.maf.d)),
+            xs: Array2::zeros((max_rows, self.maf.c)),
+        }
+    }
+
+    fn loss_grad(
+        &self,
+        params: &[f32],
+        rows: &[usize],
+        ws: &mut FlowWorkspace,
+        grad: &mut [f32],
+    ) -> f64 {
+        let loss = self.forward(params, rows, ws);
+        self.maf.backward(params, 1.0, grad, &mut ws.cache);
+        loss
+    }
+
+    fn loss(&self, params: &[f32], rows: &[usize], ws: &mut FlowWorkspace) -> f64 {
+        self.forward(params, rows, ws)
+    }
+}
+
+/// Trains a flow q(θ | x) on `theta` `(n, D)` and `x` `(n, C)` (raw units).
+pub fn train(
+    theta: ArrayView2<f64>,
+    x: ArrayView2<f64>,
+    config: &FlowConfig,
+    tc: &FlowTrainConfig,
+) -> Result<(Maf, FlowTrainReport), FlowError> {
+    check_train_config(tc)?;
+    if theta.nrows() != x.nrows() {
+        return Err(FlowError::Shape {
+            what: "x rows".into(),
+            expected: theta.nrows().to_string(),
+            found: x.nrows().to_string(),
+        });
+    }
+    let n_rows = theta.nrows();
+    let finite: Vec<usize> = (0..n_rows)
+        .filter(|&r| {
+            theta.row(r).iter().all(|v| v.is_finite()) && x.row(r).iter().all(|v| v.is_finite())
+        })
+        .collect();
+    let n = finite.len();
+    let n_train = ((1.0 - tc.validation_fraction) * n as f64) as usize;
+    let n_val = n - n_train;
+    if n_train < tc.batch_size.max(2) || n_val < 1 {
+        return Err(FlowError::TooFewRows {
+            what: format!(
+                "flow training ({n} finite rows of {n_rows}, {n_train} for training, {n_val} for validation)"
+            ),
+            found: n,
+            needed: ((tc.batch_size.max(2) as f64) / (1.0 - tc.validation_fraction)).ceil()
+                as usize
+                + 1,
+        });
+    }
+    let mut order = finite;
+    order.shuffle(&mut crate::rng::stream(tc.seed, 0));
+    let pick = |a: &ArrayView2<f64>, rows: &[usize]| {
+        Array2::from_shape_fn((rows.len(), a.ncols()), |(i, j)| a[[rows[i], j]])
+    };
+    let (tr, va) = order.split_at(n_train);
+    let (t_tr, x_tr) = (pick(&theta, tr), pick(&x, tr));
+    let (t_va, x_va) = (pick(&theta, va), pick(&x, va));
+    let theta_std = Scaler::fit(t_tr.view(), THETA_STD_FLOOR)?;
+    let x_std = Scaler::fit(x_tr.view(), X_STD_FLOOR)?;
+    let mut maf = Maf::new(config.clone(), theta_std, x_std)?;
+    let ts_tr = maf.theta_std.transform_f32(t_tr.view())?;
+    let xs_tr = maf.x_std.transform_f32(x_tr.view())?;
+    let ts_va = maf.theta_std.transform_f32(t_va.view())?;
+    let xs_va = maf.x_std.transform_f32(x_va.view())?;
+    let history = {
+        let mut params = maf.params.clone();
+        let probe = maf.clone();
+        let obj = FlowObjective::new(&probe, ts_tr.view(), xs_tr.view())?;
+        let val = FlowObjective::new(&probe, ts_va.view(), xs_va.view())?;
+        let mut opt = Adam::new(tc.learning_rate);
+        let cfg = TrainConfig {
+            batch_size: tc.batch_size,
+            epochs: tc.max_epochs,
+            shuffle: Shuffle::EveryEpoch,
+            drop_last: true,
+            seed: tc.seed,
+            clip_grad_norm: tc.clip_grad_norm,
+            early_stopping: Some(EarlyStopping {
+                patience: tc.patience,
+                restore_best: true,
+            }),
+            chunk_rows: tc.chunk_rows,
+            parallel: tc.parallel,
+            eval_chunk_rows: 1000,
+            label: "flow".into(),
+        };
+        let h = nn::train(&obj, Some(&val), &mut params, &mut opt, &cfg, None)?;
+        maf.set_params(&params)?;
+        h
+    };
+    Ok((
+        maf,
+        FlowTrainReport {
+            n_rows,
+            n_excluded: n_rows - n,
+            n_train,
+            n_val,
+            epochs: history.epochs(),
+            best_epoch: history.best_epoch,
+            best_val_log_prob: history.best_val_loss.map_or(f64::NAN, |v| -v),
+            train_loss: history.train_loss,
+            val_loss: history.val_loss,
+            steps: history.steps,
+            seconds: history.seconds,
+        },
+    ))
+}
+
+fn check_train_config(tc: &FlowTrainConfig) -> Result<(), FlowError> {
+    if !(tc.learning_rate > 0.0 && tc.learning_rate.is_finite()) {
+        return Err(FlowError::option(
+            "learning_rate",
+            tc.learning_rate,
+            "must be positive",
+        ));
+    }
+    if tc.batch_size == 0 {
+        return Err(FlowError::option("batch_size", 0, "must be positive"));
+    }
+    if !(tc.validation_fraction > 0.0 && tc.validation_fraction < 1.0) {
+        return Err(FlowError::option(
+            "validation_fraction",
+            tc.validation_fraction,
+            "must be in (0, 1)",
+        ));
+    }
+    if tc.max_epochs == 0 {
+        return Err(FlowError::option("max_epochs", 0, "must be positive"));
+    }
+    Ok(())
+}

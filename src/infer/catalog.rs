@@ -1,0 +1,282 @@
+//! Inference on a catalog of stars (the library side of `infer(posterior, catalog, #{...})`):
+//! validate the observed abundances, skip and report unusable rows, sample every usable star
+//! (1000 samples by default, rayon over stars), summarise each star, and combine the stars
+//! into the posterior of the global parameters (α_IMF, log10 N_Ia).
+//!
+//! Star i's samples use the random stream `rng::stream(seed, row)` of its catalog row, so a
+//! star's samples do not change when other rows are added, removed or skipped, nor with the
+//! number of threads.
+
+use super::combine::{combine_running, fit_star, CombineError, CombineMethod, Combined, StarFit};
+use super::error::InferError;
+use super::observe::{validate, Observations, SkippedRow};
+use super::posterior::Posterior;
+use super::rejection::RejectionOptions;
+use ndarray::{s, Array2, Array3, Axis};
+use serde::{Deserialize, Serialize};
+use std::time::Instant;
+
+/// Quantile levels of the per-star summaries: 2.5, 16, 50, 84, 97.5 %.
+pub const SUMMARY_LEVELS: [f64; 5] = [0.025, 0.16, 0.5, 0.84, 0.975];
+
+/// Settings of catalog inference.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InferOptions {
+    /// Use only the first n usable rows (`None`: all).
+    pub n_stars: Option<usize>,
+    /// Posterior samples per star.
+    pub samples: usize,
+    /// Seed.
+    pub seed: u64,
+    /// Combination method.
+    pub method: CombineMethod,
+    /// Keep every star's samples in the result (`(n_stars, samples, 6)`, 48 MB for
+    /// 1000 × 1000).
+    pub keep_samples: bool,
+    /// Rejection settings.
+    pub rejection: RejectionOptions,
+}
+
+impl Default for InferOptions {
+    fn default() -> Self {
+        InferOptions {
+            n_stars: None,
+            samples: 1000,
+            seed: crate::rng::DEFAULT_SEED,
+            method: CombineMethod::default(),
+            keep_samples: false,
+            rejection: RejectionOptions::default(),
+        }
+    }
+}
+
+/// The posterior summary of one star.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StarSummary {
+    /// Catalog row (0-based).
+    pub row: usize,
+    /// Row label, if given.
+    pub label: Option<String>,
+    /// Posterior mean of each parameter.
+    pub mean: Vec<f64>,
+    /// Posterior standard deviation (N − 1) of each parameter.
+    pub sd: Vec<f64>,
+    /// Per parameter the quantiles at [`SUMMARY_LEVELS`].
+    pub quantiles: Vec<[f64; 5]>,
+    /// Fraction of flow draws inside the prior support.
+    pub acceptance: f64,
+}
+
+/// One point of the running combination (paper Fig. 5): the first `n_stars` stars.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunningPoint {
+    pub n_stars: usize,
+    /// Mean and sd of (α_IMF, log10 N_Ia); NaN where the combination does not exist.
+    pub mean: [f64; 2],
+    pub sd: [f64; 2],
+    /// Why the combination does not exist for this n, if it does not.
+    pub error: Option<String>,
+}
+
+/// The result of catalog inference.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CatalogInference {
+    /// Parameter names.
+    pub param_names: Vec<String>,
+    /// Rows in the catalog.
+    pub n_rows: usize,
+    /// Rows skipped (missing or non-finite values, or posterior outside the prior support).
+    pub skipped: Vec<SkippedRow>,
+    /// One summary per star used, in catalog order.
+    pub stars: Vec<StarSummary>,
+    /// Gaussian fits of every star's (α_IMF, log10 N_Ia) samples.
+    pub fits: Vec<StarFit>,
+    /// The combined posterior of (α_IMF, log10 N_Ia).
+    pub combined: Combined,
+    /// The combination of the first n stars for n = 1 … N.
+    pub running: Vec<RunningPoint>,
+    /// Mean acceptance rate over stars.
+    pub mean_acceptance: f64,
+    /// Samples per star.
+    pub samples_per_star: usize,
+    /// All samples, shape `(n_stars, samples, 6)`, when `keep_samples`.
+    #[serde(skip)]
+    pub samples: Option<Array3<f64>>,
+    /// Differences between the catalog's errors and the posterior's training noise.
+    pub warnings: Vec<String>,
+    /// Wall-clock seconds.
+    pub seconds: f64,
+}
+
+/// Runs catalog inference; see the module documentation.
+pub fn infer_catalog(
+    posterior: &Posterior,
+    obs: &Observations,
+    opts: &InferOptions,
+) -> Result<CatalogInference, InferError> {
+    let started = Instant::now();
+    if opts.samples < 3 {
+        return Err(InferError::option(
+            "samples",
+            opts.samples,
+            "at least 3 per star are needed to fit a Gaussian",
+        ));
+    }
+    let v = validate(obs, posterior.obs_names())?;
+    let mut skipped = v.skipped;
+    let rows: Vec<usize> = match opts.n_stars {
+        Some(0) => return Err(InferError::option("n_stars", 0, "must be at least 1")),
+        Some(n) => v.rows.iter().copied().take(n).collect(),
+        None => v.rows,
+    };
+    // with n_stars, rows after the last star used are not requested, hence not "skipped"
+    if let (Some(_), Some(&last)) = (opts.n_stars, rows.last()) {
+        skipped.retain(|s| s.row < last);
+    }
+    let xs = obs.values.select(Axis(0), &rows);
+    let ids: Vec<u64> = rows.iter().map(|&r| r as u64).collect();
+    let (samples, outcomes) =
+        posterior.sample_ids(xs.view(), &ids, opts.samples, opts.seed, &opts.rejection)?;
+    let label = |r: usize| obs.labels.as_ref().and_then(|l| l.get(r).cloned());
+    let mut kept = Vec::with_capacity(rows.len());
+    let mut stars = Vec::with_capacity(rows.len());
+    let mut fits = Vec::with_capacity(rows.len());
+    for (i, (&row, out)) in rows.iter().zip(&outcomes).enumerate() {
+        match out {
+            Ok(acc) => {
+                let s = samples.index_axis(Axis(0), i);
+                let fit = fit_star(row, s.slice(s![.., 0..2])).map_err(InferError::Combine)?;
+                stars.push(summarise(row, label(row), s, *acc));
+                fits.push(fit);
+                kept.push(i);
+            }
+            Err(e) => skipped.push(SkippedRow {
+                row,
+                label: label(row),
+                problems: vec![super::observe::Problem::OutsidePrior {
+                    message: e.to_string(),
+                }],
+            }),
+        }
+    }
+    skipped.sort_by_key(|s| s.row);
+    if fits.is_empty() {
+        return Err(InferError::Combine(CombineError::NoStars));
+    }
+    let prior = posterior.global_prior();
+    let needs_prior = opts.method != CombineMethod::InverseVariance;
+    let gp = match (prior, needs_prior) {
+        (Some(p), _) => p,
+        (None, false) => super::combine::Gaussian2::paper_prior(),
+        (None, true) => {
+            return Err(InferError::option(
+                "method",
+                opts.method,
+                "the posterior's prior of (alpha_imf, log10_n_ia) is not Gaussian; use \"inverse_variance\"",
+            ))
+        }
+    };
+    let run = combine_running(&fits, &gp, opts.method)?;
+    let combined = match run.last() {
+        Some(Ok(c)) => c.clone(),
+        Some(Err(e)) => return Err(InferError::Combine(e.clone())),
+        None => return Err(InferError::Combine(CombineError::NoStars)),
+    };
+    let running = run
+        .iter()
+        .enumerate()
+        .map(|(i, r)| match r {
+            Ok(c) => RunningPoint {
+                n_stars: i + 1,
+                mean: c.mean,
+                sd: c.sd,
+                error: None,
+            },
+            Err(e) => RunningPoint {
+                n_stars: i + 1,
+                mean: [f64::NAN; 2],
+                sd: [f64::NAN; 2],
+                error: Some(e.to_string()),
+            },
+        })
+        .collect();
+    let mean_acceptance = stars.iter().map(|s| s.acceptance).sum::<f64>() / stars.len() as f64;
+    let samples = opts.keep_samples.then(|| samples.select(Axis(0), &kept));
+    let warnings = noise_warnings(posterior, obs, &rows);
+    Ok(CatalogInference {
+        param_names: posterior.param_names().to_vec(),
+        n_rows: obs.values.nrows(),
+        skipped,
+        stars,
+        fits,
+        combined,
+        running,
+        mean_acceptance,
+        samples_per_star: opts.samples,
+        samples,
+        warnings,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// Mean, sd and quantiles of every parameter of one star's samples `(n, D)`.
+fn summarise(
+    row: usize,
+    label: Option<String>,
+    s: ndarray::ArrayView2<f64>,
+    acceptance: f64,
+) -> StarSummary {
+    let n = s.nrows() as f64;
+    let mut mean = Vec::with_capacity(s.ncols());
+    let mut sd = Vec::with_capacity(s.ncols());
+    let mut quantiles = Vec::with_capacity(s.ncols());
+    let mut buf = Vec::with_capacity(s.nrows());
+    for col in s.columns() {
+        let m = col.sum() / n;
+        let v = col.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (n - 1.0);
+        buf.clear();
+        buf.extend(col.iter().copied());
+        buf.sort_unstable_by(f64::total_cmp);
+        let q = SUMMARY_LEVELS.map(|p| crate::stats::quantile_sorted(&buf, p).unwrap_or(f64::NAN));
+        mean.push(m);
+        sd.push(v.sqrt());
+        quantiles.push(q);
+    }
+    StarSummary {
+        row,
+        label,
+        mean,
+        sd,
+        quantiles,
+        acceptance,
+    }
+}
+
+/// Warns when the catalog's errors differ from the noise the posterior was trained with
+/// (the posterior then under- or over-states the uncertainty of those stars).
+fn noise_warnings(posterior: &Posterior, obs: &Observations, rows: &[usize]) -> Vec<String> {
+    let Some(err) = &obs.errors else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (j, name) in posterior.obs_names().iter().enumerate() {
+        let mut e: Vec<f64> = rows.iter().map(|&r| err[[r, j]]).collect();
+        e.sort_by(f64::total_cmp);
+        let Ok(med) = crate::stats::quantile_sorted(&e, 0.5) else {
+            continue;
+        };
+        let trained = posterior.noise().sigma[j];
+        if (med - trained).abs() > 0.1 * trained.max(1e-12) {
+            out.push(format!(
+                "{name}: the catalog's median error is {med:.3} dex but the posterior was trained with {trained:.3} dex noise"
+            ));
+        }
+    }
+    out
+}
+
+/// The (n, 2) samples of the two global parameters of a catalog inference's kept samples.
+pub fn global_samples(samples: &Array3<f64>, star: usize) -> Option<Array2<f64>> {
+    (star < samples.len_of(Axis(0))).then(|| samples.slice(s![star, .., 0..2]).to_owned())
+}

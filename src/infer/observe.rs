@@ -1,0 +1,223 @@
+//! Validation of observed abundances before inference: which rows of a catalog can be used,
+//! and for every other row which columns are missing or non-finite.
+//!
+//! Observed abundances are used as they are — they already carry their observational noise,
+//! so no noise is added at inference time. Per-row errors (the catalog's `err_*` columns) are
+//! only compared with the noise the posterior was trained with.
+
+use ndarray::{ArrayView2, Axis};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The observed abundances of a catalog, as plain arrays.
+#[derive(Debug, Clone)]
+pub struct Observations<'a> {
+    /// Abundances, shape `(n_rows, n_obs)` in dex, in the posterior's observable order
+    /// (default C_Fe, Fe_H, He_Fe, Mg_Fe, N_Fe, Ne_Fe, O_Fe, Si_Fe). Missing values may be NaN.
+    pub values: ArrayView2<'a, f64>,
+    /// Optional missing-value flags of the same shape (`true` = missing, e.g. a null cell).
+    pub missing: Option<ArrayView2<'a, bool>>,
+    /// Optional per-row observational errors (1σ, dex) of the same shape.
+    pub errors: Option<ArrayView2<'a, f64>>,
+    /// Source column names of `values` (used in messages), one per column.
+    pub columns: Vec<String>,
+    /// Source column names of `errors` (used in messages); empty if there are none.
+    pub error_columns: Vec<String>,
+    /// Optional row labels (e.g. the catalog's star id) used in messages.
+    pub labels: Option<Vec<String>>,
+}
+
+impl<'a> Observations<'a> {
+    /// Observations with generic column names `x0 …` and no extras.
+    pub fn new(values: ArrayView2<'a, f64>) -> Self {
+        let columns = (0..values.ncols()).map(|j| format!("x{j}")).collect();
+        Observations {
+            values,
+            missing: None,
+            errors: None,
+            columns,
+            error_columns: Vec::new(),
+            labels: None,
+        }
+    }
+}
+
+/// Why a value makes its row unusable.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Problem {
+    /// The cell is empty / null.
+    Missing { column: String },
+    /// The value is NaN or infinite.
+    NotFinite { column: String, value: f64 },
+    /// The error column holds a value that is not a finite positive number.
+    BadError { column: String, value: f64 },
+    /// The star's posterior lies (almost) entirely outside the prior support.
+    OutsidePrior { message: String },
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Problem::Missing { column } => write!(f, "{column} is missing"),
+            Problem::NotFinite { column, value } => write!(f, "{column} = {value}"),
+            Problem::BadError { column, value } => {
+                write!(f, "{column} = {value} is not a positive error")
+            }
+            Problem::OutsidePrior { message } => f.write_str(message),
+        }
+    }
+}
+
+/// A row that is skipped, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SkippedRow {
+    /// 0-based row index in the catalog.
+    pub row: usize,
+    /// The row's label, if labels were given.
+    pub label: Option<String>,
+    /// Every problem found in the row.
+    pub problems: Vec<Problem>,
+}
+
+impl fmt::Display for SkippedRow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "row {}", self.row)?;
+        if let Some(l) = &self.label {
+            write!(f, " ({l})")?;
+        }
+        let p: Vec<String> = self.problems.iter().map(|p| p.to_string()).collect();
+        write!(f, ": {}", p.join("; "))
+    }
+}
+
+/// Errors of the validation itself (not of single rows).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ObserveError {
+    /// The number of columns does not match the posterior's observables.
+    #[error("observations have {found} columns but the posterior expects {expected} ({})", names.join(", "))]
+    WrongColumns {
+        found: usize,
+        expected: usize,
+        names: Vec<String>,
+    },
+    /// An auxiliary array does not have the shape of the values.
+    #[error("{what} has shape {found:?}, but the observations have shape {expected:?}")]
+    ShapeMismatch {
+        what: &'static str,
+        found: (usize, usize),
+        expected: (usize, usize),
+    },
+    /// Not one row is usable.
+    #[error("none of the {n_rows} rows is usable{}", first_reason(.first))]
+    NoUsableRows {
+        n_rows: usize,
+        first: Option<SkippedRow>,
+    },
+}
+
+fn first_reason(first: &Option<SkippedRow>) -> String {
+    match first {
+        Some(s) => format!(" (first: {s})"),
+        None => String::new(),
+    }
+}
+
+/// The outcome of validation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Validated {
+    /// Indices of the usable rows, ascending.
+    pub rows: Vec<usize>,
+    /// The skipped rows with their problems, ascending.
+    pub skipped: Vec<SkippedRow>,
+}
+
+/// Checks every row: a row is usable iff all its values (and errors, if given) are present
+/// and finite (errors also positive). `expected` are the posterior's observable names;
+/// the column count must match.
+pub fn validate(obs: &Observations, expected: &[String]) -> Result<Validated, ObserveError> {
+    let (n, m) = obs.values.dim();
+    if m != expected.len() {
+        return Err(ObserveError::WrongColumns {
+            found: m,
+            expected: expected.len(),
+            names: expected.to_vec(),
+        });
+    }
+    if let Some(miss) = &obs.missing {
+        check_shape("the missing-value mask", miss.dim(), (n, m))?;
+    }
+    if let Some(err) = &obs.errors {
+        check_shape("the error array", err.dim(), (n, m))?;
+    }
+    let col = |j: usize, names: &[String], fallback: &[String]| -> String {
+        names
+            .get(j)
+            .or_else(|| fallback.get(j))
+            .cloned()
+            .unwrap_or_else(|| format!("column {j}"))
+    };
+    let mut rows = Vec::with_capacity(n);
+    let mut skipped = Vec::new();
+    for (i, row) in obs.values.axis_iter(Axis(0)).enumerate() {
+        let mut problems = Vec::new();
+        for (j, &v) in row.iter().enumerate() {
+            let missing = obs.missing.as_ref().is_some_and(|mm| mm[[i, j]]);
+            if missing {
+                problems.push(Problem::Missing {
+                    column: col(j, &obs.columns, expected),
+                });
+            } else if !v.is_finite() {
+                problems.push(Problem::NotFinite {
+                    column: col(j, &obs.columns, expected),
+                    value: v,
+                });
+            }
+            if let Some(err) = &obs.errors {
+                let e = err[[i, j]];
+                if !(e.is_finite() && e > 0.0) {
+                    let name =
+                        obs.error_columns.get(j).cloned().unwrap_or_else(|| {
+                            format!("error of {}", col(j, &obs.columns, expected))
+                        });
+                    problems.push(Problem::BadError {
+                        column: name,
+                        value: e,
+                    });
+                }
+            }
+        }
+        if problems.is_empty() {
+            rows.push(i);
+        } else {
+            skipped.push(SkippedRow {
+                row: i,
+                label: obs.labels.as_ref().and_then(|l| l.get(i).cloned()),
+                problems,
+            });
+        }
+    }
+    if rows.is_empty() {
+        return Err(ObserveError::NoUsableRows {
+            n_rows: n,
+            first: skipped.first().cloned(),
+        });
+    }
+    Ok(Validated { rows, skipped })
+}
+
+fn check_shape(
+    what: &'static str,
+    found: (usize, usize),
+    expected: (usize, usize),
+) -> Result<(), ObserveError> {
+    if found == expected {
+        Ok(())
+    } else {
+        Err(ObserveError::ShapeMismatch {
+            what,
+            found,
+            expected,
+        })
+    }
+}

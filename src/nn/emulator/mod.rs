@@ -1,0 +1,483 @@
+//! The CHEMPY emulator (paper §2.2, spec A.5): an MLP from the six model parameters θ
+//! (alpha_imf, log10_n_ia, log10_sfe, log10_sfr_peak, x_out, birth_time [Gyr]) to the eight
+//! abundances (C_Fe, Fe_H, He_Fe, Mg_Fe, N_Fe, Ne_Fe, O_Fe, Si_Fe, dex), trained on
+//! simulator runs.
+//!
+//! By default inputs and outputs are z-scored with statistics of the training split
+//! (`u = (θ − μθ)/σθ`, `v = (y − μy)/σy`); the network learns v(u) and predictions are
+//! mapped back, `ŷ = μy + σy·v̂`. With `paper: true` the network sees raw θ and raw y.
+//! Interfaces are f64; the network computes in f32.
+
+mod data;
+mod file;
+mod options;
+mod report;
+
+pub use file::{FORMAT_NAME, FORMAT_VERSION};
+pub use options::{EmulatorOptions, ABUNDANCE_NAMES, MIN_STD, PARAMETER_NAMES};
+pub use report::{cdf_grid, EmulatorReport, ErrorStats, CDF_MAX_APE, CDF_POINTS};
+
+use super::objective::Supervised;
+use super::{train, Activation, EarlyStopping, Loss, Mlp, MlpWorkspace, NnError, Scaler};
+use super::{TrainConfig, VarianceHead};
+use ndarray::{s, Array2, Array3, ArrayView2, ArrayViewMut2, Axis};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// Rows per parallel task in prediction.
+const PREDICT_CHUNK: usize = 512;
+
+/// What happened when an emulator was trained (stored in its file).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainReport {
+    /// Rows given for training (before cleaning and the validation split).
+    pub n_rows: usize,
+    /// Rows excluded because θ or y held a NaN or infinite value.
+    pub n_excluded_nonfinite: usize,
+    /// Rows excluded because all their outputs were exactly 0 (failed CHEMPY runs).
+    pub n_excluded_all_zero: usize,
+    /// Rows trained on.
+    pub n_train: usize,
+    /// Validation rows (split off or given).
+    pub n_val: usize,
+    /// `"split"`, `"given"` or `"none"`.
+    pub validation: String,
+    /// Completed epochs.
+    pub epochs: usize,
+    /// Optimizer steps.
+    pub steps: u64,
+    /// Seconds spent in the training loop.
+    pub train_seconds: f64,
+    /// Mean training loss of every epoch (in the network's, possibly z-scored, units).
+    pub train_loss: Vec<f64>,
+    /// Validation loss after every epoch (same units).
+    pub val_loss: Vec<f64>,
+    /// Validation mean squared error of the final model in raw units (dex²).
+    pub val_mse: Option<f64>,
+    /// Epoch with the best validation loss.
+    pub best_epoch: Option<usize>,
+    /// Whether early stopping ended training.
+    pub stopped_early: bool,
+    /// The options used.
+    pub options: EmulatorOptions,
+    /// The galchem version that trained the model.
+    pub galchem_version: String,
+}
+
+/// A trained emulator: network, parameters, scalers, names and training metadata.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Emulator {
+    mlp: Mlp,
+    params: Vec<f32>,
+    loss: Loss,
+    input_scaler: Scaler,
+    output_scaler: Scaler,
+    input_names: Vec<String>,
+    output_names: Vec<String>,
+    training: TrainReport,
+}
+
+/// Training and validation data after cleaning, in f64.
+struct Prepared {
+    x_train: Array2<f64>,
+    y_train: Array2<f64>,
+    x_val: Option<Array2<f64>>,
+    y_val: Option<Array2<f64>>,
+    report: TrainReport,
+}
+
+fn check_pair(what: &str, x: &ArrayView2<f64>, y: &ArrayView2<f64>) -> Result<(), NnError> {
+    if x.nrows() != y.nrows() {
+        return Err(NnError::shape(
+            format!("{what}: output rows"),
+            x.nrows(),
+            y.nrows(),
+        ));
+    }
+    Ok(())
+}
+
+fn prepare(
+    theta: ArrayView2<f64>,
+    y: ArrayView2<f64>,
+    validation: Option<(ArrayView2<f64>, ArrayView2<f64>)>,
+    opts: &EmulatorOptions,
+) -> Result<Prepared, NnError> {
+    check_pair("training set", &theta, &y)?;
+    let c = data::clean(theta, y);
+    let mut report = TrainReport {
+        n_rows: theta.nrows(),
+        n_excluded_nonfinite: c.n_nonfinite,
+        n_excluded_all_zero: c.n_all_zero,
+        n_train: 0,
+        n_val: 0,
+        validation: "none".into(),
+        epochs: 0,
+        steps: 0,
+        train_seconds: 0.0,
+        train_loss: Vec::new(),
+        val_loss: Vec::new(),
+        val_mse: None,
+        best_epoch: None,
+        stopped_early: false,
+        options: opts.clone(),
+        galchem_version: env!("CARGO_PKG_VERSION").into(),
+    };
+    let (x_train, y_train, x_val, y_val) = match validation {
+        Some((xv, yv)) => {
+            check_pair("validation set", &xv, &yv)?;
+            if xv.ncols() != theta.ncols() || yv.ncols() != y.ncols() {
+                return Err(NnError::shape(
+                    "validation set columns",
+                    format!("({}, {})", theta.ncols(), y.ncols()),
+                    format!("({}, {})", xv.ncols(), yv.ncols()),
+                ));
+            }
+            let v = data::clean(xv, yv);
+            report.validation = "given".into();
+            (c.theta, c.y, Some(v.theta), Some(v.y))
+        }
+        None if opts.validation_fraction > 0.0 => {
+            let (tr, va) = data::split(c.theta.nrows(), opts.validation_fraction, opts.seed);
+            report.validation = "split".into();
+            (
+                c.theta.select(Axis(0), &tr),
+                c.y.select(Axis(0), &tr),
+                Some(c.theta.select(Axis(0), &va)),
+                Some(c.y.select(Axis(0), &va)),
+            )
+        }
+        None => (c.theta, c.y, None, None),
+    };
+    let (x_val, y_val) = match (x_val, y_val) {
+        (Some(x), Some(y)) if x.nrows() > 0 => (Some(x), Some(y)),
+        _ => {
+            report.validation = "none".into();
+            (None, None)
+        }
+    };
+    report.n_train = x_train.nrows();
+    report.n_val = x_val.as_ref().map_or(0, |x| x.nrows());
+    let needed = 2;
+    if report.n_train < needed {
+        return Err(NnError::TooFewRows {
+            what: "emulator training set (after excluding non-finite and all-zero rows)".into(),
+            found: report.n_train,
+            needed,
+        });
+    }
+    Ok(Prepared {
+        x_train,
+        y_train,
+        x_val,
+        y_val,
+        report,
+    })
+}
+
+impl Emulator {
+    /// Trains an emulator on simulator runs: `theta` `(n, n_in)` (default 6 parameters),
+    /// `y` `(n, n_out)` (default 8 abundances, dex). Rows with non-finite values, and rows
+    /// whose outputs are all zero, are excluded and counted in the report. `validation`
+    /// is an explicit validation set; without it `opts.validation_fraction` of the rows
+    /// are split off (seeded).
+    pub fn train(
+        theta: ArrayView2<f64>,
+        y: ArrayView2<f64>,
+        validation: Option<(ArrayView2<f64>, ArrayView2<f64>)>,
+        opts: &EmulatorOptions,
+    ) -> Result<(Emulator, TrainReport), NnError> {
+        opts.validate()?;
+        let input_names = EmulatorOptions::names(
+            &opts.input_names,
+            &PARAMETER_NAMES,
+            "x",
+            theta.ncols(),
+            "input_names",
+        )?;
+        let output_names = EmulatorOptions::names(
+            &opts.output_names,
+            &ABUNDANCE_NAMES,
+            "y",
+            y.ncols(),
+            "output_names",
+        )?;
+        let Prepared {
+            x_train,
+            y_train,
+            x_val,
+            y_val,
+            mut report,
+        } = prepare(theta, y, validation, opts)?;
+        let (input_scaler, output_scaler) = if opts.standardizes() {
+            (
+                Scaler::fit(x_train.view(), MIN_STD)?,
+                Scaler::fit(y_train.view(), MIN_STD)?,
+            )
+        } else {
+            (Scaler::identity(theta.ncols()), Scaler::identity(y.ncols()))
+        };
+        let mut sizes = vec![theta.ncols()];
+        sizes.extend(&opts.hidden);
+        sizes.push(opts.loss.n_outputs(y.ncols()));
+        let mlp = Mlp::new(&sizes, opts.activation, Activation::Identity)?;
+        let mut params = mlp.init_params(opts.seed);
+        let xt = input_scaler.transform_f32(x_train.view())?;
+        let yt = output_scaler.transform_f32(y_train.view())?;
+        let val32 = match (&x_val, &y_val) {
+            (Some(x), Some(y)) => Some((
+                input_scaler.transform_f32(x.view())?,
+                output_scaler.transform_f32(y.view())?,
+            )),
+            _ => None,
+        };
+        let objective = Supervised::new(&mlp, opts.loss, xt.view(), yt.view())?;
+        let val_objective = match &val32 {
+            Some((x, y)) => Some(Supervised::new(&mlp, opts.loss, x.view(), y.view())?),
+            None => None,
+        };
+        let config = TrainConfig {
+            batch_size: opts.batch_size,
+            epochs: opts.epochs,
+            shuffle: opts.shuffle_mode(),
+            drop_last: false,
+            seed: opts.seed,
+            clip_grad_norm: opts.clip_grad_norm,
+            early_stopping: opts.early_stopping.map(|patience| EarlyStopping {
+                patience,
+                restore_best: true,
+            }),
+            chunk_rows: opts.chunk_rows,
+            parallel: opts.parallel,
+            eval_chunk_rows: 2048,
+            label: "emulator".into(),
+        };
+        let mut optimizer = opts.optimizer.build()?;
+        let history = train(
+            &objective,
+            val_objective.as_ref(),
+            &mut params,
+            optimizer.as_mut(),
+            &config,
+            None,
+        )?;
+        report.epochs = history.epochs();
+        report.steps = history.steps;
+        report.train_seconds = history.seconds;
+        report.train_loss = history.train_loss;
+        report.val_loss = history.val_loss;
+        report.best_epoch = history.best_epoch;
+        report.stopped_early = history.stopped_early;
+        let mut emu = Emulator {
+            mlp,
+            params,
+            loss: opts.loss,
+            input_scaler,
+            output_scaler,
+            input_names,
+            output_names,
+            training: report,
+        };
+        if let (Some(x), Some(y)) = (&x_val, &y_val) {
+            let p = emu.predict(x.view())?;
+            let n = p.len().max(1) as f64;
+            emu.training.val_mse =
+                Some(p.iter().zip(y).map(|(a, b)| (a - b).powi(2)).sum::<f64>() / n);
+        }
+        let report = emu.training.clone();
+        Ok((emu, report))
+    }
+
+    /// Number of inputs (parameters).
+    pub fn n_inputs(&self) -> usize {
+        self.mlp.n_in()
+    }
+
+    /// Number of outputs (abundances).
+    pub fn n_outputs(&self) -> usize {
+        self.output_names.len()
+    }
+
+    /// Input (parameter) names.
+    pub fn input_names(&self) -> &[String] {
+        &self.input_names
+    }
+
+    /// Output (abundance) names.
+    pub fn output_names(&self) -> &[String] {
+        &self.output_names
+    }
+
+    /// The network architecture.
+    pub fn mlp(&self) -> &Mlp {
+        &self.mlp
+    }
+
+    /// The flat f32 parameter vector.
+    pub fn params(&self) -> &[f32] {
+        &self.params
+    }
+
+    /// The training loss.
+    pub fn loss(&self) -> Loss {
+        self.loss
+    }
+
+    /// The input and output scalers (identity maps under `paper`).
+    pub fn scalers(&self) -> (&Scaler, &Scaler) {
+        (&self.input_scaler, &self.output_scaler)
+    }
+
+    /// Training metadata.
+    pub fn training(&self) -> &TrainReport {
+        &self.training
+    }
+
+    fn check_inputs(&self, theta: &ArrayView2<f64>) -> Result<(), NnError> {
+        if theta.ncols() != self.n_inputs() {
+            return Err(NnError::shape(
+                format!("emulator inputs ({})", self.input_names.join(", ")),
+                format!("{} columns", self.n_inputs()),
+                format!("{} columns", theta.ncols()),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Scales one chunk of θ into `xb`, runs the network, and returns its raw outputs.
+    fn forward_chunk<'w>(
+        &self,
+        theta: ArrayView2<f64>,
+        xb: &mut Array2<f32>,
+        ws: &'w mut MlpWorkspace,
+    ) -> ArrayView2<'w, f32> {
+        let n = theta.nrows();
+        let (m, sd) = (&self.input_scaler.mean, &self.input_scaler.std);
+        for (mut dst, src) in xb.rows_mut().into_iter().zip(theta.rows()) {
+            for j in 0..src.len() {
+                dst[j] = ((src[j] - m[j]) / sd[j]) as f32;
+            }
+        }
+        self.mlp.forward(&self.params, xb.slice(s![..n, ..]), ws)
+    }
+
+    /// Writes a chunk's outputs in raw units: the means, or (`std_dev`) the standard
+    /// deviations of a Gaussian-NLL model.
+    fn unscale(&self, net: ArrayView2<f32>, mut out: ArrayViewMut2<f64>, std_dev: bool) {
+        let d = self.n_outputs();
+        let (m, sd) = (&self.output_scaler.mean, &self.output_scaler.std);
+        for (mut o, r) in out.rows_mut().into_iter().zip(net.rows()) {
+            for j in 0..d {
+                o[j] = if std_dev {
+                    let h = f64::from(r[d + j]);
+                    let var = match self.loss {
+                        Loss::GaussianNll(VarianceHead::Variance) => {
+                            h.max(super::loss::VARIANCE_FLOOR)
+                        }
+                        _ => h.exp(),
+                    };
+                    sd[j] * var.sqrt()
+                } else {
+                    m[j] + sd[j] * f64::from(r[j])
+                };
+            }
+        }
+    }
+
+    fn run(&self, theta: ArrayView2<f64>, std_dev: bool) -> Result<Array2<f64>, NnError> {
+        self.check_inputs(&theta)?;
+        let mut out = Array2::zeros((theta.nrows(), self.n_outputs()));
+        out.axis_chunks_iter_mut(Axis(0), PREDICT_CHUNK)
+            .into_par_iter()
+            .zip(theta.axis_chunks_iter(Axis(0), PREDICT_CHUNK))
+            .for_each_init(
+                || {
+                    (
+                        Array2::<f32>::zeros((PREDICT_CHUNK, self.n_inputs())),
+                        self.mlp.workspace(PREDICT_CHUNK),
+                    )
+                },
+                |(xb, ws), (o, t)| {
+                    let net = self.forward_chunk(t, xb, ws);
+                    self.unscale(net, o, std_dev);
+                },
+            );
+        Ok(out)
+    }
+
+    /// Predicted outputs (dex) for every row of `theta` `(n, n_inputs)` → `(n, n_outputs)`,
+    /// in parallel. A row with a non-finite parameter gives NaN outputs.
+    pub fn predict(&self, theta: ArrayView2<f64>) -> Result<Array2<f64>, NnError> {
+        self.run(theta, false)
+    }
+
+    /// Predicted standard deviations `(n, n_outputs)` (dex) of a model trained with the
+    /// Gaussian NLL loss.
+    pub fn predict_std(&self, theta: ArrayView2<f64>) -> Result<Array2<f64>, NnError> {
+        if self.loss == Loss::Mse {
+            return Err(NnError::option(
+                "loss",
+                "mse",
+                "this emulator was trained with MSE and predicts no uncertainties",
+            ));
+        }
+        self.run(theta, true)
+    }
+
+    /// Jacobian of the predicted outputs with respect to the inputs, `(n, n_outputs,
+    /// n_inputs)`: `J[r, o, i] = ∂ŷ[r, o]/∂θ[r, i]` (dex per unit of θ_i), through the scalers.
+    pub fn input_jacobian(&self, theta: ArrayView2<f64>) -> Result<Array3<f64>, NnError> {
+        self.check_inputs(&theta)?;
+        let x = self.input_scaler.transform_f32(theta)?;
+        let js = self.mlp.input_jacobian(&self.params, x.view())?;
+        let (sx, sy) = (&self.input_scaler.std, &self.output_scaler.std);
+        let d = self.n_outputs();
+        Ok(Array3::from_shape_fn(
+            (theta.nrows(), d, self.n_inputs()),
+            |(r, o, i)| sy[o] * f64::from(js[[r, o, i]]) / sx[i],
+        ))
+    }
+
+    /// Accuracy against reference outputs `y` `(n, n_outputs)` for inputs `theta`: APE (%)
+    /// and absolute errors (dex), overall and per output, with the cumulative APE
+    /// distribution (paper Fig. 2). Rows with non-finite values are left out and counted.
+    pub fn report(
+        &self,
+        theta: ArrayView2<f64>,
+        y: ArrayView2<f64>,
+    ) -> Result<EmulatorReport, NnError> {
+        self.check_inputs(&theta)?;
+        check_pair("report", &theta, &y)?;
+        if y.ncols() != self.n_outputs() {
+            return Err(NnError::shape(
+                "reference outputs",
+                self.n_outputs(),
+                y.ncols(),
+            ));
+        }
+        let keep: Vec<usize> = (0..theta.nrows())
+            .filter(|&r| {
+                theta
+                    .row(r)
+                    .iter()
+                    .chain(y.row(r).iter())
+                    .all(|v| v.is_finite())
+            })
+            .collect();
+        if keep.is_empty() {
+            return Err(NnError::TooFewRows {
+                what: "emulator report (rows with finite values)".into(),
+                found: 0,
+                needed: 1,
+            });
+        }
+        let (t, yk) = (theta.select(Axis(0), &keep), y.select(Axis(0), &keep));
+        let pred = self.predict(t.view())?;
+        Ok(EmulatorReport::compute(
+            pred.view(),
+            yk.view(),
+            self.output_names.clone(),
+            theta.nrows() - keep.len(),
+        ))
+    }
+}

@@ -1,0 +1,148 @@
+//! Adam (Kingma & Ba 2015) exactly as `torch.optim.Adam` with `amsgrad=False`.
+//!
+//! Step t = 1, 2, …: `g ← g + λθ` (coupled L2 decay, if λ > 0); `m ← m + (1−β₁)(g − m)`;
+//! `v ← β₂v + (1−β₂)g²`; `θ ← θ − (lr/(1−β₁ᵗ))·m/(√v/√(1−β₂ᵗ) + ε)`.
+
+use super::{length_error, Optimizer, OptimizerConfig};
+use crate::nn::NnError;
+
+/// First and second moment buffers shared by [`Adam`] and [`super::AdamW`].
+#[derive(Debug, Clone, Default)]
+pub(super) struct Moments {
+    pub m: Vec<f32>,
+    pub v: Vec<f32>,
+    pub t: u64,
+}
+
+impl Moments {
+    /// Sizes the buffers at the first step and checks lengths afterwards.
+    pub fn prepare(&mut self, params: &[f32], grad: &[f32]) -> Result<(), NnError> {
+        if grad.len() != params.len() {
+            return Err(length_error("gradient length", params.len(), grad.len()));
+        }
+        if self.t == 0 && self.m.len() != params.len() {
+            self.m = vec![0.0; params.len()];
+            self.v = vec![0.0; params.len()];
+        }
+        if self.m.len() != params.len() {
+            return Err(length_error(
+                "parameter vector length (optimizer state)",
+                self.m.len(),
+                params.len(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The Adam update with coupled decay `l2` (0 for none).
+    #[allow(clippy::too_many_arguments)]
+    pub fn update(
+        &mut self,
+        params: &mut [f32],
+        grad: &[f32],
+        lr: f64,
+        beta1: f64,
+        beta2: f64,
+        eps: f64,
+        l2: f64,
+    ) {
+        self.t += 1;
+        let t = self.t as i32;
+        let bc1 = 1.0 - beta1.powi(t);
+        let bc2_sqrt = (1.0 - beta2.powi(t)).sqrt();
+        let step_size = (lr / bc1) as f32;
+        let inv_bc2_sqrt = (1.0 / bc2_sqrt) as f32;
+        let (b1c, b2, b2c, eps, l2) = (
+            (1.0 - beta1) as f32,
+            beta2 as f32,
+            (1.0 - beta2) as f32,
+            eps as f32,
+            l2 as f32,
+        );
+        for (((p, &g), m), v) in params
+            .iter_mut()
+            .zip(grad)
+            .zip(self.m.iter_mut())
+            .zip(self.v.iter_mut())
+        {
+            let g = if l2 != 0.0 { g + l2 * *p } else { g };
+            *m += b1c * (g - *m);
+            *v = b2 * *v + b2c * g * g;
+            let denom = v.sqrt() * inv_bc2_sqrt + eps;
+            *p -= step_size * (*m / denom);
+        }
+    }
+}
+
+/// Adam; `weight_decay` is PyTorch Adam's coupled L2 term (0 by default).
+#[derive(Debug, Clone)]
+pub struct Adam {
+    /// Learning rate.
+    pub lr: f64,
+    /// First-moment decay β₁.
+    pub beta1: f64,
+    /// Second-moment decay β₂.
+    pub beta2: f64,
+    /// Denominator offset ε.
+    pub eps: f64,
+    /// Coupled L2 coefficient λ.
+    pub weight_decay: f64,
+    state: Moments,
+}
+
+impl Adam {
+    /// Adam with learning rate `lr` and PyTorch's other defaults.
+    pub fn new(lr: f64) -> Self {
+        Self::with(lr, 0.9, 0.999, 1e-8, 0.0)
+    }
+
+    /// Adam with every hyper-parameter given.
+    pub fn with(lr: f64, beta1: f64, beta2: f64, eps: f64, weight_decay: f64) -> Self {
+        Self {
+            lr,
+            beta1,
+            beta2,
+            eps,
+            weight_decay,
+            state: Moments::default(),
+        }
+    }
+}
+
+impl Optimizer for Adam {
+    fn step(&mut self, params: &mut [f32], grad: &[f32]) -> Result<(), NnError> {
+        self.state.prepare(params, grad)?;
+        self.state.update(
+            params,
+            grad,
+            self.lr,
+            self.beta1,
+            self.beta2,
+            self.eps,
+            self.weight_decay,
+        );
+        Ok(())
+    }
+
+    fn learning_rate(&self) -> f64 {
+        self.lr
+    }
+
+    fn set_learning_rate(&mut self, lr: f64) {
+        self.lr = lr;
+    }
+
+    fn steps(&self) -> u64 {
+        self.state.t
+    }
+
+    fn config(&self) -> OptimizerConfig {
+        OptimizerConfig::Adam {
+            lr: self.lr,
+            beta1: self.beta1,
+            beta2: self.beta2,
+            eps: self.eps,
+            weight_decay: self.weight_decay,
+        }
+    }
+}

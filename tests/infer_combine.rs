@@ -1,0 +1,237 @@
+//! The multi-star combination against closed forms (paper eq. 5–9, spec C.1 and C.2).
+
+use galchem::infer::combine::{
+    combine, combine_running, fit_star, inv2, CombineError, CombineMethod, Gaussian2, Mat2, StarFit,
+};
+use ndarray::Array2;
+use rand::SeedableRng;
+use rand_distr::{Distribution, Normal};
+
+fn star(mean: [f64; 2], cov: Mat2) -> StarFit {
+    StarFit {
+        mean,
+        cov,
+        sd_n: [cov[0][0].sqrt(), cov[1][1].sqrt()],
+        n_samples: 1000,
+    }
+}
+
+fn close(a: f64, b: f64, tol: f64) -> bool {
+    (a - b).abs() <= tol * (1.0 + b.abs())
+}
+
+/// Conjugate model: prior N(μ0, Σ0), star i observes y_i ~ N(Λ, R). Star i's exact posterior
+/// is N(m_i, S_i) with S_i⁻¹ = Σ0⁻¹ + R⁻¹; the exact joint posterior has precision
+/// Σ0⁻¹ + n R⁻¹. Dividing the prior out n − 1 times must reproduce it exactly.
+#[test]
+fn divide_prior_recovers_the_exact_conjugate_posterior() {
+    let prior = Gaussian2 {
+        mean: [-2.3, -2.89],
+        cov: [[0.09, 0.01], [0.01, 0.09]],
+    };
+    let r: Mat2 = [[0.04, -0.012], [-0.012, 0.0625]];
+    let p0 = inv2(&prior.cov).unwrap();
+    let pr = inv2(&r).unwrap();
+    let ys = [
+        [-2.1, -3.0],
+        [-2.5, -2.7],
+        [-2.35, -2.95],
+        [-2.2, -2.8],
+        [-2.6, -3.1],
+    ];
+    let mut stars = Vec::new();
+    for y in ys {
+        let prec = add(&p0, &pr);
+        let cov = inv2(&prec).unwrap();
+        let h = add_v(&mv(&p0, &prior.mean), &mv(&pr, &y));
+        stars.push(star(mv(&cov, &h), cov));
+    }
+    let n = ys.len() as f64;
+    let prec = add(&p0, &scale(&pr, n));
+    let cov = inv2(&prec).unwrap();
+    let ysum = [
+        ys.iter().map(|y| y[0]).sum::<f64>(),
+        ys.iter().map(|y| y[1]).sum::<f64>(),
+    ];
+    let mean = mv(&cov, &add_v(&mv(&p0, &prior.mean), &mv(&pr, &ysum)));
+    let c = combine(&stars, &prior, CombineMethod::DividePrior).unwrap();
+    assert_eq!(c.n_stars, 5);
+    for a in 0..2 {
+        assert!(close(c.mean[a], mean[a], 1e-12), "{:?} {:?}", c.mean, mean);
+        for b in 0..2 {
+            assert!(close(c.cov[a][b], cov[a][b], 1e-12));
+        }
+        assert!(close(c.sd[a], cov[a][a].sqrt(), 1e-12));
+    }
+}
+
+/// Spec C.1 by hand for two stars with diagonal covariances:
+/// P = Λ1 + Λ2 + Λ0, μ = P⁻¹(Λ1 μ1 + Λ2 μ2 + Λ0 μ0), per coordinate.
+#[test]
+fn paper_method_matches_spec_c1_by_hand() {
+    let prior = Gaussian2::paper_prior();
+    let s1 = star([-2.2, -2.8], [[0.01, 0.0], [0.0, 0.04]]);
+    let s2 = star([-2.4, -3.0], [[0.04, 0.0], [0.0, 0.01]]);
+    let c = combine(&[s1, s2], &prior, CombineMethod::Paper).unwrap();
+    // α: precisions 100, 25, prior 1/0.09
+    let p = 100.0 + 25.0 + 1.0 / 0.09;
+    let m = (100.0 * -2.2 + 25.0 * -2.4 + (1.0 / 0.09) * -2.3) / p;
+    assert!(close(c.mean[0], m, 1e-13));
+    assert!(close(c.sd[0], (1.0 / p).sqrt(), 1e-13));
+    // log N: precisions 25, 100
+    let p = 25.0 + 100.0 + 1.0 / 0.09;
+    let m = (25.0 * -2.8 + 100.0 * -3.0 + (1.0 / 0.09) * -2.89) / p;
+    assert!(close(c.mean[1], m, 1e-13));
+    assert!(close(c.sd[1], (1.0 / p).sqrt(), 1e-13));
+    // The derivation subtracts instead of adding.
+    let d = combine(&[s1, s2], &prior, CombineMethod::DividePrior).unwrap();
+    let p: f64 = 100.0 + 25.0 - 1.0 / 0.09;
+    assert!(close(d.sd[0], (1.0 / p).sqrt(), 1e-13));
+    // For one star all methods using the prior agree with the star itself.
+    for method in [CombineMethod::Paper, CombineMethod::DividePrior] {
+        let one = combine(&[s1], &prior, method).unwrap();
+        assert!(close(one.mean[0], -2.2, 1e-14) && close(one.sd[1], 0.2, 1e-14));
+    }
+}
+
+/// Spec C.2 from samples: per-parameter means and N-normalised standard deviations.
+#[test]
+fn inverse_variance_matches_spec_c2_on_samples() {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+    let mut fits = Vec::new();
+    let mut sums = [[0.0f64; 2]; 2]; // Σ m/s², Σ 1/s² per parameter
+    for i in 0..4 {
+        let sd = 0.05 + 0.02 * i as f64;
+        let nrm = Normal::new(0.0, sd).unwrap();
+        let s = Array2::from_shape_fn((500, 2), |(_, j)| {
+            [-2.3, -2.9][j] + 0.1 * i as f64 + nrm.sample(&mut rng)
+        });
+        for j in 0..2 {
+            let col: Vec<f64> = s.column(j).to_vec();
+            let m = col.iter().sum::<f64>() / 500.0;
+            let v = col.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / 500.0;
+            sums[j][0] += m / v;
+            sums[j][1] += 1.0 / v;
+        }
+        fits.push(fit_star(i, s.view()).unwrap());
+    }
+    let c = combine(
+        &fits,
+        &Gaussian2::paper_prior(),
+        CombineMethod::InverseVariance,
+    )
+    .unwrap();
+    for j in 0..2 {
+        assert!(close(c.mean[j], sums[j][0] / sums[j][1], 1e-12));
+        assert!(close(c.sd[j], 1.0 / sums[j][1].sqrt(), 1e-12));
+    }
+    assert_eq!(c.cov[0][1], 0.0);
+}
+
+#[test]
+fn running_combination_equals_prefix_combinations() {
+    let prior = Gaussian2::paper_prior();
+    let stars: Vec<StarFit> = (0..30)
+        .map(|i| {
+            let t = i as f64;
+            star(
+                [-2.3 + 0.01 * (t * 1.3).sin(), -2.89 + 0.02 * t.cos()],
+                [[0.01 + 0.001 * t, 0.002], [0.002, 0.02]],
+            )
+        })
+        .collect();
+    for method in [
+        CombineMethod::DividePrior,
+        CombineMethod::Paper,
+        CombineMethod::InverseVariance,
+    ] {
+        let run = combine_running(&stars, &prior, method).unwrap();
+        assert_eq!(run.len(), 30);
+        for n in [1, 2, 7, 30] {
+            let direct = combine(&stars[..n], &prior, method).unwrap();
+            let r = run[n - 1].as_ref().unwrap();
+            assert_eq!(r.n_stars, n);
+            for a in 0..2 {
+                assert!(close(r.mean[a], direct.mean[a], 1e-12));
+                assert!(close(r.sd[a], direct.sd[a], 1e-12));
+            }
+        }
+    }
+}
+
+/// Stars as wide as the prior carry no information: dividing the prior out n − 1 times
+/// leaves a precision of (1 − 0.2 (n − 1))·Λ0-ish that turns negative; it must be reported.
+#[test]
+fn non_positive_definite_precision_is_reported() {
+    let prior = Gaussian2::paper_prior();
+    let wide = star([-2.3, -2.89], [[0.1, 0.0], [0.0, 0.1]]);
+    let stars = vec![wide; 20];
+    let err = combine(&stars, &prior, CombineMethod::DividePrior).unwrap_err();
+    match &err {
+        CombineError::NotPositiveDefinite {
+            n_stars,
+            eigenvalues,
+            ..
+        } => {
+            assert_eq!(*n_stars, 20);
+            // 20/0.1 − 19/0.09 < 0
+            let want = 20.0 / 0.1 - 19.0 / 0.09;
+            assert!(close(eigenvalues[0], want, 1e-12));
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    let msg = err.to_string();
+    assert!(msg.contains("not positive definite") && msg.contains("\"paper\""));
+    // The running combination reports the failure only where it happens.
+    let run = combine_running(&stars, &prior, CombineMethod::DividePrior).unwrap();
+    assert!(run[0].is_ok());
+    assert!(run[19].is_err());
+    // The other methods still give an answer.
+    assert!(combine(&stars, &prior, CombineMethod::Paper).is_ok());
+    assert!(combine(&stars, &prior, CombineMethod::InverseVariance).is_ok());
+}
+
+#[test]
+fn bad_inputs_are_errors() {
+    let prior = Gaussian2::paper_prior();
+    assert_eq!(
+        combine(&[], &prior, CombineMethod::Paper).unwrap_err(),
+        CombineError::NoStars
+    );
+    let same = Array2::from_elem((10, 2), 1.0);
+    assert!(matches!(
+        fit_star(3, same.view()),
+        Err(CombineError::SingularStar { star: 3, .. })
+    ));
+    let nan = Array2::from_shape_fn((10, 2), |(i, _)| if i == 4 { f64::NAN } else { i as f64 });
+    assert!(matches!(
+        fit_star(1, nan.view()),
+        Err(CombineError::NotFinite { star: 1 })
+    ));
+    let three = Array2::zeros((10, 3));
+    assert!(matches!(
+        fit_star(0, three.view()),
+        Err(CombineError::WrongShape { found: 3, .. })
+    ));
+    assert_eq!("paper".parse(), Ok(CombineMethod::Paper));
+    assert!("bogus".parse::<CombineMethod>().is_err());
+}
+
+fn add(a: &Mat2, b: &Mat2) -> Mat2 {
+    [
+        [a[0][0] + b[0][0], a[0][1] + b[0][1]],
+        [a[1][0] + b[1][0], a[1][1] + b[1][1]],
+    ]
+}
+fn scale(a: &Mat2, k: f64) -> Mat2 {
+    [[a[0][0] * k, a[0][1] * k], [a[1][0] * k, a[1][1] * k]]
+}
+fn mv(a: &Mat2, v: &[f64; 2]) -> [f64; 2] {
+    [
+        a[0][0] * v[0] + a[0][1] * v[1],
+        a[1][0] * v[0] + a[1][1] * v[1],
+    ]
+}
+fn add_v(a: &[f64; 2], b: &[f64; 2]) -> [f64; 2] {
+    [a[0] + b[0], a[1] + b[1]]
+}
