@@ -13,6 +13,7 @@ pub mod posterior;
 pub mod prior;
 pub mod rejection;
 pub mod simulator;
+pub mod sources;
 
 pub use catalog::{infer_catalog, CatalogInference, InferOptions, StarSummary};
 pub use combine::CombineMethod;

@@ -77,9 +77,8 @@ fn clean_type(t: &str) -> String {
         .unwrap_or(t);
     let t = t.rsplit("::").next().unwrap_or(t);
     match t {
-        "&mut Vector" | "&mut Table" | "&mut Figure" | "&mut Chempy" | "&mut Prior" => {
-            t.trim_start_matches("&mut ").to_string()
-        }
+        "&mut Vector" | "&mut Table" | "&mut Figure" | "&mut Chempy" | "&mut Prior"
+        | "&mut Emulator" => t.trim_start_matches("&mut ").to_string(),
         "INT" | "i64" => "int".into(),
         "FLOAT" | "f64" => "float".into(),
         "ImmutableString" | "&str" | "String" => "string".into(),

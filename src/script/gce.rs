@@ -146,6 +146,64 @@ pub mod gce_api {
         Table::from_columns(cols).map_err(rt)
     }
 
+    /// `n` successful runs with parameters drawn from `prior` (draws CHEMPY rejects are
+    /// replaced by new ones): a map with `runs` (a table of the six parameters, the eight
+    /// abundances and `status`), `n_failed` (rejected draws) and `seconds`.
+    /// The result depends only on the seed.
+    /// ```rhai
+    /// let d = chempy("tng").draw_valid(paper_prior(#{ box: 5 }), 100000, 1);
+    /// print(`${d.n_failed} draws failed`);
+    /// ```
+    #[rhai_fn(global, return_raw, pure)]
+    pub fn draw_valid(
+        sim: &mut Chempy,
+        prior: crate::infer::prior::Prior,
+        n: INT,
+        seed: INT,
+    ) -> RhaiResult<Map> {
+        if n < 1 || seed < 0 {
+            return Err(rt_error(format!(
+                "draw_valid needs n >= 1 and seed >= 0, got n = {n}, seed = {seed}"
+            )));
+        }
+        let t0 = std::time::Instant::now();
+        let (theta, x, failed) =
+            crate::infer::sources::draw_valid(sim, &prior, n as usize, seed as u64).map_err(rt)?;
+        let seconds = t0.elapsed().as_secs_f64();
+        let mut t = Table::from_matrix(&PARAM_NAMES, &theta).map_err(rt)?;
+        for (j, name) in ABUNDANCE_NAMES.iter().enumerate() {
+            t = t
+                .with_column(name, ColumnData::Float(x.column(j).to_vec()))
+                .map_err(rt)?;
+        }
+        t = t
+            .with_column("status", ColumnData::Text(vec!["ok".into(); x.nrows()]))
+            .map_err(rt)?;
+        let mut m = Map::new();
+        m.insert("runs".into(), Dynamic::from(t));
+        m.insert("n_failed".into(), Dynamic::from_int(failed as INT));
+        m.insert("seconds".into(), Dynamic::from_float(seconds));
+        Ok(m)
+    }
+
+    /// The six parameter names in galchem's order: alpha_imf, log10_n_ia, log10_sfe,
+    /// log10_sfr_peak, x_out, birth_time (Gyr).
+    pub fn param_names() -> Array {
+        PARAM_NAMES
+            .iter()
+            .map(|s| Dynamic::from(s.to_string()))
+            .collect()
+    }
+
+    /// The eight abundance names in galchem's order: C_Fe, Fe_H, He_Fe, Mg_Fe, N_Fe, Ne_Fe,
+    /// O_Fe, Si_Fe ([Fe/H] and [X/Fe], dex).
+    pub fn abundance_names() -> Array {
+        ABUNDANCE_NAMES
+            .iter()
+            .map(|s| Dynamic::from(s.to_string()))
+            .collect()
+    }
+
     /// The yield set of the simulator (`tng` or `alternative`).
     #[rhai_fn(global, pure)]
     pub fn yield_set(sim: &mut Chempy) -> String {

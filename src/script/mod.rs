@@ -5,6 +5,7 @@ mod arrays;
 mod catalog;
 pub mod convert;
 pub mod docs;
+mod emulator;
 pub mod engine;
 pub mod errors;
 mod gce;

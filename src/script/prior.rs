@@ -30,15 +30,16 @@ pub fn prior_from_options(options: Map) -> RhaiResult<Prior> {
         prior = prior.birth_range(lo, hi);
     }
     if let Some(d) = o.raw("truncate_sfr") {
-        let lo =
-            match (d.as_bool(), as_f64(&d)) {
-                (Ok(true), _) => Some(0.294),
-                (Ok(false), _) => None,
-                (_, Some(v)) if v.is_finite() => Some(v),
-                _ => return Err(rt_error(format!(
+        let lo = match (d.as_bool(), as_f64(&d)) {
+            (Ok(true), _) => Some(0.294),
+            (Ok(false), _) => None,
+            (_, Some(v)) if v.is_finite() => Some(v),
+            _ => {
+                return Err(rt_error(format!(
                     "paper_prior: option 'truncate_sfr' must be true/false or a number, not {d}"
-                ))),
-            };
+                )))
+            }
+        };
         if let Some(lo) = lo {
             prior = prior.truncate_sfr_peak(lo);
         }
