@@ -184,6 +184,49 @@ impl Table {
         }
     }
 
+    /// A column as numbers for data validation: `(values, notes)`, where `notes[i]` is
+    /// `Some("missing")` for an empty cell, `Some(text)` for text that is not a number (its
+    /// value is NaN), and `None` for a number.
+    pub fn column_f64_checked(
+        &self,
+        name: &str,
+    ) -> Result<(Vec<f64>, Vec<Option<String>>), CatalogError> {
+        let col = self.column(name)?;
+        if col.dtype() == &DataType::String {
+            let ca = col.str()?;
+            let mut values = Vec::with_capacity(ca.len());
+            let mut notes = Vec::with_capacity(ca.len());
+            for v in ca.iter() {
+                match v.map(|s| (s, parse_number(s))) {
+                    None => {
+                        values.push(f64::NAN);
+                        notes.push(Some("missing".to_string()));
+                    }
+                    Some((s, _)) if s.trim().is_empty() => {
+                        values.push(f64::NAN);
+                        notes.push(Some("missing".to_string()));
+                    }
+                    Some((_, Some(x))) => {
+                        values.push(x);
+                        notes.push(None);
+                    }
+                    Some((s, None)) => {
+                        values.push(f64::NAN);
+                        notes.push(Some(s.to_string()));
+                    }
+                }
+            }
+            return Ok((values, notes));
+        }
+        let values = self.column_f64(name)?;
+        let nulls = col.is_null();
+        let notes = nulls
+            .iter()
+            .map(|n| n.unwrap_or(false).then(|| "missing".to_string()))
+            .collect();
+        Ok((values, notes))
+    }
+
     /// A column as text (numbers are formatted; missing values become empty strings).
     pub fn column_str(&self, name: &str) -> Result<Vec<String>, CatalogError> {
         let col = self.column(name)?;

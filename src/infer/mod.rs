@@ -14,6 +14,7 @@ pub mod prior;
 pub mod rejection;
 pub mod simulator;
 pub mod sources;
+pub mod table_input;
 
 pub use catalog::{infer_catalog, CatalogInference, InferOptions, StarSummary};
 pub use combine::CombineMethod;

@@ -103,14 +103,14 @@ fn draw_panel<DB: DrawingBackend>(panel: &Panel, area: &DrawingArea<DB, Shift>) 
     let (sx, sy) = (xr.end - xr.start, yr.end - yr.start);
     let fx = move |v: &f64| {
         if lx {
-            tick(10f64.powf(*v), f64::NAN)
+            log_tick(*v)
         } else {
             tick(*v, sx)
         }
     };
     let fy = move |v: &f64| {
         if ly {
-            tick(10f64.powf(*v), f64::NAN)
+            log_tick(*v)
         } else {
             tick(*v, sy)
         }
@@ -154,6 +154,15 @@ fn draw_panel<DB: DrawingBackend>(panel: &Panel, area: &DrawingArea<DB, Shift>) 
         draw_colorbar(&bar, cr, panel.clabel.as_deref())?;
     }
     Ok(())
+}
+
+/// Label of a tick at log10 position `v`: only decades (1, 10, 100, …) are labelled.
+fn log_tick(v: f64) -> String {
+    if (v - v.round()).abs() < 1e-6 {
+        tick(10f64.powf(v.round()), f64::NAN)
+    } else {
+        String::new()
+    }
 }
 
 #[cfg(test)]

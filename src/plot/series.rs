@@ -62,6 +62,13 @@ pub(crate) fn draw_series<DB: DrawingBackend, F: Fn(f64) -> f64 + Copy>(
     c: &SeriesCtx<F>,
 ) -> DrawResult<bool> {
     let labelled = s.label().is_some();
+    // Reference lines at a non-finite position (e.g. "no truth for this parameter") are skipped.
+    match s {
+        Series::HLine { y: v, .. } | Series::VLine { x: v, .. } if !v.is_finite() => {
+            return Ok(false)
+        }
+        _ => {}
+    }
     match s {
         Series::Hist { hist, label, color } => {
             hist_series(chart, hist, *color, label.as_deref(), c)

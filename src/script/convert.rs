@@ -77,6 +77,29 @@ pub fn numbers(d: &Dynamic, what: &str) -> RhaiResult<Vec<f64>> {
     )))
 }
 
+/// Numbers from a Rhai array where `()` stands for "no value" (NaN).
+pub fn numbers_or_nan(d: &Dynamic, what: &str) -> RhaiResult<Vec<f64>> {
+    if let Some(arr) = d.read_lock::<Array>() {
+        return arr
+            .iter()
+            .enumerate()
+            .map(|(i, x)| {
+                if x.is_unit() {
+                    Ok(f64::NAN)
+                } else {
+                    as_f64(x).ok_or_else(|| {
+                        rt_error(format!(
+                            "{what}: element {i} is a {} ({x}), not a number",
+                            x.type_name()
+                        ))
+                    })
+                }
+            })
+            .collect();
+    }
+    numbers(d, what)
+}
+
 /// Strings from a Rhai array.
 pub fn strings(d: &Dynamic, what: &str) -> RhaiResult<Vec<String>> {
     let arr = d.read_lock::<Array>().ok_or_else(|| {

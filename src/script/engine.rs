@@ -4,7 +4,7 @@ use super::docs::Docs;
 use super::errors::SourceMap;
 use super::resolver::Resolver;
 use super::session_api;
-use super::{arrays, catalog, emulator, gce, plot, prior};
+use super::{arrays, catalog, emulator, gce, infer, plot, prior};
 use crate::data::DataDir;
 use rhai::{Dynamic, Engine, Module, Shared};
 use std::path::PathBuf;
@@ -86,6 +86,7 @@ pub fn topics(ctx: &Arc<Context>) -> Vec<(&'static str, &'static str, Shared<Mod
         ("simulator", SIMULATOR, m!(gce::gce_api)),
         ("prior", PRIOR, m!(prior::prior_api)),
         ("emulator", EMULATOR, m!(emulator::emulator_api)),
+        ("inference", INFERENCE, m!(infer::infer_api)),
     ];
     t.drain(..)
         .map(|(n, d, module)| (n, d, module.into()))
@@ -98,6 +99,8 @@ const CATALOG: &str = "tables (CSV/Parquet catalogs) and JSON files";
 const FIGURES: &str = "figures: histograms, scatter plots, lines, bands, corner plots (PNG/SVG)";
 const SIMULATOR: &str = "the CHEMPY-equivalent GCE simulator (TNG and alternative yields)";
 const EMULATOR: &str = "the neural-network emulator of the simulator (paper §2.2)";
+const INFERENCE: &str =
+    "neural posterior estimation and multi-star inference on catalogs (paper §2.3)";
 const PRIOR: &str = "the paper's prior over the six parameters (Table 1) and its variants";
 
 /// A configured engine and the documentation of everything registered in it.
@@ -118,6 +121,7 @@ pub fn build(config: SessionConfig, sources: Arc<SourceMap>) -> (Engine, Arc<Con
     engine.register_type_with_name::<crate::gce::Chempy>("Chempy");
     engine.register_type_with_name::<crate::infer::prior::Prior>("Prior");
     engine.register_type_with_name::<crate::nn::Emulator>("Emulator");
+    engine.register_type_with_name::<crate::infer::Posterior>("Posterior");
 
     let ctx = Arc::new(Context {
         config,

@@ -9,6 +9,7 @@ mod emulator;
 pub mod engine;
 pub mod errors;
 mod gce;
+mod infer;
 mod json;
 mod plot;
 mod prior;

@@ -235,14 +235,20 @@ pub mod plot_api {
 
     /// Corner plot of the named numeric columns of a table: histograms on the diagonal (titled
     /// with median and 68 % interval), 2-D histograms below. Options: `truths` (one value per
-    /// column, drawn in red), `bins` (30).
+    /// column, drawn in red; `()` for none), `bins` (30).
     /// ```rhai
     /// let fig = corner(samples, ["alpha_imf", "log10_n_ia"], #{ truths: [-2.3, -2.89] });
     /// ```
     #[rhai_fn(return_raw)]
     pub fn corner(t: crate::catalog::Table, columns: Array, options: Map) -> RhaiResult<Figure> {
         let mut o = Opts::new(options, "corner");
-        let truths = o.numbers("truths")?;
+        let truths = match o.raw("truths") {
+            Some(d) => Some(super::super::convert::numbers_or_nan(
+                &d,
+                "corner: option 'truths'",
+            )?),
+            None => None,
+        };
         let bins = o.usize("bins")?.unwrap_or(30);
         o.finish()?;
         let names =

@@ -61,6 +61,34 @@ pub fn module(ctx: &Arc<Context>) -> Module {
         .set_into_module(&mut m, move || -> RhaiResult<String> {
             Ok(c.data().map_err(rt_error)?.root().display().to_string())
         });
+    FuncRegistration::new("exists")
+        .in_global_namespace()
+        .with_comments(["/// Whether a file or directory exists at `path`."])
+        .with_params_info(["path: &str", "bool"])
+        .set_into_module(&mut m, |path: &str| std::path::Path::new(path).exists());
+    FuncRegistration::new("mkdir")
+        .in_global_namespace()
+        .with_comments(["/// Creates the directory `path` and its parents (no error if it exists); returns the path."])
+        .with_params_info(["path: &str", "String"])
+        .set_into_module(&mut m, |path: &str| -> RhaiResult<String> {
+            std::fs::create_dir_all(path).map_err(|e| rt_error(format!("cannot create directory {path}: {e}")))?;
+            Ok(path.to_string())
+        });
+    FuncRegistration::new("cache_dir")
+        .in_global_namespace()
+        .with_comments([
+            "/// galchem's cache directory for trained models reused between runs: `$GALCHEM_CACHE`, else\n\
+             /// `<user cache dir>/galchem` (`~/.cache/galchem` on Linux). It is created if needed.",
+        ])
+        .with_params_info(["String"])
+        .set_into_module(&mut m, || -> RhaiResult<String> {
+            let dir = std::env::var_os("GALCHEM_CACHE")
+                .map(std::path::PathBuf::from)
+                .or_else(|| dirs::cache_dir().map(|d| d.join("galchem")))
+                .ok_or_else(|| rt_error("no cache directory: set GALCHEM_CACHE"))?;
+            std::fs::create_dir_all(&dir).map_err(|e| rt_error(format!("cannot create {}: {e}", dir.display())))?;
+            Ok(dir.display().to_string())
+        });
     FuncRegistration::new("version")
         .in_global_namespace()
         .with_comments(["/// The galchem version."])

@@ -1,0 +1,617 @@
+//! Bindings: neural posterior estimation (`train_npe`), posteriors (sample, save/load,
+//! evaluation) and inference on star catalogs (`infer`), with the paper's figures.
+
+use super::convert::{as_f64, float_array, numbers, rt, rt_error, strings, Opts, RhaiResult};
+use crate::catalog::{ColumnData, Table};
+use crate::flow::{FlowConfig, FlowTrainConfig};
+use crate::gce::{ABUNDANCE_NAMES, PARAM_NAMES};
+use crate::infer::sources::NamedEmulator;
+use crate::infer::table_input::{ColumnMap, ObservationTable};
+use crate::infer::{
+    CatalogInference, CombineMethod, InferOptions, NoiseModel, NpeOptions, Posterior, Simulator,
+};
+use crate::nn::Emulator;
+use rhai::plugin::*;
+#[allow(unused_imports)]
+use rhai::{Array, Dynamic, Map, FLOAT, INT};
+
+fn to_map<T: serde::Serialize>(v: &T) -> RhaiResult<Map> {
+    rhai::serde::to_dynamic(v)
+        .map_err(rt)?
+        .try_cast::<Map>()
+        .ok_or_else(|| rt_error("internal: not a map"))
+}
+
+/// NPE options from a script map.
+fn npe_options(
+    options: Map,
+) -> RhaiResult<(NpeOptions, crate::infer::prior::Prior, Option<String>)> {
+    let mut o = Opts::new(options, "train_npe");
+    let mut opts = NpeOptions::default();
+    if let Some(n) = o.usize("n_sims")? {
+        opts.n_sims = n;
+    }
+    if let Some(s) = o.seed("seed")? {
+        opts.seed = s;
+    }
+    if let Some(d) = o.raw("noise") {
+        let sigma = match as_f64(&d) {
+            Some(s) => vec![s; ABUNDANCE_NAMES.len()],
+            None => numbers(&d, "train_npe: option 'noise'")?,
+        };
+        opts.noise = Some(NoiseModel { sigma });
+    }
+    let prior = match o.raw("prior") {
+        Some(d) => d.try_cast::<crate::infer::prior::Prior>().ok_or_else(|| rt_error("train_npe: option 'prior' must be a Prior (e.g. paper_prior(#{ birth: [2.0, 12.8] }))"))?,
+        None => crate::infer::prior::Prior::paper().birth_range(2.0, 12.8),
+    };
+    let f: &mut FlowConfig = &mut opts.flow;
+    if let Some(v) = o.usize("hidden")? {
+        f.hidden = v;
+    }
+    if let Some(v) = o.usize("transforms")? {
+        f.transforms = v;
+    }
+    if let Some(v) = o.usize("blocks")? {
+        f.blocks = v;
+    }
+    if let Some(v) = o.bool("paper")? {
+        f.paper = v;
+    }
+    let t: &mut FlowTrainConfig = &mut opts.train;
+    if let Some(v) = o.f64("lr")? {
+        t.learning_rate = v;
+    }
+    if let Some(v) = o.usize("batch")? {
+        t.batch_size = v;
+    }
+    if let Some(v) = o.f64("validation_fraction")? {
+        t.validation_fraction = v;
+    }
+    if let Some(v) = o.usize("patience")? {
+        t.patience = v;
+    }
+    if let Some(v) = o.usize("max_epochs")? {
+        t.max_epochs = v;
+    }
+    if let Some(v) = o.f64("clip")? {
+        t.clip_grad_norm = (v > 0.0).then_some(v);
+    }
+    let name = o.string("source_name")?;
+    o.finish()?;
+    Ok((opts, prior, name))
+}
+
+/// An observation (8 abundances) from a map of abundance names, an array or a Vector.
+fn observation(x: &Dynamic) -> RhaiResult<Vec<f64>> {
+    if let Some(m) = x.read_lock::<Map>() {
+        return ABUNDANCE_NAMES
+            .iter()
+            .map(|n| {
+                m.get(*n).and_then(as_f64).ok_or_else(|| {
+                    rt_error(format!(
+                        "observation: missing or non-numeric '{n}' (needed: {})",
+                        ABUNDANCE_NAMES.join(", ")
+                    ))
+                })
+            })
+            .collect();
+    }
+    let v = numbers(x, "observation")?;
+    if v.len() != ABUNDANCE_NAMES.len() {
+        return Err(rt_error(format!(
+            "observation: {} values given, 8 needed ({})",
+            v.len(),
+            ABUNDANCE_NAMES.join(", ")
+        )));
+    }
+    Ok(v)
+}
+
+/// Catalog inference options from a script map.
+fn infer_options(options: Map, t: &Table) -> RhaiResult<(InferOptions, ColumnMap)> {
+    let mut o = Opts::new(options, "infer");
+    let mut opts = InferOptions::default();
+    opts.n_stars = o.usize("n_stars")?;
+    if let Some(v) = o.usize("samples")? {
+        opts.samples = v;
+    }
+    if let Some(v) = o.seed("seed")? {
+        opts.seed = v;
+    }
+    if let Some(m) = o.string("method")? {
+        opts.method = m
+            .parse::<CombineMethod>()
+            .map_err(|e| rt_error(format!("infer: {e}")))?;
+    }
+    if let Some(v) = o.bool("keep_samples")? {
+        opts.keep_samples = v;
+    }
+    let mut map = ColumnMap::catalog_default(t);
+    if let Some(d) = o.raw("columns") {
+        let m = d.try_cast::<Map>().ok_or_else(|| rt_error("infer: option 'columns' must map abundance names to catalog columns, e.g. #{ Fe_H: \"feh\", … }"))?;
+        if let Some(k) = m.keys().find(|k| !ABUNDANCE_NAMES.contains(&k.as_str())) {
+            return Err(rt_error(format!(
+                "infer: option 'columns' has unknown abundance '{k}' (use {})",
+                ABUNDANCE_NAMES.join(", ")
+            )));
+        }
+        for (j, name) in ABUNDANCE_NAMES.iter().enumerate() {
+            if let Some(c) = m.get(*name) {
+                map.values[j] = c.to_string();
+            }
+        }
+        map.errors = None;
+    }
+    if let Some(d) = o.raw("errors") {
+        map.errors = if d.is_unit() || d.as_bool() == Ok(false) {
+            None
+        } else {
+            Some(strings(&d, "infer: option 'errors'")?)
+        };
+    }
+    if let Some(l) = o.string("label")? {
+        map.label = (!l.is_empty()).then_some(l);
+    }
+    o.finish()?;
+    Ok((opts, map))
+}
+
+/// The result of `infer` as a script map.
+pub fn inference_map(r: &CatalogInference) -> RhaiResult<Map> {
+    let c = &r.combined;
+    let mut m = Map::new();
+    let f = |v: f64| Dynamic::from_float(v);
+    m.insert("n_stars".into(), Dynamic::from_int(c.n_stars as INT));
+    m.insert("alpha_imf_mean".into(), f(c.mean[0]));
+    m.insert("alpha_imf_sd".into(), f(c.sd[0]));
+    m.insert("log10_n_ia_mean".into(), f(c.mean[1]));
+    m.insert("log10_n_ia_sd".into(), f(c.sd[1]));
+    m.insert("mean".into(), Dynamic::from_array(float_array(&c.mean)));
+    m.insert(
+        "cov".into(),
+        Dynamic::from_array(
+            c.cov
+                .iter()
+                .map(|r| Dynamic::from_array(float_array(r)))
+                .collect(),
+        ),
+    );
+    m.insert("method".into(), Dynamic::from(c.method.name().to_string()));
+    m.insert("seconds".into(), f(r.seconds));
+    m.insert("n_rows".into(), Dynamic::from_int(r.n_rows as INT));
+    m.insert("mean_acceptance".into(), f(r.mean_acceptance));
+    m.insert(
+        "samples_per_star".into(),
+        Dynamic::from_int(r.samples_per_star as INT),
+    );
+    let skipped: Array = r
+        .skipped
+        .iter()
+        .map(|s| {
+            let mut e = Map::new();
+            e.insert("row".into(), Dynamic::from_int(s.row as INT));
+            e.insert(
+                "label".into(),
+                s.label.clone().map(Dynamic::from).unwrap_or(Dynamic::UNIT),
+            );
+            e.insert("reason".into(), Dynamic::from(s.to_string()));
+            Dynamic::from_map(e)
+        })
+        .collect();
+    m.insert("skipped".into(), Dynamic::from_array(skipped));
+    m.insert(
+        "warnings".into(),
+        Dynamic::from_array(r.warnings.iter().cloned().map(Dynamic::from).collect()),
+    );
+    m.insert("stars".into(), Dynamic::from(stars_table(r)?));
+    m.insert("running".into(), Dynamic::from(running_table(r)?));
+    if let Some(s) = &r.samples {
+        m.insert("samples".into(), Dynamic::from(samples_table(r, s)?));
+    }
+    Ok(m)
+}
+
+/// Per-star summaries: row, label, mean and sd of every parameter, acceptance.
+fn stars_table(r: &CatalogInference) -> RhaiResult<Table> {
+    let mut cols = vec![(
+        "row".to_string(),
+        ColumnData::Int(r.stars.iter().map(|s| s.row as i64).collect()),
+    )];
+    if r.stars.iter().any(|s| s.label.is_some()) {
+        cols.push((
+            "label".into(),
+            ColumnData::Text(
+                r.stars
+                    .iter()
+                    .map(|s| s.label.clone().unwrap_or_default())
+                    .collect(),
+            ),
+        ));
+    }
+    for (j, name) in r.param_names.iter().enumerate() {
+        cols.push((
+            format!("{name}_mean"),
+            ColumnData::Float(r.stars.iter().map(|s| s.mean[j]).collect()),
+        ));
+        cols.push((
+            format!("{name}_sd"),
+            ColumnData::Float(r.stars.iter().map(|s| s.sd[j]).collect()),
+        ));
+        cols.push((
+            format!("{name}_q16"),
+            ColumnData::Float(r.stars.iter().map(|s| s.quantiles[j][1]).collect()),
+        ));
+        cols.push((
+            format!("{name}_q84"),
+            ColumnData::Float(r.stars.iter().map(|s| s.quantiles[j][3]).collect()),
+        ));
+    }
+    cols.push((
+        "acceptance".into(),
+        ColumnData::Float(r.stars.iter().map(|s| s.acceptance).collect()),
+    ));
+    Table::from_columns(cols).map_err(rt)
+}
+
+/// The combination of the first n stars for n = 1 … N (paper Fig. 5).
+fn running_table(r: &CatalogInference) -> RhaiResult<Table> {
+    let p = &r.running;
+    Table::from_columns(vec![
+        (
+            "n_stars".into(),
+            ColumnData::Int(p.iter().map(|x| x.n_stars as i64).collect()),
+        ),
+        (
+            "alpha_imf_mean".into(),
+            ColumnData::Float(p.iter().map(|x| x.mean[0]).collect()),
+        ),
+        (
+            "alpha_imf_sd".into(),
+            ColumnData::Float(p.iter().map(|x| x.sd[0]).collect()),
+        ),
+        (
+            "log10_n_ia_mean".into(),
+            ColumnData::Float(p.iter().map(|x| x.mean[1]).collect()),
+        ),
+        (
+            "log10_n_ia_sd".into(),
+            ColumnData::Float(p.iter().map(|x| x.sd[1]).collect()),
+        ),
+        (
+            "error".into(),
+            ColumnData::Text(
+                p.iter()
+                    .map(|x| x.error.clone().unwrap_or_default())
+                    .collect(),
+            ),
+        ),
+    ])
+    .map_err(rt)
+}
+
+/// Every star's samples in long form: star row, then the six parameters.
+fn samples_table(r: &CatalogInference, s: &ndarray::Array3<f64>) -> RhaiResult<Table> {
+    let (n_stars, n, d) = s.dim();
+    let mut cols = vec![(
+        "row".to_string(),
+        ColumnData::Int(
+            r.stars
+                .iter()
+                .take(n_stars)
+                .flat_map(|st| std::iter::repeat(st.row as i64).take(n))
+                .collect(),
+        ),
+    )];
+    for j in 0..d {
+        let name = r
+            .param_names
+            .get(j)
+            .cloned()
+            .unwrap_or_else(|| format!("theta{j}"));
+        cols.push((
+            name,
+            ColumnData::Float(s.index_axis(ndarray::Axis(2), j).iter().copied().collect()),
+        ));
+    }
+    Table::from_columns(cols).map_err(rt)
+}
+
+#[export_module]
+pub mod infer_api {
+    use super::*;
+
+    /// A trained neural posterior estimator q(θ | x).
+    pub type Posterior = crate::infer::Posterior;
+
+    /// Neural posterior estimation (paper §2.3): draws θ from the prior, simulates x with
+    /// `source` (a simulator from `chempy(...)` or an emulator), adds Gaussian noise once and
+    /// trains a masked autoregressive flow. Options: `n_sims` (100000), `noise` (0.05 dex, or
+    /// 8 values), `prior` (default: the paper's, birth time U(2, 12.8) Gyr), `seed`, `hidden`
+    /// (8), `transforms` (4), `blocks` (2), `paper` (the reference flow, whose first dimension
+    /// ignores x), `lr` (5e-4), `batch` (200), `validation_fraction` (0.1), `patience` (20),
+    /// `max_epochs`, `clip` (5.0), `source_name` (recorded in the file).
+    /// ```rhai
+    /// let post = train_npe(chempy("tng"), #{ n_sims: 100000 });
+    /// post.save("posterior.json");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn train_npe(source: Dynamic, options: Map) -> RhaiResult<Posterior> {
+        let (opts, prior, name) = npe_options(options)?;
+        let (post, _report) = if let Some(sim) = source.clone().try_cast::<crate::gce::Chempy>() {
+            crate::infer::train_npe(&prior, &sim as &dyn Simulator, &opts).map_err(rt)?
+        } else if let Some(emu) = source.clone().try_cast::<Emulator>() {
+            let named = NamedEmulator {
+                emulator: &emu,
+                name: name.unwrap_or_else(|| "emulator".into()),
+            };
+            crate::infer::train_npe(&prior, &named as &dyn Simulator, &opts).map_err(rt)?
+        } else {
+            return Err(rt_error(format!("train_npe: the source must be a simulator (chempy(\"tng\")) or an emulator, not {}", source.type_name())));
+        };
+        Ok(post)
+    }
+
+    /// Neural posterior estimation with the default options.
+    #[rhai_fn(name = "train_npe", return_raw)]
+    pub fn train_npe_plain(source: Dynamic) -> RhaiResult<Posterior> {
+        train_npe(source, Map::new())
+    }
+
+    /// `n` posterior samples of the six parameters for one star's observed abundances `x`
+    /// (a map `#{ C_Fe: …, Fe_H: …, … }`, or 8 values in the order of `abundance_names()`).
+    /// Draws outside the prior support are rejected. Returns a table with the six parameter
+    /// columns.
+    #[rhai_fn(global, return_raw, pure)]
+    pub fn sample(post: &mut Posterior, x: Dynamic, n: INT, seed: INT) -> RhaiResult<Table> {
+        if n < 1 || seed < 0 {
+            return Err(rt_error(format!(
+                "sample needs n >= 1 and seed >= 0, got n = {n}, seed = {seed}"
+            )));
+        }
+        let x = observation(&x)?;
+        let s = post.sample(&x, n as usize, seed as u64).map_err(rt)?;
+        Table::from_matrix(&PARAM_NAMES, &s).map_err(rt)
+    }
+
+    /// Catalog inference: reads each star's eight observed abundances (by default the
+    /// columns `obs_CFe … obs_SiFe` of the bundled catalogs), skips and reports unusable rows,
+    /// samples every star, and combines the stars into the posterior of (alpha_imf,
+    /// log10_n_ia). Options: `n_stars` (the first n usable rows; default all), `samples`
+    /// (1000 per star), `seed`, `method` (`divide_prior` = the derivation, the default;
+    /// `paper` = the reference code; `inverse_variance` = the abstract's numbers), `columns`
+    /// (map abundance name → catalog column), `errors` (error columns or false), `label`
+    /// (row label column), `keep_samples` (adds every sample as `samples`). Returns a map with
+    /// `n_stars`, `alpha_imf_mean`, `alpha_imf_sd`, `log10_n_ia_mean`, `log10_n_ia_sd`, `mean`,
+    /// `cov`, `method`, `seconds`, `skipped` (rows and reasons), `stars` (per-star table),
+    /// `running` (the combination of the first n stars, n = 1 … N), `warnings`.
+    /// ```rhai
+    /// let r = infer(post, read_csv(data_path("catalogs/mock_chempy_tng.csv")), #{ n_stars: 1000 });
+    /// print(`alpha_IMF = ${r.alpha_imf_mean} ± ${r.alpha_imf_sd}`);
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn infer(post: Posterior, catalog: Table, options: Map) -> RhaiResult<Map> {
+        let (opts, map) = infer_options(options, &catalog)?;
+        let obs = ObservationTable::from_table(&catalog, &map).map_err(rt)?;
+        let r = crate::infer::infer_catalog(&post, &obs.view(), &opts).map_err(rt)?;
+        inference_map(&r)
+    }
+
+    /// Catalog inference with the default options.
+    #[rhai_fn(name = "infer", return_raw)]
+    pub fn infer_plain(post: Posterior, catalog: Table) -> RhaiResult<Map> {
+        infer(post, catalog, Map::new())
+    }
+
+    /// Accuracy on held-out simulations (paper §3, spec C.3): for a table of runs (six
+    /// parameters, eight abundances, `status`), adds noise (`noise`, default the posterior's),
+    /// samples `samples` (1000) per run and reports the APE of the posterior means per
+    /// parameter (`ape`: map of #{ p25, median, p75 }, `ape_all`), the mean log-probability
+    /// of the true parameters (`mean_log_prob`), `mean_acceptance` and `seconds`.
+    #[rhai_fn(global, return_raw, pure)]
+    pub fn evaluate(post: &mut Posterior, runs: Table, options: Map) -> RhaiResult<Map> {
+        let mut o = Opts::new(options, "evaluate");
+        let samples = o.usize("samples")?.unwrap_or(1000);
+        let seed = o.seed("seed")?.unwrap_or(crate::rng::DEFAULT_SEED);
+        let noise = match o.raw("noise") {
+            None => post.noise().clone(),
+            Some(d) => NoiseModel {
+                sigma: match as_f64(&d) {
+                    Some(s) => vec![s; ABUNDANCE_NAMES.len()],
+                    None => numbers(&d, "evaluate: option 'noise'")?,
+                },
+            },
+        };
+        o.finish()?;
+        let (theta, mut x, _) = super::super::emulator::training_arrays(&runs, "evaluate")?;
+        noise.add(&mut x, crate::infer::npe::derive_seed(seed, 1));
+        let r = crate::infer::evaluate(post, theta.view(), x.view(), samples, seed).map_err(rt)?;
+        let mut m = to_map(&r)?;
+        let ape: Map = r
+            .ape
+            .iter()
+            .map(|a| {
+                let mut e = Map::new();
+                e.insert("p25".into(), Dynamic::from_float(a.p25));
+                e.insert("median".into(), Dynamic::from_float(a.median));
+                e.insert("p75".into(), Dynamic::from_float(a.p75));
+                (a.name.as_str().into(), Dynamic::from_map(e))
+            })
+            .collect();
+        m.insert("ape".into(), Dynamic::from_map(ape));
+        Ok(m)
+    }
+
+    /// How the posterior was trained: `source`, `n_sims`, `n_failed`, `n_train`, `n_val`,
+    /// `epochs`, `best_epoch`, `best_val_log_prob`, `simulate_seconds`, `train_seconds`,
+    /// `seed`, the losses per epoch and the training settings.
+    #[rhai_fn(global, return_raw, pure)]
+    pub fn training(post: &mut Posterior) -> RhaiResult<Map> {
+        to_map(post.training())
+    }
+
+    /// Saves the posterior (flow, z-score statistics, prior, noise model, names, training
+    /// metadata) as JSON, atomically.
+    #[rhai_fn(global, return_raw, pure)]
+    pub fn save(post: &mut Posterior, path: &str) -> RhaiResult<()> {
+        post.save(std::path::Path::new(path)).map_err(rt)
+    }
+
+    /// Loads a posterior saved by `post.save`; a corrupt or foreign file is a clear error.
+    #[rhai_fn(return_raw)]
+    pub fn load_posterior(path: &str) -> RhaiResult<Posterior> {
+        Posterior::load(std::path::Path::new(path)).map_err(rt)
+    }
+
+    /// The paper's Fig. 5 from the result of `infer`: each global parameter estimated from the
+    /// first n stars, with 1σ and 2σ bands, against n (log axis). Options: `truth` ([alpha_imf,
+    /// log10_n_ia]), `reference` (points with error bars, e.g. `paper::hmc_chempy_tng()`: a map
+    /// with `n`, `alpha_imf` and `log10_n_ia` as [median, low, high] per n, and `name`).
+    /// ```rhai
+    /// import "paper" as paper;
+    /// n_stars_figure(r, #{ truth: paper::truth(), reference: paper::hmc_chempy_tng() }).save("fig5.png");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn n_stars_figure(result: Map, options: Map) -> RhaiResult<crate::plot::Figure> {
+        let mut o = Opts::new(options, "n_stars_figure");
+        let truth = two(o.numbers("truth")?, "truth")?;
+        let reference = match o.raw("reference") {
+            None => None,
+            Some(d) => Some(reference(d)?),
+        };
+        o.finish()?;
+        let running = result
+            .get("running")
+            .and_then(|d| d.clone().try_cast::<Table>())
+            .ok_or_else(|| {
+                rt_error(
+                    "n_stars_figure needs the map returned by infer (it has no 'running' table)",
+                )
+            })?;
+        let col = |c: &str| running.column_f64(c).map_err(rt);
+        let (n, am, asd, nm, nsd) = (
+            col("n_stars")?,
+            col("alpha_imf_mean")?,
+            col("alpha_imf_sd")?,
+            col("log10_n_ia_mean")?,
+            col("log10_n_ia_sd")?,
+        );
+        let pts: Vec<crate::plot::RunningPoint> = (0..n.len())
+            .map(|i| crate::plot::RunningPoint {
+                n: n[i],
+                mean: [am[i], nm[i]],
+                sd: [asd[i], nsd[i]],
+            })
+            .collect();
+        crate::plot::n_stars_figure(&pts, truth, reference.as_ref()).map_err(rt)
+    }
+
+    /// The paper's Fig. 6 from the result of `infer`: the combined posterior of (alpha_imf,
+    /// log10_n_ia) as 1σ, 2σ and 3σ ellipses. Options: `truth`, `title`.
+    #[rhai_fn(return_raw)]
+    pub fn joint_figure(result: Map, options: Map) -> RhaiResult<crate::plot::Figure> {
+        let mut o = Opts::new(options, "joint_figure");
+        let truth = two(o.numbers("truth")?, "truth")?;
+        let title = o.string("title")?;
+        o.finish()?;
+        let mean = result.get("mean").map(|d| numbers(d, "mean")).transpose()?;
+        let cov = result
+            .get("cov")
+            .and_then(|d| d.read_lock::<Array>().map(|a| a.clone()));
+        let (Some(mean), Some(cov)) = (mean, cov) else {
+            return Err(rt_error(
+                "joint_figure needs the map returned by infer (with 'mean' and 'cov')",
+            ));
+        };
+        let r0 = numbers(&cov[0], "cov")?;
+        let r1 = numbers(&cov[1], "cov")?;
+        let title = title.or_else(|| {
+            let n = result
+                .get("n_stars")
+                .and_then(|d| d.as_int().ok())
+                .unwrap_or(0);
+            Some(format!("joint posterior of {n} stars"))
+        });
+        crate::plot::joint_figure(
+            [mean[0], mean[1]],
+            [[r0[0], r0[1]], [r1[0], r1[1]]],
+            truth,
+            title,
+        )
+        .map_err(rt)
+    }
+
+    /// A one-line description.
+    #[rhai_fn(global, pure, name = "to_string")]
+    pub fn to_string(post: &mut Posterior) -> String {
+        describe(post)
+    }
+
+    /// A one-line description.
+    #[rhai_fn(global, pure, name = "to_debug")]
+    pub fn to_debug(post: &mut Posterior) -> String {
+        describe(post)
+    }
+}
+
+fn describe(p: &Posterior) -> String {
+    let t = p.training();
+    format!(
+        "Posterior(trained on {} simulations from {}, {} epochs, best validation log-prob {:.3})",
+        t.n_sims, t.source, t.epochs, t.best_val_log_prob
+    )
+}
+
+fn two(v: Option<Vec<f64>>, what: &str) -> RhaiResult<Option<[f64; 2]>> {
+    match v {
+        None => Ok(None),
+        Some(v) if v.len() == 2 => Ok(Some([v[0], v[1]])),
+        Some(v) => Err(rt_error(format!(
+            "{what} must be [alpha_imf, log10_n_ia], got {} values",
+            v.len()
+        ))),
+    }
+}
+
+/// Reference points from a map #{ name, n: [..], alpha_imf: [[med, lo, hi], ..], log10_n_ia: [..] }.
+fn reference(d: Dynamic) -> RhaiResult<crate::plot::Reference> {
+    let m = d
+        .try_cast::<Map>()
+        .ok_or_else(|| rt_error("reference must be a map with n, alpha_imf and log10_n_ia"))?;
+    let name = m
+        .get("name")
+        .map(|d| d.to_string())
+        .unwrap_or_else(|| "HMC (Philcox & Rybizki 2019)".into());
+    let n = numbers(
+        m.get("n")
+            .ok_or_else(|| rt_error("reference: missing 'n'"))?,
+        "reference n",
+    )?;
+    let rows = |key: &str| -> RhaiResult<Vec<Vec<f64>>> {
+        let a = m
+            .get(key)
+            .and_then(|d| d.read_lock::<Array>().map(|a| a.clone()))
+            .ok_or_else(|| rt_error(format!("reference: missing '{key}'")))?;
+        a.iter()
+            .map(|r| numbers(r, &format!("reference {key}")))
+            .collect()
+    };
+    let (a, b) = (rows("alpha_imf")?, rows("log10_n_ia")?);
+    if a.len() != n.len() || b.len() != n.len() || a.iter().chain(&b).any(|r| r.len() != 3) {
+        return Err(rt_error(
+            "reference: alpha_imf and log10_n_ia need one [median, low, high] per n",
+        ));
+    }
+    Ok((
+        name,
+        n.iter()
+            .enumerate()
+            .map(|(i, &k)| {
+                (
+                    k,
+                    [[a[i][0], a[i][1], a[i][2]], [b[i][0], b[i][1], b[i][2]]],
+                )
+            })
+            .collect(),
+    ))
+}

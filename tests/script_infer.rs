@@ -1,0 +1,223 @@
+//! Inference from scripts: the NPE and inference scripts at small sizes, catalog validation
+//! (skipped rows named with their reason), bad files and columns, the quickstart's cache.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn galchem(args: &[&str], cwd: &Path, cache: &Path) -> (bool, String, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_galchem"))
+        .current_dir(cwd)
+        .env("GALCHEM_CACHE", cache)
+        .arg("--quiet")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        o.status.success(),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+fn script(rel: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(rel)
+        .display()
+        .to_string()
+}
+
+fn catalog() -> PathBuf {
+    galchem::data::DataDir::resolve(None)
+        .unwrap()
+        .join("catalogs/mock_chempy_tng.csv")
+}
+
+/// Trains a tiny posterior in `dir` (seconds) and returns its path.
+fn tiny_posterior(dir: &Path) -> PathBuf {
+    let (ok, out, err) = galchem(
+        &["eval", "train_npe(chempy(\"tng\"), #{ n_sims: 2000, max_epochs: 3, seed: 3 }).save(\"post.json\")"],
+        dir,
+        dir,
+    );
+    assert!(ok, "{out}{err}");
+    dir.join("post.json")
+}
+
+#[test]
+fn npe_and_infer_scripts_write_their_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (ok, out, err) = galchem(
+        &[
+            "run",
+            &script("scripts/paper/npe.rhai"),
+            "--",
+            "n_sims=2000",
+            "n_test=50",
+            "out=p.json",
+            "report=pr.json",
+        ],
+        d,
+        d,
+    );
+    assert!(ok, "{out}{err}");
+    let rep: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("pr.json")).unwrap()).unwrap();
+    for key in ["train_seconds", "epochs", "best_val_log_prob"] {
+        assert!(rep[key].is_number(), "npe report lacks {key}: {rep}");
+    }
+    assert!(
+        rep["test"]["ape"]["alpha_imf"]["median"].is_number()
+            && rep["test"]["mean_log_prob"].is_number()
+    );
+
+    let (ok, out, err) = galchem(
+        &[
+            "run",
+            &script("scripts/infer.rhai"),
+            "--",
+            "posterior=p.json",
+            &format!("catalog={}", catalog().display()),
+            "n_stars=30",
+            "samples=200",
+            "out=r.json",
+            "figure=j.svg",
+        ],
+        d,
+        d,
+    );
+    assert!(ok, "{out}{err}");
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("r.json")).unwrap()).unwrap();
+    for key in [
+        "n_stars",
+        "alpha_imf_mean",
+        "alpha_imf_sd",
+        "log10_n_ia_mean",
+        "log10_n_ia_sd",
+        "seconds",
+    ] {
+        assert!(r[key].is_number(), "inference result lacks {key}: {r}");
+    }
+    assert_eq!(r["n_stars"].as_u64(), Some(30));
+    assert!(
+        out.contains("alpha_IMF") && out.contains("log10 N_Ia"),
+        "{out}"
+    );
+    assert!(d.join("j.svg").is_file());
+}
+
+#[test]
+fn unusable_rows_are_skipped_and_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let post = tiny_posterior(d);
+    // rows 1 and 3 of a copy of the catalog get a missing and an unparsable value
+    let text = std::fs::read_to_string(catalog()).unwrap();
+    let mut lines: Vec<String> = text.lines().take(8).map(String::from).collect();
+    let header: Vec<&str> = lines[0].split(',').collect();
+    let feh = header.iter().position(|c| *c == "obs_FeH").unwrap();
+    let mgfe = header.iter().position(|c| *c == "obs_MgFe").unwrap();
+    for (row, col, value) in [(2usize, feh, ""), (4, mgfe, "n/a")] {
+        let mut cells: Vec<String> = lines[row].split(',').map(String::from).collect();
+        cells[col] = value.to_string();
+        lines[row] = cells.join(",");
+    }
+    std::fs::write(d.join("cat.csv"), lines.join("\n") + "\n").unwrap();
+    let (ok, out, err) = galchem(
+        &[
+            "run",
+            &script("scripts/infer.rhai"),
+            "--",
+            &format!("posterior={}", post.display()),
+            "catalog=cat.csv",
+            "samples=100",
+            "method=paper",
+            "out=r.json",
+        ],
+        d,
+        d,
+    );
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("row 1") && out.contains("obs_FeH"), "{out}");
+    assert!(out.contains("row 3") && out.contains("obs_MgFe"), "{out}");
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("r.json")).unwrap()).unwrap();
+    assert_eq!(r["n_stars"].as_u64(), Some(5));
+    assert_eq!(r["skipped"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn bad_inputs_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("bad.json"), "[1, 2").unwrap();
+    let (ok, _, err) = galchem(&["eval", "load_posterior(\"bad.json\")"], d, d);
+    assert!(!ok && err.contains("bad.json"), "{err}");
+    let post = tiny_posterior(d);
+    let (ok, _, err) = galchem(
+        &[
+            "eval",
+            &format!(
+                "infer(load_posterior(\"{}\"), table(#{{ x: [1.0] }}))",
+                post.display()
+            ),
+        ],
+        d,
+        d,
+    );
+    assert!(
+        !ok && err.contains("obs_CFe") && err.contains("available columns: x"),
+        "{err}"
+    );
+    let (ok, _, err) = galchem(
+        &[
+            "eval",
+            &format!(
+                "infer(load_posterior(\"{}\"), read_csv(\"{}\"), #{{ method: \"magic\" }})",
+                post.display(),
+                catalog().display()
+            ),
+        ],
+        d,
+        d,
+    );
+    assert!(!ok && err.contains("magic"), "{err}");
+    let (ok, _, err) = galchem(
+        &[
+            "eval",
+            &format!(
+                "load_posterior(\"{}\").sample([1.0, 2.0], 10, 1)",
+                post.display()
+            ),
+        ],
+        d,
+        d,
+    );
+    assert!(!ok && err.contains("8 needed"), "{err}");
+}
+
+#[test]
+fn quickstart_trains_once_then_uses_its_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let args = [
+        "run",
+        &script("scripts/quickstart.rhai"),
+        "--",
+        "n_sims=2000",
+        "n_stars=20",
+    ];
+    let (ok, out, err) = galchem(&args, d, d);
+    assert!(ok, "{out}{err}");
+    assert!(
+        out.contains("training the neural posterior") && out.contains("alpha_IMF"),
+        "{out}"
+    );
+    assert!(
+        d.join("quickstart_posterior.png").is_file() && d.join("quickstart_nstars.png").is_file()
+    );
+    let (ok, out, err) = galchem(&args, d, d);
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("using the cached posterior"), "{out}");
+}
