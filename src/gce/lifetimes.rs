@@ -12,6 +12,7 @@
 use super::error::GceError;
 use super::imf::MassGrid;
 use super::input::Csv;
+use super::numeric::exp_fast;
 use crate::data::DataDir;
 
 /// The eight coefficients of the Portinari lifetime fit.
@@ -54,16 +55,20 @@ impl Portinari {
 
     /// Lifetime (Gyr) from lM = log10(m) and lZ.
     pub fn lifetime_log(&self, lm: f64, lz: f64) -> f64 {
+        10f64.powf(self.exponent(lm, lz)) / 1e9
+    }
+
+    /// The exponent T(lM, lZ) (lifetime = 10^T yr), in CHEMPY's order of operations.
+    #[inline]
+    pub fn exponent(&self, lm: f64, lz: f64) -> f64 {
         let p = &self.c;
-        let t = p[0]
-            + lm * p[1]
+        p[0] + lm * p[1]
             + (lm * lm) * p[2]
             + lz * p[3]
             + lm * lz * p[4]
             + lm * lm * lz * p[5]
             + lz * lz * p[6]
-            + lz * lz * lm * p[7];
-        10f64.powf(t) / 1e9
+            + lz * lz * lm * p[7]
     }
 
     /// Lifetime (Gyr) of a star of mass `m` (Msun) and metallicity `z` (metal mass fraction).
@@ -84,11 +89,13 @@ pub struct DyingMass<'a> {
     /// Lifetime of the heaviest (100 Msun) and of the lightest (0.1 Msun) grid star.
     tau_heavy: f64,
     tau_light: f64,
+    fast: bool,
 }
 
 impl<'a> DyingMass<'a> {
-    /// The inverse lifetime function at metallicity `z`.
-    pub fn new(grid: &'a MassGrid, law: &'a Portinari, z: f64) -> Self {
+    /// The inverse lifetime function at metallicity `z`. With `fast`, 10^T is evaluated as
+    /// exp(T ln 10) (agrees with numpy's `pow` to ~1e-15).
+    pub fn new(grid: &'a MassGrid, law: &'a Portinari, z: f64, fast: bool) -> Self {
         let lz = Portinari::log10_z(z);
         let p = &law.c;
         let n = grid.len();
@@ -101,11 +108,17 @@ impl<'a> DyingMass<'a> {
             qc: p[0] + lz * p[3] + lz * lz * p[6],
             tau_heavy: law.lifetime_log(grid.log10_x[n - 1], lz),
             tau_light: law.lifetime_log(grid.log10_x[0], lz),
+            fast,
         }
     }
 
     fn tau(&self, i: usize) -> f64 {
-        self.law.lifetime_log(self.grid.log10_x[i], self.lz)
+        if self.fast {
+            let lm = self.grid.log10_x[i];
+            exp_fast(self.law.exponent(lm, self.lz) * std::f64::consts::LN_10) / 1e9
+        } else {
+            self.law.lifetime_log(self.grid.log10_x[i], self.lz)
+        }
     }
 
     /// Mass (Msun) of the stars whose lifetime is `t` Gyr; `log10_t` = log10(t) is a hint
@@ -191,7 +204,10 @@ impl<'a> DyingMass<'a> {
         }
         let q = 0.5 * (-self.qb + disc.sqrt());
         let lm = c / q;
-        Some(self.grid.lower_bound(10f64.powf(lm)))
+        Some(
+            self.grid
+                .lower_bound(exp_fast(lm * std::f64::consts::LN_10)),
+        )
     }
 }
 
@@ -219,7 +235,7 @@ mod tests {
         let grid = MassGrid::new();
         let law = law();
         for z in [0.0, 1e-4, 0.0134, 0.05] {
-            let inv = DyingMass::new(&grid, &law, z);
+            let inv = DyingMass::new(&grid, &law, z, false);
             for t in [0.0, 0.003, 0.04, 0.5110228518518519, 1.0, 5.0, 13.0] {
                 let m = inv.at(t, t.log10());
                 if t > inv.tau_heavy && t < inv.tau_light {
