@@ -163,8 +163,24 @@ impl Imf {
         for ((t, &l), &m) in self.tail[hi].iter_mut().zip(ln_x).zip(x) {
             *t = CHABRIER_B * exp_fast(alpha * l) * m;
         }
+        // suffix sums in blocks of four (shorter dependency chain than one add per point)
         let mut acc = 0.0;
-        for i in (grid.first_high..n).rev() {
+        let mut i = n;
+        while i >= grid.first_high + 4 {
+            let w = &mut self.tail[i - 4..i];
+            let a1 = w[3];
+            let a2 = a1 + w[2];
+            let a3 = a2 + w[1];
+            let a4 = a3 + w[0];
+            w[3] = acc + a1;
+            w[2] = acc + a2;
+            w[1] = acc + a3;
+            w[0] = acc + a4;
+            acc = w[0];
+            i -= 4;
+        }
+        while i > grid.first_high {
+            i -= 1;
             acc += self.tail[i];
             self.tail[i] = acc;
         }

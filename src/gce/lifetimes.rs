@@ -114,8 +114,10 @@ impl<'a> DyingMass<'a> {
 
     fn tau(&self, i: usize) -> f64 {
         if self.fast {
+            // T = qc + lM (qb + lM qa) (the same polynomial regrouped); τ = 10^(T − 9) Gyr
             let lm = self.grid.log10_x[i];
-            exp_fast(self.law.exponent(lm, self.lz) * std::f64::consts::LN_10) / 1e9
+            let t = self.qc + lm * (self.qb + lm * self.qa);
+            exp_fast((t - 9.0) * std::f64::consts::LN_10)
         } else {
             self.law.lifetime_log(self.grid.log10_x[i], self.lz)
         }
