@@ -37,12 +37,13 @@ pub struct MassBins {
 pub struct ProcessBins {
     /// The tables.
     pub tables: Vec<MassBins>,
+    mets: Vec<Metallicity>,
 }
 
 impl ProcessBins {
     /// Metallicities in increasing order.
-    pub fn metallicities(&self) -> Vec<Metallicity> {
-        self.tables.iter().map(|t| t.metallicity).collect()
+    pub fn metallicities(&self) -> &[Metallicity] {
+        &self.mets
     }
 }
 
@@ -69,7 +70,8 @@ pub fn prepare(
         tables.push(prepare_table(grid, t, m_min, m_max, order, what)?);
     }
     tables.sort_by(|a, b| a.metallicity.value.total_cmp(&b.metallicity.value));
-    Ok(ProcessBins { tables })
+    let mets = tables.iter().map(|t| t.metallicity).collect();
+    Ok(ProcessBins { tables, mets })
 }
 
 fn prepare_table(

@@ -166,7 +166,7 @@ pub fn element_feedback(
     let out = &mut out[..m];
     out.fill([0.0; N_EL]);
     let y = ctx.yields;
-    let sel = select(&y.sn2.metallicities(), z, ZERO_Z_CC_AGB);
+    let sel = select(y.sn2.metallicities(), z, ZERO_Z_CC_AGB);
     let tables = [&y.sn2.tables[sel.tables[0]], &y.sn2.tables[sel.tables[1]]];
     if sel.count == 1 || tables[0].edges == tables[1].edges {
         let (inv, idx) = (&work.inverse, &work.inv_idx);
@@ -186,7 +186,7 @@ pub fn element_feedback(
         }
         combine(out, &work.bufs, &sel, |b| &b.total);
     }
-    let sel = select(&y.agb.metallicities(), z, ZERO_Z_CC_AGB);
+    let sel = select(y.agb.metallicities(), z, ZERO_Z_CC_AGB);
     let tables = [&y.agb.tables[sel.tables[0]], &y.agb.tables[sel.tables[1]]];
     if sel.count == 1 || tables[0].edges == tables[1].edges {
         let (inv, idx) = (&work.inverse, &work.inv_idx);

@@ -95,7 +95,7 @@ impl SspTable {
         // CC-SN
         sn2_events(grid, imf, &t.inverse_imf, &mut t.sn2);
         t.sn2_process.number_of_events.copy_from_slice(&t.sn2);
-        let sel = select(&ctx.yields.sn2.metallicities(), z, ZERO_Z_CC_AGB);
+        let sel = select(ctx.yields.sn2.metallicities(), z, ZERO_Z_CC_AGB);
         for s in 0..sel.count {
             let bins = &ctx.yields.sn2.tables[sel.tables[s]];
             massive::sn2_rows(imf, bins, &t.inverse_imf, idx, m, fractions, &mut bufs[s]);
@@ -104,7 +104,7 @@ impl SspTable {
         // AGB
         agb::pn_events(grid, imf, &t.inverse_imf, &mut t.pn);
         t.agb_process.number_of_events.copy_from_slice(&t.pn);
-        let sel = select(&ctx.yields.agb.metallicities(), z, ZERO_Z_CC_AGB);
+        let sel = select(ctx.yields.agb.metallicities(), z, ZERO_Z_CC_AGB);
         for s in 0..sel.count {
             let bins = &ctx.yields.agb.tables[sel.tables[s]];
             agb::agb_rows(imf, bins, &t.inverse_imf, idx, m, fractions, &mut bufs[s]);
