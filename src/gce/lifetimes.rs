@@ -77,6 +77,14 @@ impl Portinari {
     }
 }
 
+/// Reusable buffers of [`DyingMass::batch`].
+#[derive(Debug, Clone, Default)]
+pub struct InverseScratch {
+    arg: Vec<f64>,
+    idx: Vec<usize>,
+    tau: Vec<f64>,
+}
+
 /// The mass of stars dying at a given age for one metallicity (`inverse_imf` of CHEMPY's SSP).
 pub struct DyingMass<'a> {
     grid: &'a MassGrid,
@@ -126,19 +134,32 @@ impl<'a> DyingMass<'a> {
     /// Mass (Msun) of the stars whose lifetime is `t` Gyr; `log10_t` = log10(t) is a hint
     /// for locating the grid bracket (any value works, exact ones save evaluations).
     pub fn at(&self, t: f64, log10_t: f64) -> f64 {
-        let x = &self.grid.x;
-        let n = x.len();
-        if t.is_nan() {
-            return t;
-        }
-        if t >= self.tau_light {
-            return x[0];
-        }
-        if t < self.tau_heavy {
-            return x[n - 1];
+        if let Some(m) = self.outside(t) {
+            return m;
         }
         let (i, ti, tim1) = self.bracket(t, log10_t);
-        // numpy.interp between xp[j] = τ(x_i) and xp[j+1] = τ(x_{i-1}).
+        self.interpolate(t, i, ti, tim1)
+    }
+
+    /// The result for times outside the tabulated lifetimes (and NaN).
+    #[inline]
+    fn outside(&self, t: f64) -> Option<f64> {
+        let x = &self.grid.x;
+        if t.is_nan() {
+            Some(t)
+        } else if t >= self.tau_light {
+            Some(x[0])
+        } else if t < self.tau_heavy {
+            Some(x[x.len() - 1])
+        } else {
+            None
+        }
+    }
+
+    /// numpy.interp between xp[j] = τ(x_i) and xp[j+1] = τ(x_{i-1}).
+    #[inline]
+    fn interpolate(&self, t: f64, i: usize, ti: f64, tim1: f64) -> f64 {
+        let x = &self.grid.x;
         if ti == t {
             return x[i];
         }
@@ -152,6 +173,48 @@ impl<'a> DyingMass<'a> {
             return r2;
         }
         r
+    }
+
+    /// [`DyingMass::at`] for many times at once (fast mode): the analytic roots and the
+    /// lifetimes at the bracketing grid masses are computed in vectorisable passes; a time whose
+    /// guessed bracket is wrong falls back to [`DyingMass::at`]. Fills `out` (one per time).
+    pub fn batch(&self, t: &[f64], log10_t: &[f64], s: &mut InverseScratch, out: &mut Vec<f64>) {
+        let m = t.len();
+        let n = self.grid.len();
+        let ln10 = std::f64::consts::LN_10;
+        s.arg.clear();
+        s.arg.extend(log10_t.iter().map(|&lt| {
+            let c = self.qc - (lt + 9.0);
+            let q = 0.5 * (-self.qb + (self.qb * self.qb - 4.0 * self.qa * c).sqrt());
+            exp_fast(c / q * ln10)
+        }));
+        s.idx.clear();
+        s.tau.clear();
+        s.tau.resize(2 * m, 0.0);
+        for (k, &mest) in s.arg.iter().enumerate() {
+            let i = self.grid.lower_bound(mest).clamp(1, n - 1);
+            s.idx.push(i);
+            for (slot, j) in [(k, i), (m + k, i - 1)] {
+                let lm = self.grid.log10_x[j];
+                s.tau[slot] = (self.qc + lm * (self.qb + lm * self.qa) - 9.0) * ln10;
+            }
+        }
+        s.tau.iter_mut().for_each(|v| *v = exp_fast(*v));
+        out.clear();
+        for k in 0..m {
+            let v = match self.outside(t[k]) {
+                Some(v) => v,
+                None => {
+                    let (ti, tim1) = (s.tau[k], s.tau[m + k]);
+                    if ti <= t[k] && t[k] < tim1 {
+                        self.interpolate(t[k], s.idx[k], ti, tim1)
+                    } else {
+                        self.at(t[k], log10_t[k])
+                    }
+                }
+            };
+            out.push(v);
+        }
     }
 
     /// Grid index i with τ(x_i) ≤ t < τ(x_{i−1}), and those two lifetimes.
@@ -250,6 +313,16 @@ mod tests {
                 } else {
                     assert!(m == 100.0 || m == 0.1);
                 }
+            }
+            // the batched fast evaluation agrees with the exact one
+            let fast = DyingMass::new(&grid, &law, z, true);
+            let times: Vec<f64> = (0..40).map(|k| k as f64 * 0.37).collect();
+            let logs: Vec<f64> = times.iter().map(|t| t.log10()).collect();
+            let (mut s, mut out) = (InverseScratch::default(), Vec::new());
+            fast.batch(&times, &logs, &mut s, &mut out);
+            for (t, m) in times.iter().zip(&out) {
+                let e = inv.at(*t, t.log10());
+                assert!((m - e).abs() <= 1e-13 * e, "z={z} t={t}: {m} vs {e}");
             }
         }
     }

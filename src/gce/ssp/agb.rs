@@ -78,8 +78,9 @@ pub fn agb_rows(
     });
 }
 
-/// Adds the AGB feedback of the selected tables directly to `out` (fast path; the tables must
-/// share their mass bins): `out += T` or `out += T0 w0; out += T1 w1`, row by row.
+/// Adds the AGB feedback of the selected tables directly to `out` (fast path):
+/// `out += T`, or `out += T0 w0; out += T1 w1` (row by row when both tables share their mass
+/// bins, table by table otherwise — the same additions per element).
 #[allow(clippy::too_many_arguments)]
 pub fn agb_add(
     imf: &Imf,
@@ -91,6 +92,18 @@ pub fn agb_add(
     fractions: &[f64; N_EL],
     out: &mut [[f64; N_EL]],
 ) {
+    if sel.count == 2 && tables[0].edges != tables[1].edges {
+        for s in 0..2 {
+            let ws = sel.weights[s];
+            for_each_row(imf, tables[s], inverse, inv_idx, m, |i, idx, w| {
+                let t = row_value(tables[s], idx, w, fractions);
+                for e in 0..N_EL {
+                    out[i][e] += t[e] * ws;
+                }
+            });
+        }
+        return;
+    }
     for_each_row(imf, tables[0], inverse, inv_idx, m, |i, idx, w| {
         let o = &mut out[i];
         if sel.count == 1 {

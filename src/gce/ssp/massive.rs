@@ -84,8 +84,9 @@ pub fn sn2_rows(
     }
 }
 
-/// Adds the CC-SN feedback of the selected tables (sharing their mass bins) directly to
-/// `out` (fast path): `out += T` or `out += T0 w0; out += T1 w1`.
+/// Adds the CC-SN feedback of the selected tables directly to `out` (fast path): `out += T`
+/// or `out += T0 w0; out += T1 w1` (the bin weights are shared when the tables share their
+/// mass bins).
 #[allow(clippy::too_many_arguments)]
 pub fn sn2_add(
     imf: &Imf,
@@ -97,6 +98,23 @@ pub fn sn2_add(
     fractions: &[f64; N_EL],
     out: &mut [[f64; N_EL]],
 ) {
+    if sel.count == 2 && tables[0].edges != tables[1].edges {
+        for s in 0..2 {
+            let nb = tables[s].remnants.len();
+            let mut w = [0.0f64; MAX_MASSES];
+            for ti in 0..m.saturating_sub(1) {
+                if inverse[ti] < SN2_MMIN {
+                    break;
+                }
+                bin_weights(imf, tables[s], inv_idx, ti, &mut w[..nb]);
+                let (_, t) = step_feedback(tables[s], &w[..nb], fractions);
+                for e in 0..N_EL {
+                    out[ti + 1][e] += t[e] * sel.weights[s];
+                }
+            }
+        }
+        return;
+    }
     let nb = tables[0].remnants.len();
     let mut w = [0.0f64; MAX_MASSES];
     for ti in 0..m.saturating_sub(1) {

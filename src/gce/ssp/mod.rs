@@ -23,7 +23,7 @@ use self::sn1a::{remnant_ratio, DelayTimes};
 use super::config::{AGB_MMAX, AGB_MMIN, H, N_EL, SN2_MMAX, SN2_MMIN};
 use super::error::GceError;
 use super::imf::{Imf, MassGrid};
-use super::lifetimes::{DyingMass, Portinari};
+use super::lifetimes::{DyingMass, InverseScratch, Portinari};
 use super::yields::{Metallicity, YieldTables};
 
 /// Zero metallicities are replaced by this value before taking logarithms (CC-SN, AGB).
@@ -144,7 +144,7 @@ pub struct SspWork {
     pub inverse: Vec<f64>,
     /// IMF grid index (`lower_bound`) of each dying mass.
     pub inv_idx: Vec<usize>,
-    bufs: [ProcessBuf; 2],
+    scratch: InverseScratch,
 }
 
 /// Element feedback (Msun per Msun of SSP, rows = steps since birth) of an SSP with
@@ -168,44 +168,12 @@ pub fn element_feedback(
     let y = ctx.yields;
     let sel = select(y.sn2.metallicities(), z, ZERO_Z_CC_AGB);
     let tables = [&y.sn2.tables[sel.tables[0]], &y.sn2.tables[sel.tables[1]]];
-    if sel.count == 1 || tables[0].edges == tables[1].edges {
-        let (inv, idx) = (&work.inverse, &work.inv_idx);
-        massive::sn2_add(ctx.imf, tables, &sel, inv, idx, m, fractions, out);
-    } else {
-        for s in 0..sel.count {
-            let (inv, idx) = (&work.inverse, &work.inv_idx);
-            massive::sn2_rows(
-                ctx.imf,
-                tables[s],
-                inv,
-                idx,
-                m,
-                fractions,
-                &mut work.bufs[s],
-            );
-        }
-        combine(out, &work.bufs, &sel, |b| &b.total);
-    }
+    let (inv, idx) = (&work.inverse, &work.inv_idx);
+    massive::sn2_add(ctx.imf, tables, &sel, inv, idx, m, fractions, out);
     let sel = select(y.agb.metallicities(), z, ZERO_Z_CC_AGB);
     let tables = [&y.agb.tables[sel.tables[0]], &y.agb.tables[sel.tables[1]]];
-    if sel.count == 1 || tables[0].edges == tables[1].edges {
-        let (inv, idx) = (&work.inverse, &work.inv_idx);
-        agb::agb_add(ctx.imf, tables, &sel, inv, idx, m, fractions, out);
-    } else {
-        for s in 0..sel.count {
-            let (inv, idx) = (&work.inverse, &work.inv_idx);
-            agb::agb_rows(
-                ctx.imf,
-                tables[s],
-                inv,
-                idx,
-                m,
-                fractions,
-                &mut work.bufs[s],
-            );
-        }
-        combine(out, &work.bufs, &sel, |b| &b.total);
-    }
+    let (inv, idx) = (&work.inverse, &work.inv_idx);
+    agb::agb_add(ctx.imf, tables, &sel, inv, idx, m, fractions, out);
     let norm = dtd.normalisation(time, m);
     let sel = select(&y.sn1a.metallicities, z, ZERO_Z_SN1A);
     let ratio = remnant_ratio(y.sn1a.mass);
@@ -247,8 +215,24 @@ fn dying_masses(
     work: &mut SspWork,
 ) {
     let dm = DyingMass::new(ctx.grid, ctx.law, z, ctx.fast);
-    work.inverse.clear();
     work.inv_idx.clear();
+    if ctx.fast {
+        dm.batch(
+            &time[..m],
+            &log10_time[..m],
+            &mut work.scratch,
+            &mut work.inverse,
+        );
+        for (k, &v) in work.inverse.iter().enumerate() {
+            work.inv_idx.push(ctx.grid.lower_bound(v));
+            if !all && v < AGB_MMIN {
+                work.inverse.truncate(k + 1);
+                break;
+            }
+        }
+        return;
+    }
+    work.inverse.clear();
     for k in 0..m {
         let v = dm.at(time[k], log10_time[k]);
         work.inverse.push(v);
