@@ -12,6 +12,7 @@
 use super::error::GceError;
 use super::imf::MassGrid;
 use super::input::Csv;
+use super::numeric::exp_fast;
 use crate::data::DataDir;
 
 /// The eight coefficients of the Portinari lifetime fit.
@@ -54,22 +55,34 @@ impl Portinari {
 
     /// Lifetime (Gyr) from lM = log10(m) and lZ.
     pub fn lifetime_log(&self, lm: f64, lz: f64) -> f64 {
+        10f64.powf(self.exponent(lm, lz)) / 1e9
+    }
+
+    /// The exponent T(lM, lZ) (lifetime = 10^T yr), in CHEMPY's order of operations.
+    #[inline]
+    pub fn exponent(&self, lm: f64, lz: f64) -> f64 {
         let p = &self.c;
-        let t = p[0]
-            + lm * p[1]
+        p[0] + lm * p[1]
             + (lm * lm) * p[2]
             + lz * p[3]
             + lm * lz * p[4]
             + lm * lm * lz * p[5]
             + lz * lz * p[6]
-            + lz * lz * lm * p[7];
-        10f64.powf(t) / 1e9
+            + lz * lz * lm * p[7]
     }
 
     /// Lifetime (Gyr) of a star of mass `m` (Msun) and metallicity `z` (metal mass fraction).
     pub fn lifetime(&self, m: f64, z: f64) -> f64 {
         self.lifetime_log(m.log10(), Self::log10_z(z))
     }
+}
+
+/// Reusable buffers of [`DyingMass::batch`].
+#[derive(Debug, Clone, Default)]
+pub struct InverseScratch {
+    arg: Vec<f64>,
+    idx: Vec<usize>,
+    tau: Vec<f64>,
 }
 
 /// The mass of stars dying at a given age for one metallicity (`inverse_imf` of CHEMPY's SSP).
@@ -84,11 +97,13 @@ pub struct DyingMass<'a> {
     /// Lifetime of the heaviest (100 Msun) and of the lightest (0.1 Msun) grid star.
     tau_heavy: f64,
     tau_light: f64,
+    fast: bool,
 }
 
 impl<'a> DyingMass<'a> {
-    /// The inverse lifetime function at metallicity `z`.
-    pub fn new(grid: &'a MassGrid, law: &'a Portinari, z: f64) -> Self {
+    /// The inverse lifetime function at metallicity `z`. With `fast`, 10^T is evaluated as
+    /// exp(T ln 10) (agrees with numpy's `pow` to ~1e-15).
+    pub fn new(grid: &'a MassGrid, law: &'a Portinari, z: f64, fast: bool) -> Self {
         let lz = Portinari::log10_z(z);
         let p = &law.c;
         let n = grid.len();
@@ -101,29 +116,50 @@ impl<'a> DyingMass<'a> {
             qc: p[0] + lz * p[3] + lz * lz * p[6],
             tau_heavy: law.lifetime_log(grid.log10_x[n - 1], lz),
             tau_light: law.lifetime_log(grid.log10_x[0], lz),
+            fast,
         }
     }
 
     fn tau(&self, i: usize) -> f64 {
-        self.law.lifetime_log(self.grid.log10_x[i], self.lz)
+        if self.fast {
+            // T = qc + lM (qb + lM qa) (the same polynomial regrouped); τ = 10^(T − 9) Gyr
+            let lm = self.grid.log10_x[i];
+            let t = self.qc + lm * (self.qb + lm * self.qa);
+            exp_fast((t - 9.0) * std::f64::consts::LN_10)
+        } else {
+            self.law.lifetime_log(self.grid.log10_x[i], self.lz)
+        }
     }
 
     /// Mass (Msun) of the stars whose lifetime is `t` Gyr; `log10_t` = log10(t) is a hint
     /// for locating the grid bracket (any value works, exact ones save evaluations).
     pub fn at(&self, t: f64, log10_t: f64) -> f64 {
-        let x = &self.grid.x;
-        let n = x.len();
-        if t.is_nan() {
-            return t;
-        }
-        if t >= self.tau_light {
-            return x[0];
-        }
-        if t < self.tau_heavy {
-            return x[n - 1];
+        if let Some(m) = self.outside(t) {
+            return m;
         }
         let (i, ti, tim1) = self.bracket(t, log10_t);
-        // numpy.interp between xp[j] = τ(x_i) and xp[j+1] = τ(x_{i-1}).
+        self.interpolate(t, i, ti, tim1)
+    }
+
+    /// The result for times outside the tabulated lifetimes (and NaN).
+    #[inline]
+    fn outside(&self, t: f64) -> Option<f64> {
+        let x = &self.grid.x;
+        if t.is_nan() {
+            Some(t)
+        } else if t >= self.tau_light {
+            Some(x[0])
+        } else if t < self.tau_heavy {
+            Some(x[x.len() - 1])
+        } else {
+            None
+        }
+    }
+
+    /// numpy.interp between xp[j] = τ(x_i) and xp[j+1] = τ(x_{i-1}).
+    #[inline]
+    fn interpolate(&self, t: f64, i: usize, ti: f64, tim1: f64) -> f64 {
+        let x = &self.grid.x;
         if ti == t {
             return x[i];
         }
@@ -137,6 +173,48 @@ impl<'a> DyingMass<'a> {
             return r2;
         }
         r
+    }
+
+    /// [`DyingMass::at`] for many times at once (fast mode): the analytic roots and the
+    /// lifetimes at the bracketing grid masses are computed in vectorisable passes; a time whose
+    /// guessed bracket is wrong falls back to [`DyingMass::at`]. Fills `out` (one per time).
+    pub fn batch(&self, t: &[f64], log10_t: &[f64], s: &mut InverseScratch, out: &mut Vec<f64>) {
+        let m = t.len();
+        let n = self.grid.len();
+        let ln10 = std::f64::consts::LN_10;
+        s.arg.clear();
+        s.arg.extend(log10_t.iter().map(|&lt| {
+            let c = self.qc - (lt + 9.0);
+            let q = 0.5 * (-self.qb + (self.qb * self.qb - 4.0 * self.qa * c).sqrt());
+            exp_fast(c / q * ln10)
+        }));
+        s.idx.clear();
+        s.tau.clear();
+        s.tau.resize(2 * m, 0.0);
+        for (k, &mest) in s.arg.iter().enumerate() {
+            let i = self.grid.lower_bound(mest).clamp(1, n - 1);
+            s.idx.push(i);
+            for (slot, j) in [(k, i), (m + k, i - 1)] {
+                let lm = self.grid.log10_x[j];
+                s.tau[slot] = (self.qc + lm * (self.qb + lm * self.qa) - 9.0) * ln10;
+            }
+        }
+        s.tau.iter_mut().for_each(|v| *v = exp_fast(*v));
+        out.clear();
+        for k in 0..m {
+            let v = match self.outside(t[k]) {
+                Some(v) => v,
+                None => {
+                    let (ti, tim1) = (s.tau[k], s.tau[m + k]);
+                    if ti <= t[k] && t[k] < tim1 {
+                        self.interpolate(t[k], s.idx[k], ti, tim1)
+                    } else {
+                        self.at(t[k], log10_t[k])
+                    }
+                }
+            };
+            out.push(v);
+        }
     }
 
     /// Grid index i with τ(x_i) ≤ t < τ(x_{i−1}), and those two lifetimes.
@@ -191,7 +269,10 @@ impl<'a> DyingMass<'a> {
         }
         let q = 0.5 * (-self.qb + disc.sqrt());
         let lm = c / q;
-        Some(self.grid.lower_bound(10f64.powf(lm)))
+        Some(
+            self.grid
+                .lower_bound(exp_fast(lm * std::f64::consts::LN_10)),
+        )
     }
 }
 
@@ -219,7 +300,7 @@ mod tests {
         let grid = MassGrid::new();
         let law = law();
         for z in [0.0, 1e-4, 0.0134, 0.05] {
-            let inv = DyingMass::new(&grid, &law, z);
+            let inv = DyingMass::new(&grid, &law, z, false);
             for t in [0.0, 0.003, 0.04, 0.5110228518518519, 1.0, 5.0, 13.0] {
                 let m = inv.at(t, t.log10());
                 if t > inv.tau_heavy && t < inv.tau_light {
@@ -232,6 +313,16 @@ mod tests {
                 } else {
                     assert!(m == 100.0 || m == 0.1);
                 }
+            }
+            // the batched fast evaluation agrees with the exact one
+            let fast = DyingMass::new(&grid, &law, z, true);
+            let times: Vec<f64> = (0..40).map(|k| k as f64 * 0.37).collect();
+            let logs: Vec<f64> = times.iter().map(|t| t.log10()).collect();
+            let (mut s, mut out) = (InverseScratch::default(), Vec::new());
+            fast.batch(&times, &logs, &mut s, &mut out);
+            for (t, m) in times.iter().zip(&out) {
+                let e = inv.at(*t, t.log10());
+                assert!((m - e).abs() <= 1e-13 * e, "z={z} t={t}: {m} vs {e}");
             }
         }
     }

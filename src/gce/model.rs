@@ -81,11 +81,12 @@ impl Chempy {
     /// Loads the tables of `set` from the data directory (errors name the file and line).
     pub fn load(data: &DataDir, set: YieldSet) -> Result<Self, GceError> {
         let tables = YieldTables::load(data, set)?;
-        let ssp = SspYields::prepare(&tables)?;
+        let grid = MassGrid::new();
+        let ssp = SspYields::prepare(&grid, &tables)?;
         Ok(Self {
             model: Arc::new(Model {
                 set,
-                grid: MassGrid::new(),
+                grid,
                 law: Portinari::load(data)?,
                 solar: Solar::load(data)?,
                 tables,
@@ -180,6 +181,7 @@ impl Chempy {
             law: &m.law,
             yields: &m.ssp,
             n_ia: p.n_ia(),
+            fast: true,
         };
         for i in 0..n - 1 {
             let fr = h.birth_fractions(i);
@@ -217,6 +219,7 @@ impl Chempy {
             law: &m.law,
             yields: &m.ssp,
             n_ia: p.n_ia(),
+            fast: false,
         };
         let sfe_dt = p.sfe() * grid.dt;
         let mut h = IsmHistory::default();
@@ -277,6 +280,7 @@ impl Chempy {
             law: &m.law,
             yields: &m.ssp,
             n_ia: 10f64.powf(log10_n_ia),
+            fast: false,
         };
         SspTable::compute(&ctx, z, fractions, time)
     }

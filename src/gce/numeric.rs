@@ -97,6 +97,47 @@ fn pairwise_f32(a: &[f32]) -> f32 {
     }
 }
 
+/// exp(x) for |x| ≤ 700, within ~1 ulp of `f64::exp`, without branches so that loops over
+/// it vectorise: x = k ln 2 + r (Cody–Waite reduction, |r| ≤ ln 2 / 2), exp(r) by its Taylor
+/// polynomial of degree 13 (truncation error < 1e-17) evaluated with Estrin's scheme (short
+/// dependency chains), times 2^k built from the exponent bits.
+#[inline(always)]
+pub fn exp_fast(x: f64) -> f64 {
+    const SHIFT: f64 = 6_755_399_441_055_744.0; // 1.5 · 2^52: adding it rounds to an integer
+    const LN2_HI: f64 = 6.931_471_803_691_238e-1;
+    const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
+    const C: [f64; 14] = [
+        1.0,
+        1.0,
+        1.0 / 2.0,
+        1.0 / 6.0,
+        1.0 / 24.0,
+        1.0 / 120.0,
+        1.0 / 720.0,
+        1.0 / 5_040.0,
+        1.0 / 40_320.0,
+        1.0 / 362_880.0,
+        1.0 / 3_628_800.0,
+        1.0 / 39_916_800.0,
+        1.0 / 479_001_600.0,
+        1.0 / 6_227_020_800.0,
+    ];
+    let t = x * std::f64::consts::LOG2_E + SHIFT;
+    let k = t - SHIFT;
+    let r = (x - k * LN2_HI) - k * LN2_LO;
+    let r2 = r * r;
+    let r4 = r2 * r2;
+    let r8 = r4 * r4;
+    let q0 = (C[0] + C[1] * r) + (C[2] + C[3] * r) * r2;
+    let q1 = (C[4] + C[5] * r) + (C[6] + C[7] * r) * r2;
+    let q2 = (C[8] + C[9] * r) + (C[10] + C[11] * r) * r2;
+    let q3 = C[12] + C[13] * r;
+    let p = (q0 + q1 * r4) + (q2 + q3 * r4) * r8;
+    // low bits of t hold k (two's complement); add the exponent bias and shift into place
+    let k_biased = t.to_bits().wrapping_sub(SHIFT.to_bits()).wrapping_add(1023);
+    p * f64::from_bits(k_biased << 52)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,6 +151,19 @@ mod tests {
         // numpy: linspace(0, 13.797617, 28)[1] = 0.5110228518518519, [3] = 1.5330685555555559
         assert_eq!(t[1], 0.5110228518518519);
         assert_eq!(t[3], 1.5330685555555559);
+    }
+
+    #[test]
+    fn fast_exp_is_within_an_ulp_or_two() {
+        let mut worst = 0.0f64;
+        let mut x = -300.0;
+        while x < 300.0 {
+            let (a, b) = (exp_fast(x), x.exp());
+            worst = worst.max((a - b).abs() / b);
+            x += 0.0137;
+        }
+        assert!(worst < 5e-16, "{worst}");
+        assert_eq!(exp_fast(0.0), 1.0);
     }
 
     #[test]

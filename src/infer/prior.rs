@@ -403,9 +403,9 @@ mod tests {
             panic!()
         };
         assert!((low + 3.8).abs() < 1e-12 && (high + 0.8).abs() < 1e-12);
-        for j in 0..6 {
+        for (j, mj) in m.iter().enumerate() {
             let (_, _, lo, hi) = column_moments(&s, j);
-            let Marginal::Uniform { low, high } = m[j] else {
+            let Marginal::Uniform { low, high } = *mj else {
                 panic!()
             };
             assert!(

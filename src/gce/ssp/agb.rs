@@ -8,25 +8,25 @@
 //! (net yields first, then the unprocessed wind with the birth composition f).
 
 use super::bins::{MassBins, MAX_MASSES};
+use super::metallicity::Selection;
 use super::ProcessBuf;
 use crate::gce::config::{AGB_MMAX, AGB_MMIN, N_EL};
 use crate::gce::imf::{Imf, MassGrid};
 
-/// Fills `buf` (rows 0..m) with the AGB feedback of one yield table. `inverse` holds the dying
-/// masses up to the first one below 1 Msun (or all of them).
-pub fn agb_rows(
-    grid: &MassGrid,
+/// Walks the steps of an SSP (until the dying mass falls below 1 Msun) and the mass gaps of
+/// each step: calls `visit(step, table mass indices, IMF mass fractions)` for every step.
+fn for_each_row(
     imf: &Imf,
     bins: &MassBins,
     inverse: &[f64],
+    inv_idx: &[usize],
     m: usize,
-    fractions: &[f64; N_EL],
-    buf: &mut ProcessBuf,
+    mut visit: impl FnMut(usize, &[usize], &[f64]),
 ) {
-    buf.reset(m);
     let edges = &bins.edges;
     let mut j = 0usize;
-    let mut last = 0.0f64;
+    // grid index of the previous dying mass (CHEMPY starts from mass 0)
+    let mut last = 0usize;
     let mut gap_idx = [0usize; MAX_MASSES + 2];
     let mut gap_w = [0.0f64; MAX_MASSES + 2];
     for (i, &item) in inverse.iter().enumerate().take(m) {
@@ -38,22 +38,118 @@ pub fn agb_rows(
         let mut idx = j as isize - 1;
         loop {
             let crossing = j < edges.len() && edges[j] > item;
-            let lower = if crossing { edges[j] } else { item };
+            let lower = if crossing {
+                bins.edge_idx[j]
+            } else {
+                inv_idx[i]
+            };
             if idx >= 0 {
                 gap_idx[count] = idx as usize;
-                gap_w[count] = imf.mass_fraction(grid, lower, upper);
+                gap_w[count] = imf.mass_fraction_idx(lower, upper);
                 count += 1;
             }
             if !crossing {
                 break;
             }
-            upper = edges[j];
+            upper = bins.edge_idx[j];
             j += 1;
             idx = j as isize - 1;
         }
-        last = item;
-        write_row(bins, &gap_idx[..count], &gap_w[..count], fractions, i, buf);
+        last = inv_idx[i];
+        visit(i, &gap_idx[..count], &gap_w[..count]);
     }
+}
+
+/// Fills `buf` (rows 0..m) with the AGB feedback of one yield table. `inverse` holds the dying
+/// masses up to the first one below 1 Msun (or all of them), `inv_idx` their IMF grid indices.
+#[allow(clippy::too_many_arguments)]
+pub fn agb_rows(
+    imf: &Imf,
+    bins: &MassBins,
+    inverse: &[f64],
+    inv_idx: &[usize],
+    m: usize,
+    fractions: &[f64; N_EL],
+    buf: &mut ProcessBuf,
+) {
+    buf.reset(m);
+    for_each_row(imf, bins, inverse, inv_idx, m, |i, idx, w| {
+        write_row(bins, idx, w, fractions, i, buf)
+    });
+}
+
+/// Adds the AGB feedback of the selected tables directly to `out` (fast path):
+/// `out += T`, or `out += T0 w0; out += T1 w1` (row by row when both tables share their mass
+/// bins, table by table otherwise — the same additions per element).
+#[allow(clippy::too_many_arguments)]
+pub fn agb_add(
+    imf: &Imf,
+    tables: [&MassBins; 2],
+    sel: &Selection,
+    inverse: &[f64],
+    inv_idx: &[usize],
+    m: usize,
+    fractions: &[f64; N_EL],
+    out: &mut [[f64; N_EL]],
+) {
+    if sel.count == 2 && tables[0].edges != tables[1].edges {
+        for s in 0..2 {
+            let ws = sel.weights[s];
+            for_each_row(imf, tables[s], inverse, inv_idx, m, |i, idx, w| {
+                let t = row_value(tables[s], idx, w, fractions);
+                for e in 0..N_EL {
+                    out[i][e] += t[e] * ws;
+                }
+            });
+        }
+        return;
+    }
+    for_each_row(imf, tables[0], inverse, inv_idx, m, |i, idx, w| {
+        let o = &mut out[i];
+        if sel.count == 1 {
+            let t = row_value(tables[0], idx, w, fractions);
+            for e in 0..N_EL {
+                o[e] += t[e];
+            }
+        } else {
+            for s in 0..2 {
+                let t = row_value(tables[s], idx, w, fractions);
+                let ws = sel.weights[s];
+                for e in 0..N_EL {
+                    o[e] += t[e] * ws;
+                }
+            }
+        }
+    });
+}
+
+/// Feedback of one step: net yields gap by gap, then the unprocessed winds gap by gap
+/// (CHEMPY's order of additions, starting from 0).
+#[inline]
+fn row_value(bins: &MassBins, idx: &[usize], w: &[f64], fractions: &[f64; N_EL]) -> [f64; N_EL] {
+    let mut row = [0.0f64; N_EL];
+    if idx.len() == 1 {
+        let (j, wt) = (idx[0], w[0]);
+        let (y, uw) = (&bins.yields[j], bins.unprocessed[j] * wt);
+        for e in 0..N_EL {
+            row[e] = y[e] * wt + uw * fractions[e];
+        }
+        return row;
+    }
+    for e in 0..N_EL {
+        let mut acc = 0.0;
+        for (&j, &wt) in idx.iter().zip(w) {
+            acc += bins.yields[j][e] * wt;
+        }
+        row[e] = acc;
+    }
+    for (&j, &wt) in idx.iter().zip(w) {
+        let uw = bins.unprocessed[j] * wt;
+        for e in 0..N_EL {
+            row[e] += uw * fractions[e];
+        }
+    }
+    row
 }
 
 fn write_row(
@@ -64,24 +160,18 @@ fn write_row(
     i: usize,
     buf: &mut ProcessBuf,
 ) {
-    let row = &mut buf.total[i];
-    for e in 0..N_EL {
-        for (&j, &wt) in idx.iter().zip(w) {
-            row[e] += bins.yields[j][e] * wt;
-        }
-    }
+    buf.total[i] = row_value(bins, idx, w, fractions);
     if buf.detail {
-        buf.net[i] = *row;
+        let mut net = [0.0f64; N_EL];
         let mut r = 0.0;
         for (&j, &wt) in idx.iter().zip(w) {
+            for e in 0..N_EL {
+                net[e] += bins.yields[j][e] * wt;
+            }
             r += bins.remnants[j] * wt;
         }
+        buf.net[i] = net;
         buf.remnants[i] = r;
-    }
-    for e in 0..N_EL {
-        for (&j, &wt) in idx.iter().zip(w) {
-            row[e] += (bins.unprocessed[j] * wt) * fractions[e];
-        }
     }
     buf.rows_used = buf.rows_used.max(i + 1);
 }

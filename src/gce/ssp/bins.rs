@@ -8,6 +8,7 @@
 
 use crate::gce::config::N_EL;
 use crate::gce::error::GceError;
+use crate::gce::imf::MassGrid;
 use crate::gce::yields::{Metallicity, ProcessYields, YieldTable};
 
 /// Largest number of progenitor masses per table.
@@ -21,6 +22,8 @@ pub struct MassBins {
     /// Bin edges (Msun), decreasing: `[m_max, midpoints…, m_min]`; bin b is
     /// `[edges[b+1], edges[b])`.
     pub edges: Vec<f64>,
+    /// IMF grid index of each edge (first grid mass at or above it).
+    pub edge_idx: Vec<usize>,
     /// Remnant fraction per bin.
     pub remnants: Vec<f64>,
     /// Unprocessed wind fraction per bin (0 when the table has none).
@@ -34,12 +37,13 @@ pub struct MassBins {
 pub struct ProcessBins {
     /// The tables.
     pub tables: Vec<MassBins>,
+    mets: Vec<Metallicity>,
 }
 
 impl ProcessBins {
     /// Metallicities in increasing order.
-    pub fn metallicities(&self) -> Vec<Metallicity> {
-        self.tables.iter().map(|t| t.metallicity).collect()
+    pub fn metallicities(&self) -> &[Metallicity] {
+        &self.mets
     }
 }
 
@@ -54,6 +58,7 @@ pub enum MassOrder {
 
 /// Prepares the tables of one process for the mass range [`m_min`, `m_max`].
 pub fn prepare(
+    grid: &MassGrid,
     process: &ProcessYields,
     m_min: f64,
     m_max: f64,
@@ -62,13 +67,15 @@ pub fn prepare(
 ) -> Result<ProcessBins, GceError> {
     let mut tables = Vec::with_capacity(process.tables.len());
     for t in &process.tables {
-        tables.push(prepare_table(t, m_min, m_max, order, what)?);
+        tables.push(prepare_table(grid, t, m_min, m_max, order, what)?);
     }
     tables.sort_by(|a, b| a.metallicity.value.total_cmp(&b.metallicity.value));
-    Ok(ProcessBins { tables })
+    let mets = tables.iter().map(|t| t.metallicity).collect();
+    Ok(ProcessBins { tables, mets })
 }
 
 fn prepare_table(
+    grid: &MassGrid,
     t: &YieldTable,
     m_min: f64,
     m_max: f64,
@@ -105,6 +112,7 @@ fn prepare_table(
     edges.push(m_min);
     Ok(MassBins {
         metallicity: t.metallicity,
+        edge_idx: edges.iter().map(|&e| grid.lower_bound(e)).collect(),
         edges,
         remnants: rows.iter().map(|&i| t.mass_in_remnants[i]).collect(),
         unprocessed: rows

@@ -23,7 +23,7 @@ use self::sn1a::{remnant_ratio, DelayTimes};
 use super::config::{AGB_MMAX, AGB_MMIN, H, N_EL, SN2_MMAX, SN2_MMIN};
 use super::error::GceError;
 use super::imf::{Imf, MassGrid};
-use super::lifetimes::{DyingMass, Portinari};
+use super::lifetimes::{DyingMass, InverseScratch, Portinari};
 use super::yields::{Metallicity, YieldTables};
 
 /// Zero metallicities are replaced by this value before taking logarithms (CC-SN, AGB).
@@ -54,16 +54,24 @@ pub struct SspYields {
 }
 
 impl SspYields {
-    /// Prepares loaded tables.
-    pub fn prepare(t: &YieldTables) -> Result<Self, GceError> {
+    /// Prepares loaded tables for the IMF grid `grid`.
+    pub fn prepare(grid: &MassGrid, t: &YieldTables) -> Result<Self, GceError> {
         let sn2 = prepare(
+            grid,
             &t.sn2,
             SN2_MMIN,
             SN2_MMAX,
             MassOrder::Decreasing,
             "CC-SN yields",
         )?;
-        let agb = prepare(&t.agb, AGB_MMIN, AGB_MMAX, MassOrder::Stored, "AGB yields")?;
+        let agb = prepare(
+            grid,
+            &t.agb,
+            AGB_MMIN,
+            AGB_MMAX,
+            MassOrder::Stored,
+            "AGB yields",
+        )?;
         let mut tables: Vec<_> = t.sn1a.tables.iter().collect();
         tables.sort_by(|a, b| a.metallicity.value.total_cmp(&b.metallicity.value));
         let z02 = tables
@@ -95,6 +103,8 @@ pub struct SspContext<'a> {
     pub yields: &'a SspYields,
     /// SN Ia per Msun formed, N_0.
     pub n_ia: f64,
+    /// Evaluate lifetimes with `exp` instead of numpy's `pow` (agrees to ~1e-15).
+    pub fast: bool,
 }
 
 /// Feedback rows of one process and metallicity table.
@@ -132,7 +142,9 @@ impl ProcessBuf {
 pub struct SspWork {
     /// Dying mass per step.
     pub inverse: Vec<f64>,
-    bufs: [ProcessBuf; 2],
+    /// IMF grid index (`lower_bound`) of each dying mass.
+    pub inv_idx: Vec<usize>,
+    scratch: InverseScratch,
 }
 
 /// Element feedback (Msun per Msun of SSP, rows = steps since birth) of an SSP with
@@ -150,38 +162,18 @@ pub fn element_feedback(
     work: &mut SspWork,
     out: &mut [[f64; N_EL]],
 ) {
-    dying_masses(ctx, z, time, log10_time, m, false, &mut work.inverse);
+    dying_masses(ctx, z, time, log10_time, m, false, work);
     let out = &mut out[..m];
     out.fill([0.0; N_EL]);
     let y = ctx.yields;
-    let sel = select(&y.sn2.metallicities(), z, ZERO_Z_CC_AGB);
-    for s in 0..sel.count {
-        let bins = &y.sn2.tables[sel.tables[s]];
-        massive::sn2_rows(
-            ctx.grid,
-            ctx.imf,
-            bins,
-            &work.inverse,
-            m,
-            fractions,
-            &mut work.bufs[s],
-        );
-    }
-    combine(out, &work.bufs, &sel, |b| &b.total);
-    let sel = select(&y.agb.metallicities(), z, ZERO_Z_CC_AGB);
-    for s in 0..sel.count {
-        let bins = &y.agb.tables[sel.tables[s]];
-        agb::agb_rows(
-            ctx.grid,
-            ctx.imf,
-            bins,
-            &work.inverse,
-            m,
-            fractions,
-            &mut work.bufs[s],
-        );
-    }
-    combine(out, &work.bufs, &sel, |b| &b.total);
+    let sel = select(y.sn2.metallicities(), z, ZERO_Z_CC_AGB);
+    let tables = [&y.sn2.tables[sel.tables[0]], &y.sn2.tables[sel.tables[1]]];
+    let (inv, idx) = (&work.inverse, &work.inv_idx);
+    massive::sn2_add(ctx.imf, tables, &sel, inv, idx, m, fractions, out);
+    let sel = select(y.agb.metallicities(), z, ZERO_Z_CC_AGB);
+    let tables = [&y.agb.tables[sel.tables[0]], &y.agb.tables[sel.tables[1]]];
+    let (inv, idx) = (&work.inverse, &work.inv_idx);
+    agb::agb_add(ctx.imf, tables, &sel, inv, idx, m, fractions, out);
     let norm = dtd.normalisation(time, m);
     let sel = select(&y.sn1a.metallicities, z, ZERO_Z_SN1A);
     let ratio = remnant_ratio(y.sn1a.mass);
@@ -210,8 +202,9 @@ fn add_sn1a_yields(row: &mut [f64; N_EL], fm: f64, t: &Sn1aYields, sel: &Selecti
     }
 }
 
-/// Fills `inverse` with the dying mass at each of the first `m` times; stops after the first
-/// mass below 1 Msun unless `all`.
+/// Fills `work.inverse` with the dying mass at each of the first `m` times (and
+/// `work.inv_idx` with their IMF grid indices); stops after the first mass below 1 Msun
+/// unless `all`.
 fn dying_masses(
     ctx: &SspContext,
     z: f64,
@@ -219,13 +212,31 @@ fn dying_masses(
     log10_time: &[f64],
     m: usize,
     all: bool,
-    inverse: &mut Vec<f64>,
+    work: &mut SspWork,
 ) {
-    let dm = DyingMass::new(ctx.grid, ctx.law, z);
-    inverse.clear();
+    let dm = DyingMass::new(ctx.grid, ctx.law, z, ctx.fast);
+    work.inv_idx.clear();
+    if ctx.fast {
+        dm.batch(
+            &time[..m],
+            &log10_time[..m],
+            &mut work.scratch,
+            &mut work.inverse,
+        );
+        for (k, &v) in work.inverse.iter().enumerate() {
+            work.inv_idx.push(ctx.grid.lower_bound(v));
+            if !all && v < AGB_MMIN {
+                work.inverse.truncate(k + 1);
+                break;
+            }
+        }
+        return;
+    }
+    work.inverse.clear();
     for k in 0..m {
         let v = dm.at(time[k], log10_time[k]);
-        inverse.push(v);
+        work.inverse.push(v);
+        work.inv_idx.push(ctx.grid.lower_bound(v));
         if !all && v < AGB_MMIN {
             break;
         }

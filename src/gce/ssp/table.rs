@@ -76,7 +76,10 @@ impl SspTable {
         let m = time.len();
         let log10_time: Vec<f64> = time.iter().map(|t| t.log10()).collect();
         let mut t = Self::zeros(time);
-        dying_masses(ctx, z, time, &log10_time, m, true, &mut t.inverse_imf);
+        let mut work = super::SspWork::default();
+        dying_masses(ctx, z, time, &log10_time, m, true, &mut work);
+        t.inverse_imf = work.inverse.clone();
+        let idx = &work.inv_idx;
         let (grid, imf) = (ctx.grid, ctx.imf);
         let mut cum = 0.0;
         for k in 1..m {
@@ -92,19 +95,19 @@ impl SspTable {
         // CC-SN
         sn2_events(grid, imf, &t.inverse_imf, &mut t.sn2);
         t.sn2_process.number_of_events.copy_from_slice(&t.sn2);
-        let sel = select(&ctx.yields.sn2.metallicities(), z, ZERO_Z_CC_AGB);
+        let sel = select(ctx.yields.sn2.metallicities(), z, ZERO_Z_CC_AGB);
         for s in 0..sel.count {
             let bins = &ctx.yields.sn2.tables[sel.tables[s]];
-            massive::sn2_rows(grid, imf, bins, &t.inverse_imf, m, fractions, &mut bufs[s]);
+            massive::sn2_rows(imf, bins, &t.inverse_imf, idx, m, fractions, &mut bufs[s]);
         }
         t.add_process(&bufs, &sel, 0);
         // AGB
         agb::pn_events(grid, imf, &t.inverse_imf, &mut t.pn);
         t.agb_process.number_of_events.copy_from_slice(&t.pn);
-        let sel = select(&ctx.yields.agb.metallicities(), z, ZERO_Z_CC_AGB);
+        let sel = select(ctx.yields.agb.metallicities(), z, ZERO_Z_CC_AGB);
         for s in 0..sel.count {
             let bins = &ctx.yields.agb.tables[sel.tables[s]];
-            agb::agb_rows(grid, imf, bins, &t.inverse_imf, m, fractions, &mut bufs[s]);
+            agb::agb_rows(imf, bins, &t.inverse_imf, idx, m, fractions, &mut bufs[s]);
         }
         t.add_process(&bufs, &sel, 1);
         t.add_sn1a(ctx, z, time);
