@@ -1,5 +1,5 @@
 //! The CHEMPY emulator (paper §2.2, spec A.5): an MLP from the six model parameters θ
-//! (alpha_imf, log10_n_ia, log10_sfe, log10_sfr_peak, x_out, birth_time [Gyr]) to the eight
+//! (alpha_imf, log10_n_ia, log10_sfe, log10_sfr_peak, x_out, birth_time in Gyr) to the eight
 //! abundances (C_Fe, Fe_H, He_Fe, Mg_Fe, N_Fe, Ne_Fe, O_Fe, Si_Fe, dex), trained on
 //! simulator runs.
 //!
