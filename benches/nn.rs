@@ -136,6 +136,55 @@ fn bench_predict(c: &mut Criterion) {
     g.finish();
 }
 
+/// CPU time of the calling thread (ns), from /proc/thread-self/schedstat (Linux).
+fn thread_cpu_ns() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    s.split_whitespace().next()?.parse().ok()
+}
+
+/// Training epochs timed by wall clock and (serial) by the CPU time of the training
+/// thread; the minimum over repetitions estimates the time on an idle machine
+/// (only with NN_CPU_TIME=1).
+fn cpu_time_epochs() {
+    let (theta, y) = synthetic(70_000, 2);
+    let (x, y) = (to_f32(theta.view()), to_f32(y.view()));
+    let mlp = Mlp::new(&[6, 100, 40, 8], Activation::Tanh, Activation::Identity).unwrap();
+    let obj = Supervised::new(&mlp, Loss::Mse, x.view(), y.view()).unwrap();
+    for (chunk_rows, parallel) in [(64, false), (32, false), (32, true)] {
+        let mut params = mlp.init_params(1);
+        let cfg = TrainConfig {
+            epochs: 1,
+            chunk_rows,
+            parallel,
+            ..TrainConfig::default()
+        };
+        let mut o = OptimizerConfig::schedule_free(1e-3).build().unwrap();
+        let (mut wall, mut cpu, mut steps) = (f64::INFINITY, f64::INFINITY, 0);
+        for _ in 0..8 {
+            let (c0, t0) = (thread_cpu_ns(), Instant::now());
+            let h = train(&obj, None, &mut params, o.as_mut(), &cfg, None).unwrap();
+            wall = wall.min(t0.elapsed().as_secs_f64());
+            if let (Some(a), Some(b)) = (c0, thread_cpu_ns()) {
+                cpu = cpu.min((b - a) as f64 * 1e-9);
+            }
+            steps = h.train_loss.len() * x.nrows().div_ceil(64);
+        }
+        let per = |t: f64| t / steps as f64 * 1e6;
+        println!(
+            "chunk {chunk_rows} {}: {steps} steps/epoch; best wall {:.1} µs/step{} \
+             => 700k x 20 epochs: {:.1} s",
+            if parallel { "parallel" } else { "serial" },
+            per(wall),
+            if parallel {
+                String::new()
+            } else {
+                format!(", best CPU {:.1} µs/step", per(cpu))
+            },
+            per(wall) * 218_750.0 / 1e6
+        );
+    }
+}
+
 /// The full-size run (only with NN_FULL_RUN=1).
 fn full_run() {
     let t0 = Instant::now();
@@ -184,6 +233,9 @@ criterion_group! {
 
 fn main() {
     benches();
+    if std::env::var("NN_CPU_TIME").is_ok_and(|v| v == "1") {
+        cpu_time_epochs();
+    }
     if std::env::var("NN_FULL_RUN").is_ok_and(|v| v == "1") {
         full_run();
     }

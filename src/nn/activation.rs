@@ -2,7 +2,7 @@
 //!
 //! Every derivative used in back-propagation is written in terms of the activation's
 //! **output** y = f(z), so a network only keeps its post-activation buffers:
-//! identity 1; tanh 1 − y²; ReLU [y > 0]; softplus 1 − e^−y (because σ(z) = 1 − e^−softplus(z)).
+//! identity 1; tanh 1 − y²; ReLU 1 if y > 0 else 0; softplus 1 − e^−y (because σ(z) = 1 − e^−softplus(z)).
 
 use super::fastmath;
 use serde::{Deserialize, Serialize};

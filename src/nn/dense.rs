@@ -12,7 +12,7 @@
 //! stored matrix directly. After writing parameters from elsewhere, call
 //! [`Dense::apply_mask`].
 
-use super::linalg::{gemm, mat, mat_mut};
+use super::linalg::{gemm, gemm_bias, mat, mat_mut};
 use super::params::ParamLayout;
 use crate::rng::Rng;
 use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
@@ -135,11 +135,7 @@ impl Dense {
     /// # Panics
     /// If the shapes do not match the layer or `params` is too short.
     pub fn forward(&self, params: &[f32], x: ArrayView2<f32>, mut out: ArrayViewMut2<f32>) {
-        let b = self.bias(params);
-        for mut row in out.rows_mut() {
-            row.assign(&b);
-        }
-        gemm(&x, &self.weights(params), 1.0, &mut out);
+        gemm_bias(&x, &self.weights(params), &self.bias(params), &mut out);
     }
 
     /// `out += x·W + 1bᵀ` (for layers whose outputs are summed, like the flow's context input).
@@ -182,7 +178,10 @@ impl Dense {
         let bo = self.bias_offset();
         let gb = &mut grad[bo..bo + self.n_out];
         for row in d_out.rows() {
-            gb.iter_mut().zip(row).for_each(|(g, &d)| *g += d);
+            match row.as_slice() {
+                Some(r) => gb.iter_mut().zip(r).for_each(|(g, &d)| *g += d),
+                None => gb.iter_mut().zip(row).for_each(|(g, &d)| *g += d),
+            }
         }
         if let Some(mut d_in) = d_in {
             gemm(&d_out, &self.weights(params).t(), 0.0, &mut d_in);

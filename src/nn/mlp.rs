@@ -33,7 +33,8 @@ pub struct MlpWorkspace {
     capacity: usize,
     /// Post-activation output of every layer, `(capacity, sizes[l + 1])`.
     acts: Vec<Array2<f32>>,
-    /// ∂L/∂(layer output), same shapes as `acts`.
+    /// ∂L/∂(layer output), same shapes as `acts` (allocated by the first backward pass, so
+    /// prediction-only workspaces stay small).
     deltas: Vec<Array2<f32>>,
 }
 
@@ -149,7 +150,7 @@ impl Mlp {
             .collect();
         MlpWorkspace {
             capacity,
-            deltas: acts.clone(),
+            deltas: Vec::new(),
             acts,
         }
     }
@@ -212,6 +213,9 @@ impl Mlp {
     ) {
         let n = x.nrows();
         let last = self.layers.len() - 1;
+        if ws.deltas.len() != ws.acts.len() {
+            ws.deltas = ws.acts.iter().map(|a| Array2::zeros(a.raw_dim())).collect();
+        }
         ws.deltas[last].slice_mut(s![..n, ..]).assign(&d_out);
         for l in (0..=last).rev() {
             let (lower_d, upper_d) = ws.deltas.split_at_mut(l);

@@ -37,6 +37,7 @@
 //! ```
 
 pub mod activation;
+pub mod autopar;
 pub mod dense;
 pub mod emulator;
 mod error;

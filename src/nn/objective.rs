@@ -182,9 +182,34 @@ impl<'a> Supervised<'a> {
     }
 
     fn gather(&self, rows: &[usize], ws: &mut SupervisedWorkspace) {
-        for (k, &r) in rows.iter().enumerate() {
-            ws.x.row_mut(k).assign(&self.x.row(r));
-            ws.y.row_mut(k).assign(&self.y.row(r));
+        gather_rows(&self.x, rows, &mut ws.x);
+        gather_rows(&self.y, rows, &mut ws.y);
+    }
+}
+
+/// Copies rows `rows` of `src` into the first rows of `dst` (memcpy for contiguous data).
+fn gather_rows(src: &ArrayView2<f32>, rows: &[usize], dst: &mut Array2<f32>) {
+    let d = src.ncols();
+    match (src.as_slice(), dst.as_slice_mut()) {
+        (Some(s), Some(t)) => {
+            // rows are a few floats: fixed-size 4-float moves instead of a memcpy call each
+            for (k, &r) in rows.iter().enumerate() {
+                let (from, to) = (&s[r * d..(r + 1) * d], &mut t[k * d..(k + 1) * d]);
+                let mut f4 = from.chunks_exact(4);
+                let mut t4 = to.chunks_exact_mut(4);
+                for (a, b) in (&mut t4).zip(&mut f4) {
+                    let b: [f32; 4] = [b[0], b[1], b[2], b[3]];
+                    a.copy_from_slice(&b);
+                }
+                for (a, b) in t4.into_remainder().iter_mut().zip(f4.remainder()) {
+                    *a = *b;
+                }
+            }
+        }
+        _ => {
+            for (k, &r) in rows.iter().enumerate() {
+                dst.row_mut(k).assign(&src.row(r));
+            }
         }
     }
 }

@@ -13,6 +13,7 @@
 //! `patience` the best weights are restored and training stops. With `restore_best` the
 //! best weights are also restored when the epoch limit ends training.
 
+use super::autopar::ThreadChoice;
 use super::objective::{batch_loss_grad, grad_chunks, mean_loss, GradChunk, Objective};
 use super::optim::{clip_grad_norm, Optimizer};
 use super::NnError;
@@ -76,7 +77,9 @@ pub struct TrainConfig {
     /// Rows per gradient chunk: a batch is cut into chunks of this size, computed in parallel
     /// and summed in order. Results depend on it, not on the thread count.
     pub chunk_rows: usize,
-    /// Compute the chunks of a batch on several threads (no effect on the results).
+    /// Allow computing the chunks of a batch on several threads (no effect on the results):
+    /// the loop times serial and parallel mini-batches as it goes and uses the faster mode
+    /// (see [`super::autopar`]).
     pub parallel: bool,
     /// Rows per chunk when computing the validation loss.
     pub eval_chunk_rows: usize,
@@ -224,6 +227,7 @@ struct Stepper<'a, O: Objective> {
     chunk_rows: usize,
     chunks: Vec<GradChunk<O::Workspace>>,
     grad: Vec<f32>,
+    threads: ThreadChoice,
 }
 
 impl<'a, O: Objective> Stepper<'a, O> {
@@ -235,6 +239,11 @@ impl<'a, O: Objective> Stepper<'a, O> {
             chunk_rows,
             chunks: grad_chunks(objective, config.batch_size, chunk_rows),
             grad: vec![0.0; objective.n_params()],
+            threads: ThreadChoice::new(
+                config.parallel
+                    && config.batch_size > chunk_rows
+                    && rayon::current_num_threads() > 1,
+            ),
         }
     }
 
@@ -253,15 +262,18 @@ impl<'a, O: Objective> Stepper<'a, O> {
                 break;
             }
             crate::interrupt::check()?;
+            let parallel = self.threads.next_parallel();
+            let started = Instant::now();
             let loss = batch_loss_grad(
                 self.objective,
                 params,
                 batch,
                 self.chunk_rows,
-                self.config.parallel,
+                parallel,
                 &mut self.chunks,
                 &mut self.grad,
             );
+            self.threads.record(parallel, started.elapsed());
             if !loss.is_finite() {
                 return Err(NnError::NonFiniteLoss {
                     epoch,
@@ -365,7 +377,13 @@ pub fn train<O: Objective>(
         if config.shuffle == Shuffle::EveryEpoch {
             order.shuffle(&mut crate::rng::stream(config.seed, epoch as u64));
         }
-        let train_loss = stepper.epoch(epoch, &order, params, optimizer)?;
+        // With parallel chunks the epoch runs on a rayon worker, so that every mini-batch
+        // forks its chunks by work stealing instead of waking a blocked caller thread.
+        let train_loss = if config.parallel {
+            rayon::scope(|_| stepper.epoch(epoch, &order, params, optimizer))?
+        } else {
+            stepper.epoch(epoch, &order, params, optimizer)?
+        };
         optimizer.eval(params);
         history.train_loss.push(train_loss);
         let val = validation.map(|v| mean_loss(v, params, config.eval_chunk_rows));

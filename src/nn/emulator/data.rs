@@ -1,5 +1,7 @@
 //! Cleaning and splitting of emulator training data.
 
+use super::{EmulatorOptions, TrainReport};
+use crate::nn::NnError;
 use ndarray::{Array2, ArrayView2, Axis};
 use rand::seq::SliceRandom;
 
@@ -45,6 +47,108 @@ pub(crate) fn split(n: usize, fraction: f64, seed: u64) -> (Vec<usize>, Vec<usiz
     val.sort_unstable();
     train.sort_unstable();
     (train, val)
+}
+
+/// Training and validation data after cleaning, in f64.
+pub(crate) struct Prepared {
+    pub x_train: Array2<f64>,
+    pub y_train: Array2<f64>,
+    pub x_val: Option<Array2<f64>>,
+    pub y_val: Option<Array2<f64>>,
+    pub report: TrainReport,
+}
+
+pub(crate) fn check_pair(
+    what: &str,
+    x: &ArrayView2<f64>,
+    y: &ArrayView2<f64>,
+) -> Result<(), NnError> {
+    if x.nrows() != y.nrows() {
+        return Err(NnError::shape(
+            format!("{what}: output rows"),
+            x.nrows(),
+            y.nrows(),
+        ));
+    }
+    Ok(())
+}
+
+pub(crate) fn prepare(
+    theta: ArrayView2<f64>,
+    y: ArrayView2<f64>,
+    validation: Option<(ArrayView2<f64>, ArrayView2<f64>)>,
+    opts: &EmulatorOptions,
+) -> Result<Prepared, NnError> {
+    check_pair("training set", &theta, &y)?;
+    let c = clean(theta, y);
+    let mut report = TrainReport {
+        n_rows: theta.nrows(),
+        n_excluded_nonfinite: c.n_nonfinite,
+        n_excluded_all_zero: c.n_all_zero,
+        n_train: 0,
+        n_val: 0,
+        validation: "none".into(),
+        epochs: 0,
+        steps: 0,
+        train_seconds: 0.0,
+        train_loss: Vec::new(),
+        val_loss: Vec::new(),
+        val_mse: None,
+        best_epoch: None,
+        stopped_early: false,
+        options: opts.clone(),
+        galchem_version: env!("CARGO_PKG_VERSION").into(),
+    };
+    let (x_train, y_train, x_val, y_val) = match validation {
+        Some((xv, yv)) => {
+            check_pair("validation set", &xv, &yv)?;
+            if xv.ncols() != theta.ncols() || yv.ncols() != y.ncols() {
+                return Err(NnError::shape(
+                    "validation set columns",
+                    format!("({}, {})", theta.ncols(), y.ncols()),
+                    format!("({}, {})", xv.ncols(), yv.ncols()),
+                ));
+            }
+            let v = clean(xv, yv);
+            report.validation = "given".into();
+            (c.theta, c.y, Some(v.theta), Some(v.y))
+        }
+        None if opts.validation_fraction > 0.0 => {
+            let (tr, va) = split(c.theta.nrows(), opts.validation_fraction, opts.seed);
+            report.validation = "split".into();
+            (
+                c.theta.select(Axis(0), &tr),
+                c.y.select(Axis(0), &tr),
+                Some(c.theta.select(Axis(0), &va)),
+                Some(c.y.select(Axis(0), &va)),
+            )
+        }
+        None => (c.theta, c.y, None, None),
+    };
+    let (x_val, y_val) = match (x_val, y_val) {
+        (Some(x), Some(y)) if x.nrows() > 0 => (Some(x), Some(y)),
+        _ => {
+            report.validation = "none".into();
+            (None, None)
+        }
+    };
+    report.n_train = x_train.nrows();
+    report.n_val = x_val.as_ref().map_or(0, |x| x.nrows());
+    let needed = 2;
+    if report.n_train < needed {
+        return Err(NnError::TooFewRows {
+            what: "emulator training set (after excluding non-finite and all-zero rows)".into(),
+            found: report.n_train,
+            needed,
+        });
+    }
+    Ok(Prepared {
+        x_train,
+        y_train,
+        x_val,
+        y_val,
+        report,
+    })
 }
 
 #[cfg(test)]

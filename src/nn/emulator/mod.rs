@@ -1,5 +1,5 @@
 //! The CHEMPY emulator (paper §2.2, spec A.5): an MLP from the six model parameters θ
-//! (alpha_imf, log10_n_ia, log10_sfe, log10_sfr_peak, x_out, birth_time [Gyr]) to the eight
+//! (alpha_imf, log10_n_ia, log10_sfe, log10_sfr_peak, x_out, birth_time in Gyr) to the eight
 //! abundances (C_Fe, Fe_H, He_Fe, Mg_Fe, N_Fe, Ne_Fe, O_Fe, Si_Fe, dex), trained on
 //! simulator runs.
 //!
@@ -10,6 +10,7 @@
 
 mod data;
 mod file;
+mod fit;
 mod options;
 mod report;
 
@@ -17,9 +18,7 @@ pub use file::{FORMAT_NAME, FORMAT_VERSION};
 pub use options::{EmulatorOptions, ABUNDANCE_NAMES, MIN_STD, PARAMETER_NAMES};
 pub use report::{cdf_grid, EmulatorReport, ErrorStats, CDF_MAX_APE, CDF_POINTS};
 
-use super::objective::Supervised;
-use super::{train, Activation, EarlyStopping, Loss, Mlp, MlpWorkspace, NnError, Scaler};
-use super::{TrainConfig, VarianceHead};
+use super::{Loss, Mlp, MlpWorkspace, NnError, Scaler, VarianceHead};
 use ndarray::{s, Array2, Array3, ArrayView2, ArrayViewMut2, Axis};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -77,217 +76,7 @@ pub struct Emulator {
     training: TrainReport,
 }
 
-/// Training and validation data after cleaning, in f64.
-struct Prepared {
-    x_train: Array2<f64>,
-    y_train: Array2<f64>,
-    x_val: Option<Array2<f64>>,
-    y_val: Option<Array2<f64>>,
-    report: TrainReport,
-}
-
-fn check_pair(what: &str, x: &ArrayView2<f64>, y: &ArrayView2<f64>) -> Result<(), NnError> {
-    if x.nrows() != y.nrows() {
-        return Err(NnError::shape(
-            format!("{what}: output rows"),
-            x.nrows(),
-            y.nrows(),
-        ));
-    }
-    Ok(())
-}
-
-fn prepare(
-    theta: ArrayView2<f64>,
-    y: ArrayView2<f64>,
-    validation: Option<(ArrayView2<f64>, ArrayView2<f64>)>,
-    opts: &EmulatorOptions,
-) -> Result<Prepared, NnError> {
-    check_pair("training set", &theta, &y)?;
-    let c = data::clean(theta, y);
-    let mut report = TrainReport {
-        n_rows: theta.nrows(),
-        n_excluded_nonfinite: c.n_nonfinite,
-        n_excluded_all_zero: c.n_all_zero,
-        n_train: 0,
-        n_val: 0,
-        validation: "none".into(),
-        epochs: 0,
-        steps: 0,
-        train_seconds: 0.0,
-        train_loss: Vec::new(),
-        val_loss: Vec::new(),
-        val_mse: None,
-        best_epoch: None,
-        stopped_early: false,
-        options: opts.clone(),
-        galchem_version: env!("CARGO_PKG_VERSION").into(),
-    };
-    let (x_train, y_train, x_val, y_val) = match validation {
-        Some((xv, yv)) => {
-            check_pair("validation set", &xv, &yv)?;
-            if xv.ncols() != theta.ncols() || yv.ncols() != y.ncols() {
-                return Err(NnError::shape(
-                    "validation set columns",
-                    format!("({}, {})", theta.ncols(), y.ncols()),
-                    format!("({}, {})", xv.ncols(), yv.ncols()),
-                ));
-            }
-            let v = data::clean(xv, yv);
-            report.validation = "given".into();
-            (c.theta, c.y, Some(v.theta), Some(v.y))
-        }
-        None if opts.validation_fraction > 0.0 => {
-            let (tr, va) = data::split(c.theta.nrows(), opts.validation_fraction, opts.seed);
-            report.validation = "split".into();
-            (
-                c.theta.select(Axis(0), &tr),
-                c.y.select(Axis(0), &tr),
-                Some(c.theta.select(Axis(0), &va)),
-                Some(c.y.select(Axis(0), &va)),
-            )
-        }
-        None => (c.theta, c.y, None, None),
-    };
-    let (x_val, y_val) = match (x_val, y_val) {
-        (Some(x), Some(y)) if x.nrows() > 0 => (Some(x), Some(y)),
-        _ => {
-            report.validation = "none".into();
-            (None, None)
-        }
-    };
-    report.n_train = x_train.nrows();
-    report.n_val = x_val.as_ref().map_or(0, |x| x.nrows());
-    let needed = 2;
-    if report.n_train < needed {
-        return Err(NnError::TooFewRows {
-            what: "emulator training set (after excluding non-finite and all-zero rows)".into(),
-            found: report.n_train,
-            needed,
-        });
-    }
-    Ok(Prepared {
-        x_train,
-        y_train,
-        x_val,
-        y_val,
-        report,
-    })
-}
-
 impl Emulator {
-    /// Trains an emulator on simulator runs: `theta` `(n, n_in)` (default 6 parameters),
-    /// `y` `(n, n_out)` (default 8 abundances, dex). Rows with non-finite values, and rows
-    /// whose outputs are all zero, are excluded and counted in the report. `validation`
-    /// is an explicit validation set; without it `opts.validation_fraction` of the rows
-    /// are split off (seeded).
-    pub fn train(
-        theta: ArrayView2<f64>,
-        y: ArrayView2<f64>,
-        validation: Option<(ArrayView2<f64>, ArrayView2<f64>)>,
-        opts: &EmulatorOptions,
-    ) -> Result<(Emulator, TrainReport), NnError> {
-        opts.validate()?;
-        let input_names = EmulatorOptions::names(
-            &opts.input_names,
-            &PARAMETER_NAMES,
-            "x",
-            theta.ncols(),
-            "input_names",
-        )?;
-        let output_names = EmulatorOptions::names(
-            &opts.output_names,
-            &ABUNDANCE_NAMES,
-            "y",
-            y.ncols(),
-            "output_names",
-        )?;
-        let Prepared {
-            x_train,
-            y_train,
-            x_val,
-            y_val,
-            mut report,
-        } = prepare(theta, y, validation, opts)?;
-        let (input_scaler, output_scaler) = if opts.standardizes() {
-            (
-                Scaler::fit(x_train.view(), MIN_STD)?,
-                Scaler::fit(y_train.view(), MIN_STD)?,
-            )
-        } else {
-            (Scaler::identity(theta.ncols()), Scaler::identity(y.ncols()))
-        };
-        let mut sizes = vec![theta.ncols()];
-        sizes.extend(&opts.hidden);
-        sizes.push(opts.loss.n_outputs(y.ncols()));
-        let mlp = Mlp::new(&sizes, opts.activation, Activation::Identity)?;
-        let mut params = mlp.init_params(opts.seed);
-        let xt = input_scaler.transform_f32(x_train.view())?;
-        let yt = output_scaler.transform_f32(y_train.view())?;
-        let val32 = match (&x_val, &y_val) {
-            (Some(x), Some(y)) => Some((
-                input_scaler.transform_f32(x.view())?,
-                output_scaler.transform_f32(y.view())?,
-            )),
-            _ => None,
-        };
-        let objective = Supervised::new(&mlp, opts.loss, xt.view(), yt.view())?;
-        let val_objective = match &val32 {
-            Some((x, y)) => Some(Supervised::new(&mlp, opts.loss, x.view(), y.view())?),
-            None => None,
-        };
-        let config = TrainConfig {
-            batch_size: opts.batch_size,
-            epochs: opts.epochs,
-            shuffle: opts.shuffle_mode(),
-            drop_last: false,
-            seed: opts.seed,
-            clip_grad_norm: opts.clip_grad_norm,
-            early_stopping: opts.early_stopping.map(|patience| EarlyStopping {
-                patience,
-                restore_best: true,
-            }),
-            chunk_rows: opts.chunk_rows,
-            parallel: opts.parallel,
-            eval_chunk_rows: 2048,
-            label: "emulator".into(),
-        };
-        let mut optimizer = opts.optimizer.build()?;
-        let history = train(
-            &objective,
-            val_objective.as_ref(),
-            &mut params,
-            optimizer.as_mut(),
-            &config,
-            None,
-        )?;
-        report.epochs = history.epochs();
-        report.steps = history.steps;
-        report.train_seconds = history.seconds;
-        report.train_loss = history.train_loss;
-        report.val_loss = history.val_loss;
-        report.best_epoch = history.best_epoch;
-        report.stopped_early = history.stopped_early;
-        let mut emu = Emulator {
-            mlp,
-            params,
-            loss: opts.loss,
-            input_scaler,
-            output_scaler,
-            input_names,
-            output_names,
-            training: report,
-        };
-        if let (Some(x), Some(y)) = (&x_val, &y_val) {
-            let p = emu.predict(x.view())?;
-            let n = p.len().max(1) as f64;
-            emu.training.val_mse =
-                Some(p.iter().zip(y).map(|(a, b)| (a - b).powi(2)).sum::<f64>() / n);
-        }
-        let report = emu.training.clone();
-        Ok((emu, report))
-    }
-
     /// Number of inputs (parameters).
     pub fn n_inputs(&self) -> usize {
         self.mlp.n_in()
@@ -447,7 +236,7 @@ impl Emulator {
         y: ArrayView2<f64>,
     ) -> Result<EmulatorReport, NnError> {
         self.check_inputs(&theta)?;
-        check_pair("report", &theta, &y)?;
+        data::check_pair("report", &theta, &y)?;
         if y.ncols() != self.n_outputs() {
             return Err(NnError::shape(
                 "reference outputs",

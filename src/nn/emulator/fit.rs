@@ -1,0 +1,153 @@
+//! Training an emulator: scalers, network, training loop, metadata.
+
+use super::data::{prepare, Prepared};
+use super::{Emulator, EmulatorOptions, TrainReport, ABUNDANCE_NAMES, MIN_STD, PARAMETER_NAMES};
+use crate::nn::objective::Supervised;
+use crate::nn::{
+    train, Activation, EarlyStopping, Mlp, NnError, Scaler, TrainConfig, TrainHistory,
+};
+use ndarray::{Array2, ArrayView2};
+
+/// The training-loop settings of `opts`.
+fn train_config(opts: &EmulatorOptions) -> TrainConfig {
+    TrainConfig {
+        batch_size: opts.batch_size,
+        epochs: opts.epochs,
+        shuffle: opts.shuffle_mode(),
+        drop_last: false,
+        seed: opts.seed,
+        clip_grad_norm: opts.clip_grad_norm,
+        early_stopping: opts.early_stopping.map(|patience| EarlyStopping {
+            patience,
+            restore_best: true,
+        }),
+        chunk_rows: opts.chunk_rows,
+        parallel: opts.parallel,
+        eval_chunk_rows: 2048,
+        label: "emulator".into(),
+    }
+}
+
+/// z-score scalers of the training split, or identities.
+fn scalers(
+    opts: &EmulatorOptions,
+    x: &Array2<f64>,
+    y: &Array2<f64>,
+) -> Result<(Scaler, Scaler), NnError> {
+    Ok(if opts.standardizes() {
+        (
+            Scaler::fit(x.view(), MIN_STD)?,
+            Scaler::fit(y.view(), MIN_STD)?,
+        )
+    } else {
+        (Scaler::identity(x.ncols()), Scaler::identity(y.ncols()))
+    })
+}
+
+/// Runs the training loop on the scaled data; returns the history.
+fn fit(
+    mlp: &Mlp,
+    params: &mut [f32],
+    (sx, sy): (&Scaler, &Scaler),
+    data: &Prepared,
+    opts: &EmulatorOptions,
+) -> Result<TrainHistory, NnError> {
+    let xt = sx.transform_f32(data.x_train.view())?;
+    let yt = sy.transform_f32(data.y_train.view())?;
+    let val32 = match (&data.x_val, &data.y_val) {
+        (Some(x), Some(y)) => Some((sx.transform_f32(x.view())?, sy.transform_f32(y.view())?)),
+        _ => None,
+    };
+    let objective = Supervised::new(mlp, opts.loss, xt.view(), yt.view())?;
+    let val_objective = match &val32 {
+        Some((x, y)) => Some(Supervised::new(mlp, opts.loss, x.view(), y.view())?),
+        None => None,
+    };
+    let mut optimizer = opts.optimizer.build()?;
+    train(
+        &objective,
+        val_objective.as_ref(),
+        params,
+        optimizer.as_mut(),
+        &train_config(opts),
+        None,
+    )
+}
+
+impl Emulator {
+    /// Trains an emulator on simulator runs: `theta` `(n, n_in)` (default 6 parameters),
+    /// `y` `(n, n_out)` (default 8 abundances, dex). Rows with non-finite values, and rows
+    /// whose outputs are all zero, are excluded and counted in the report. `validation`
+    /// is an explicit validation set; without it `opts.validation_fraction` of the rows
+    /// are split off (seeded).
+    pub fn train(
+        theta: ArrayView2<f64>,
+        y: ArrayView2<f64>,
+        validation: Option<(ArrayView2<f64>, ArrayView2<f64>)>,
+        opts: &EmulatorOptions,
+    ) -> Result<(Emulator, TrainReport), NnError> {
+        opts.validate()?;
+        let input_names = EmulatorOptions::names(
+            &opts.input_names,
+            &PARAMETER_NAMES,
+            "x",
+            theta.ncols(),
+            "input_names",
+        )?;
+        let output_names = EmulatorOptions::names(
+            &opts.output_names,
+            &ABUNDANCE_NAMES,
+            "y",
+            y.ncols(),
+            "output_names",
+        )?;
+        let data = prepare(theta, y, validation, opts)?;
+        let (input_scaler, output_scaler) = scalers(opts, &data.x_train, &data.y_train)?;
+        let mut sizes = vec![theta.ncols()];
+        sizes.extend(&opts.hidden);
+        sizes.push(opts.loss.n_outputs(y.ncols()));
+        let mlp = Mlp::new(&sizes, opts.activation, Activation::Identity)?;
+        let mut params = mlp.init_params(opts.seed);
+        let history = fit(
+            &mlp,
+            &mut params,
+            (&input_scaler, &output_scaler),
+            &data,
+            opts,
+        )?;
+        let mut report = data.report.clone();
+        report.epochs = history.epochs();
+        report.steps = history.steps;
+        report.train_seconds = history.seconds;
+        report.train_loss = history.train_loss;
+        report.val_loss = history.val_loss;
+        report.best_epoch = history.best_epoch;
+        report.stopped_early = history.stopped_early;
+        let mut emu = Emulator {
+            mlp,
+            params,
+            loss: opts.loss,
+            input_scaler,
+            output_scaler,
+            input_names,
+            output_names,
+            training: report,
+        };
+        if let (Some(x), Some(y)) = (&data.x_val, &data.y_val) {
+            let p = emu.predict(x.view())?;
+            emu.training.val_mse = Some(mse(p.view(), y.view()));
+        }
+        let report = emu.training.clone();
+        Ok((emu, report))
+    }
+}
+
+/// Mean squared error over all elements (dex²).
+pub(crate) fn mse(pred: ArrayView2<f64>, truth: ArrayView2<f64>) -> f64 {
+    let n = pred.len().max(1) as f64;
+    pred.iter()
+        .zip(truth.iter())
+        .map(|(a, b)| (a - b).powi(2))
+        .sum::<f64>()
+        / n
+}
