@@ -5,16 +5,23 @@
 //! 24 times per sample; the libm versions are scalar calls and dominate the sampling time.
 //! These versions are branch-free loops that the compiler vectorises.
 
+use crate::nn::fastmath::fma;
+
 const LN2_HI: f32 = 0.693_145_75;
 const LN2_LO: f32 = 1.428_606_8e-6;
 const LOG2E: f32 = std::f32::consts::LOG2_E;
 
-/// eˣ for x in f32, relative error ≲ 2 ulp on [−87, 88]; 0 below −87.3, clamps above 88.
+/// eˣ for x in f32, relative error ≲ 2 ulp on [−87, 88]; tiny (≈ 1e-38) below −87.3,
+/// clamped above 88. Branch-free: the rounding of x·log₂e and the exponent bits come from
+/// adding 1.5·2²³ (no float→int conversion), so loops over slices vectorise.
 #[inline(always)]
 pub fn exp(x: f32) -> f32 {
+    const ROUND: f32 = 12_582_912.0; // 1.5·2²³
     let x = x.clamp(-87.3, 88.0);
-    let n = (x * LOG2E).round();
-    let r = x - n * LN2_HI - n * LN2_LO;
+    let t = fma(x, LOG2E, ROUND);
+    let n = t - ROUND;
+    let r = fma(n, -LN2_HI, x);
+    let r = fma(n, -LN2_LO, r);
     // Taylor polynomial of degree 7 on |r| ≤ ln2/2.
     let p = 1.0 / 5040.0;
     let p = p * r + 1.0 / 720.0;
@@ -24,7 +31,12 @@ pub fn exp(x: f32) -> f32 {
     let p = p * r + 0.5;
     let p = p * r + 1.0;
     let p = p * r + 1.0;
-    let scale = f32::from_bits(((n as i32 + 127) << 23) as u32);
+    let scale = f32::from_bits(
+        t.to_bits()
+            .wrapping_sub(ROUND.to_bits())
+            .wrapping_add(127)
+            << 23,
+    );
     p * scale
 }
 

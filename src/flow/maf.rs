@@ -316,10 +316,16 @@ impl Maf {
     ) {
         let n = ts.nrows();
         cache.ensure(n);
-        let d = self.d;
-        let lc = self.log_const();
         cache.xs.slice_mut(s![..n, ..]).assign(&xs);
         cache.u[0].slice_mut(s![..n, ..]).assign(&ts);
+        self.forward_cached(params, n, cache);
+    }
+
+    /// [`Maf::forward`] on inputs already in `cache` (rows of [`Cache::inputs_mut`]).
+    pub(crate) fn forward_cached(&self, params: &[f32], n: usize, cache: &mut Cache) {
+        cache.ensure(n);
+        let d = self.d;
+        let lc = self.log_const();
         let mut logdet = vec![0.0f32; n];
         for (k, made) in self.mades.iter().enumerate() {
             let lay = &mut cache.layers[k];
@@ -580,6 +586,11 @@ impl Cache {
             dh: z(h),
             dh2: z(h),
         }
+    }
+
+    /// The standardised θ `(n·D)` and x `(n·C)` input buffers of the next forward pass.
+    pub(crate) fn inputs_mut(&mut self, n: usize) -> (&mut [f32], &mut [f32]) {
+        (rows_mut(&mut self.u[0], n), rows_mut(&mut self.xs, n))
     }
 
     fn ensure(&mut self, n: usize) {

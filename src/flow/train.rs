@@ -10,7 +10,7 @@ use super::error::FlowError;
 use super::maf::{Cache, FlowConfig, Maf};
 use super::standardize::{THETA_STD_FLOOR, X_STD_FLOOR};
 use crate::nn::{self, Adam, EarlyStopping, Objective, Scaler, Shuffle, TrainConfig};
-use ndarray::{s, Array2, ArrayView2};
+use ndarray::ArrayView2;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
@@ -103,27 +103,15 @@ impl<'a> FlowObjective<'a> {
 /// Scratch buffers of [`FlowObjective`].
 pub struct FlowWorkspace {
     cache: Cache,
-    ts: Array2<f32>,
-    xs: Array2<f32>,
 }
 
 impl FlowObjective<'_> {
-    fn gather(&self, rows: &[usize], ws: &mut FlowWorkspace) {
-        for (k, &r) in rows.iter().enumerate() {
-            ws.ts.row_mut(k).assign(&self.ts.row(r));
-            ws.xs.row_mut(k).assign(&self.xs.row(r));
-        }
-    }
-
     fn forward(&self, params: &[f32], rows: &[usize], ws: &mut FlowWorkspace) -> f64 {
         let n = rows.len();
-        self.gather(rows, ws);
-        self.maf.forward(
-            params,
-            ws.ts.slice(s![..n, ..]),
-            ws.xs.slice(s![..n, ..]),
-            &mut ws.cache,
-        );
+        let (t, x) = ws.cache.inputs_mut(n);
+        gather_rows(&self.ts, rows, t);
+        gather_rows(&self.xs, rows, x);
+        self.maf.forward_cached(params, n, &mut ws.cache);
         -ws.cache.log_q[..n].iter().sum::<f64>()
     }
 }
@@ -142,8 +130,6 @@ impl Objective for FlowObjective<'_> {
     fn workspace(&self, max_rows: usize) -> FlowWorkspace {
         FlowWorkspace {
             cache: Cache::new(self.maf, max_rows),
-            ts: Array2::zeros((max_rows, self.maf.d)),
-            xs: Array2::zeros((max_rows, self.maf.c)),
         }
     }
 
@@ -161,6 +147,42 @@ impl Objective for FlowObjective<'_> {
 
     fn loss(&self, params: &[f32], rows: &[usize], ws: &mut FlowWorkspace) -> f64 {
         self.forward(params, rows, ws)
+    }
+}
+
+/// Copies rows `rows` of `src` into `dst` (row-major, same width).
+fn gather_rows(src: &ArrayView2<f32>, rows: &[usize], dst: &mut [f32]) {
+    let w = src.ncols();
+    match src.as_slice() {
+        // fixed widths of the paper's problem: inlined moves instead of a memcpy call per row
+        Some(s) if w == 6 => gather_fixed::<6>(s, rows, dst),
+        Some(s) if w == 8 => gather_fixed::<8>(s, rows, dst),
+        Some(s) => {
+            for (d, &r) in dst.chunks_exact_mut(w.max(1)).zip(rows) {
+                d.copy_from_slice(&s[r * w..(r + 1) * w]);
+            }
+        }
+        None => {
+            for (d, &r) in dst.chunks_exact_mut(w.max(1)).zip(rows) {
+                for (d, s) in d.iter_mut().zip(src.row(r)) {
+                    *d = *s;
+                }
+            }
+        }
+    }
+}
+
+fn gather_fixed<const W: usize>(src: &[f32], rows: &[usize], dst: &mut [f32]) {
+    for (d, &r) in dst.chunks_exact_mut(W).zip(rows) {
+        let s: &[f32; W] = match src[r * W..(r + 1) * W].try_into() {
+            Ok(s) => s,
+            Err(_) => continue,
+        };
+        let d: &mut [f32; W] = match d.try_into() {
+            Ok(d) => d,
+            Err(_) => continue,
+        };
+        *d = *s;
     }
 }
 
@@ -201,9 +223,7 @@ pub fn train(
     }
     let mut order = finite;
     order.shuffle(&mut crate::rng::stream(tc.seed, 0));
-    let pick = |a: &ArrayView2<f64>, rows: &[usize]| {
-        Array2::from_shape_fn((rows.len(), a.ncols()), |(i, j)| a[[rows[i], j]])
-    };
+    let pick = |a: &ArrayView2<f64>, rows: &[usize]| a.select(ndarray::Axis(0), rows);
     let (tr, va) = order.split_at(n_train);
     let (t_tr, x_tr) = (pick(&theta, tr), pick(&x, tr));
     let (t_va, x_va) = (pick(&theta, va), pick(&x, va));

@@ -14,6 +14,7 @@ use super::posterior::Posterior;
 use super::rejection::RejectionOptions;
 use ndarray::{s, Array2, Array3, Axis};
 use serde::{Deserialize, Serialize};
+use rayon::prelude::*;
 use std::time::Instant;
 
 /// Quantile levels of the per-star summaries: 2.5, 16, 50, 84, 97.5 %.
@@ -139,25 +140,45 @@ pub fn infer_catalog(
     let (samples, outcomes) =
         posterior.sample_ids(xs.view(), &ids, opts.samples, opts.seed, &opts.rejection)?;
     let label = |r: usize| obs.labels.as_ref().and_then(|l| l.get(r).cloned());
-    let mut kept = Vec::with_capacity(rows.len());
-    let mut stars = Vec::with_capacity(rows.len());
-    let mut fits = Vec::with_capacity(rows.len());
-    for (i, (&row, out)) in rows.iter().zip(&outcomes).enumerate() {
-        match out {
+    // per-star summaries and Gaussian fits, in parallel over stars
+    let per_star: Vec<Result<(StarSummary, StarFit), SkippedRow>> = rows
+        .par_iter()
+        .zip(outcomes.par_iter())
+        .enumerate()
+        .map(|(i, (&row, out))| match out {
             Ok(acc) => {
                 let s = samples.index_axis(Axis(0), i);
-                let fit = fit_star(row, s.slice(s![.., 0..2])).map_err(InferError::Combine)?;
-                stars.push(summarise(row, label(row), s, *acc));
-                fits.push(fit);
-                kept.push(i);
+                match fit_star(row, s.slice(s![.., 0..2])) {
+                    Ok(fit) => Ok((summarise(row, label(row), s, *acc), fit)),
+                    Err(e) => Err(SkippedRow {
+                        row,
+                        label: label(row),
+                        problems: vec![super::observe::Problem::OutsidePrior {
+                            message: e.to_string(),
+                        }],
+                    }),
+                }
             }
-            Err(e) => skipped.push(SkippedRow {
+            Err(e) => Err(SkippedRow {
                 row,
                 label: label(row),
                 problems: vec![super::observe::Problem::OutsidePrior {
                     message: e.to_string(),
                 }],
             }),
+        })
+        .collect();
+    let mut kept = Vec::with_capacity(rows.len());
+    let mut stars = Vec::with_capacity(rows.len());
+    let mut fits = Vec::with_capacity(rows.len());
+    for (i, r) in per_star.into_iter().enumerate() {
+        match r {
+            Ok((summary, fit)) => {
+                stars.push(summary);
+                fits.push(fit);
+                kept.push(i);
+            }
+            Err(s) => skipped.push(s),
         }
     }
     skipped.sort_by_key(|s| s.row);
@@ -237,11 +258,9 @@ fn summarise(
         let v = col.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (n - 1.0);
         buf.clear();
         buf.extend(col.iter().copied());
-        buf.sort_unstable_by(f64::total_cmp);
-        let q = SUMMARY_LEVELS.map(|p| crate::stats::quantile_sorted(&buf, p).unwrap_or(f64::NAN));
         mean.push(m);
         sd.push(v.sqrt());
-        quantiles.push(q);
+        quantiles.push(quantiles_by_selection(&mut buf, &SUMMARY_LEVELS));
     }
     StarSummary {
         row,
@@ -251,6 +270,35 @@ fn summarise(
         quantiles,
         acceptance,
     }
+}
+
+/// Quantiles at ascending `levels` (numpy's linear interpolation, like
+/// [`crate::stats::quantile`]) of the finite values `v`, by repeated selection in O(n)
+/// instead of a full sort; `v` is reordered.
+fn quantiles_by_selection<const L: usize>(v: &mut [f64], levels: &[f64; L]) -> [f64; L] {
+    let mut out = [f64::NAN; L];
+    let n = v.len();
+    if n == 0 {
+        return out;
+    }
+    let mut start = 0;
+    for (o, &q) in out.iter_mut().zip(levels) {
+        let h = q * (n - 1) as f64;
+        let lo = (h.floor() as usize).min(n - 1);
+        if lo >= start {
+            v[start..].select_nth_unstable_by(lo - start, f64::total_cmp);
+            start = lo;
+        }
+        let a = v[lo];
+        // the next order statistic is the minimum of the elements after lo
+        let b = if lo + 1 < n {
+            v[lo + 1..].iter().copied().fold(f64::INFINITY, f64::min)
+        } else {
+            a
+        };
+        *o = a + (h - lo as f64) * (b - a);
+    }
+    out
 }
 
 /// Warns when the catalog's errors differ from the noise the posterior was trained with
@@ -279,4 +327,23 @@ fn noise_warnings(posterior: &Posterior, obs: &Observations, rows: &[usize]) -> 
 /// The (n, 2) samples of the two global parameters of a catalog inference's kept samples.
 pub fn global_samples(samples: &Array3<f64>, star: usize) -> Option<Array2<f64>> {
     (star < samples.len_of(Axis(0))).then(|| samples.slice(s![star, .., 0..2]).to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantiles_by_selection_match_sorting() {
+        let mut r = crate::rng::rng(4);
+        for n in [1usize, 2, 3, 10, 999, 1000] {
+            let v: Vec<f64> = (0..n).map(|_| rand::Rng::gen::<f64>(&mut r)).collect();
+            let mut w = v.clone();
+            let q = quantiles_by_selection(&mut w, &SUMMARY_LEVELS);
+            for (k, &p) in SUMMARY_LEVELS.iter().enumerate() {
+                let want = crate::stats::quantile(&v, p).unwrap();
+                assert!((q[k] - want).abs() < 1e-15, "n {n} level {p}: {} vs {want}", q[k]);
+            }
+        }
+    }
 }
