@@ -151,40 +151,13 @@ fn mock_true_abundances_vs_simulator() {
     }
 }
 
-struct ChempySim(Chempy);
-impl galchem::infer::Simulator for ChempySim {
-    fn describe(&self) -> String {
-        "chempy:tng".into()
-    }
-    fn simulate(
-        &self,
-        theta: ndarray::ArrayView2<f64>,
-    ) -> Result<(Array2<f64>, Vec<bool>), galchem::infer::SimulatorError> {
-        let ps: Vec<Params> = theta
-            .rows()
-            .into_iter()
-            .map(|r| Params::from_array([r[0], r[1], r[2], r[3], r[4], r[5]]))
-            .collect();
-        let out = self.0.simulate_batch(&ps)?;
-        let mut x = Array2::from_elem((ps.len(), 8), f64::NAN);
-        let mut ok = vec![false; ps.len()];
-        for (i, r) in out.into_iter().enumerate() {
-            if let Ok(a) = r {
-                x.row_mut(i).assign(&ndarray::ArrayView1::from(&a[..]));
-                ok[i] = true;
-            }
-        }
-        Ok((x, ok))
-    }
-}
-
 /// Trains under a prior with x_out ~ N(XOUT_MEAN, 0.1) and infers the mock catalog.
 #[test]
 #[ignore]
 fn mock_with_shifted_xout_prior() {
     let m: f64 = std::env::var("XOUT_MEAN").ok().and_then(|s| s.parse().ok()).unwrap_or(0.3);
     let data = DataDir::resolve(None).unwrap();
-    let sim = ChempySim(Chempy::load(&data, YieldSet::Tng).unwrap());
+    let sim = Chempy::load(&data, YieldSet::Tng).unwrap();
     let mut prior = Prior::paper().birth_range(2.0, 12.8);
     prior.means[4] = m;
     let opts = galchem::infer::NpeOptions::default();
@@ -203,14 +176,14 @@ fn ape_spread_over_heldout_sets() {
     let path = std::env::var("GALCHEM_POSTERIOR").unwrap();
     let post = Posterior::load(std::path::Path::new(&path)).unwrap();
     let data = DataDir::resolve(None).unwrap();
-    let sim = ChempySim(Chempy::load(&data, YieldSet::Tng).unwrap());
+    let sim = Chempy::load(&data, YieldSet::Tng).unwrap();
     for (name, prior) in [
         ("T in [2, 12.8]", Prior::paper().birth_range(2.0, 12.8)),
         ("T in [1, 13.8]", Prior::paper()),
     ] {
         for seed in [1u64, 2, 3] {
             let theta = prior.sample(6000, 1000 + seed);
-            let (x, ok) = sim.simulate(theta.view()).unwrap();
+            let (x, ok) = Simulator::simulate(&sim, theta.view()).unwrap();
             let good: Vec<usize> = (0..ok.len()).filter(|&i| ok[i]).take(5000).collect();
             let theta = theta.select(Axis(0), &good);
             let mut x = x.select(Axis(0), &good);

@@ -24,32 +24,6 @@ use galchem::infer::{
 use ndarray::{Array2, ArrayView2, Axis};
 use std::time::Instant;
 
-/// CHEMPY as an NPE simulator (the lead's binding does the same in the library).
-struct ChempySim(Chempy);
-
-impl Simulator for ChempySim {
-    fn describe(&self) -> String {
-        "chempy:tng".into()
-    }
-    fn simulate(&self, theta: ArrayView2<f64>) -> Result<(Array2<f64>, Vec<bool>), SimulatorError> {
-        let ps: Vec<Params> = theta
-            .rows()
-            .into_iter()
-            .map(|r| Params::from_array([r[0], r[1], r[2], r[3], r[4], r[5]]))
-            .collect();
-        let out = self.0.simulate_batch(&ps)?;
-        let mut x = Array2::from_elem((ps.len(), 8), f64::NAN);
-        let mut ok = vec![false; ps.len()];
-        for (i, r) in out.into_iter().enumerate() {
-            if let Ok(a) = r {
-                x.row_mut(i).assign(&ndarray::ArrayView1::from(&a[..]));
-                ok[i] = true;
-            }
-        }
-        Ok((x, ok))
-    }
-}
-
 const OBS: [&str; 8] = [
     "obs_CFe", "obs_FeH", "obs_HeFe", "obs_MgFe", "obs_NFe", "obs_NeFe", "obs_OFe", "obs_SiFe",
 ];
@@ -65,7 +39,7 @@ fn npe_quality_on_chempy_and_the_mock_catalog() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(100_000);
     let data = DataDir::resolve(None).unwrap();
-    let sim = ChempySim(Chempy::load(&data, YieldSet::Tng).unwrap());
+    let sim = Chempy::load(&data, YieldSet::Tng).unwrap();
     let prior = Prior::paper().birth_range(2.0, 12.8);
     let mut opts = NpeOptions {
         n_sims,
@@ -98,7 +72,7 @@ fn npe_quality_on_chempy_and_the_mock_catalog() {
 
     // held-out CHEMPY draws with noise
     let theta = prior.sample(6000, 424_242);
-    let (x, ok) = sim.simulate(theta.view()).unwrap();
+    let (x, ok) = Simulator::simulate(&sim, theta.view()).unwrap();
     let good: Vec<usize> = (0..ok.len()).filter(|&i| ok[i]).take(5000).collect();
     let theta = theta.select(Axis(0), &good);
     let mut x = x.select(Axis(0), &good);

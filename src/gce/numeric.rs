@@ -37,46 +37,36 @@ pub fn seq_sum(values: &[f64]) -> f64 {
 
 /// `numpy.sum` of a float64 array: numpy's pairwise summation (8 accumulators, blocks of 128).
 pub fn np_sum(values: &[f64]) -> f64 {
-    0.0 + pairwise_f64(values)
-}
-
-fn pairwise_f64(a: &[f64]) -> f64 {
-    let n = a.len();
-    if n < 8 {
-        a.iter().fold(-0.0, |s, v| s + v)
-    } else if n <= 128 {
-        let mut r = [0.0f64; 8];
-        r.copy_from_slice(&a[..8]);
-        let mut i = 8;
-        while i < n - n % 8 {
-            for (k, rk) in r.iter_mut().enumerate() {
-                *rk += a[i + k];
-            }
-            i += 8;
-        }
-        let mut res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-        for v in &a[i..] {
-            res += v;
-        }
-        res
-    } else {
-        let mut n2 = n / 2;
-        n2 -= n2 % 8;
-        pairwise_f64(&a[..n2]) + pairwise_f64(&a[n2..])
-    }
+    0.0 + pairwise(values)
 }
 
 /// `numpy.sum` of a float32 array (pairwise summation with float32 accumulators).
 pub fn np_sum_f32(values: &[f32]) -> f32 {
-    0.0 + pairwise_f32(values)
+    0.0 + pairwise(values)
 }
 
-fn pairwise_f32(a: &[f32]) -> f32 {
+/// The float types numpy's pairwise summation is reproduced for.
+trait Summand: Copy + std::ops::Add<Output = Self> + std::ops::AddAssign {
+    /// The start of numpy's short-array loop (−0.0, so that an all −0.0 sum stays −0.0).
+    const NEG_ZERO: Self;
+}
+
+impl Summand for f64 {
+    const NEG_ZERO: Self = -0.0;
+}
+
+impl Summand for f32 {
+    const NEG_ZERO: Self = -0.0;
+}
+
+/// numpy's `pairwise_sum`: a plain loop below 8 values, 8 interleaved accumulators up to
+/// 128, recursive halving (at a multiple of 8) above.
+fn pairwise<T: Summand>(a: &[T]) -> T {
     let n = a.len();
     if n < 8 {
-        a.iter().fold(-0.0, |s, v| s + v)
+        a.iter().fold(T::NEG_ZERO, |s, &v| s + v)
     } else if n <= 128 {
-        let mut r = [0.0f32; 8];
+        let mut r = [a[0]; 8];
         r.copy_from_slice(&a[..8]);
         let mut i = 8;
         while i < n - n % 8 {
@@ -86,14 +76,14 @@ fn pairwise_f32(a: &[f32]) -> f32 {
             i += 8;
         }
         let mut res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-        for v in &a[i..] {
+        for &v in &a[i..] {
             res += v;
         }
         res
     } else {
         let mut n2 = n / 2;
         n2 -= n2 % 8;
-        pairwise_f32(&a[..n2]) + pairwise_f32(&a[n2..])
+        pairwise(&a[..n2]) + pairwise(&a[n2..])
     }
 }
 

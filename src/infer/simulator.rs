@@ -7,20 +7,9 @@ use rand_distr::{Distribution, StandardNormal};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-/// The abundance names of the paper's observables, in order.
-pub const OBSERVABLE_NAMES: [&str; 8] = [
-    "C_Fe", "Fe_H", "He_Fe", "Mg_Fe", "N_Fe", "Ne_Fe", "O_Fe", "Si_Fe",
-];
-
-/// The parameter names, in order.
-pub const PARAM_NAMES: [&str; 6] = [
-    "alpha_imf",
-    "log10_n_ia",
-    "log10_sfe",
-    "log10_sfr_peak",
-    "x_out",
-    "birth_time",
-];
+/// The abundance names of the paper's observables and the parameter names, in order (the
+/// simulator's).
+pub use crate::gce::{ABUNDANCE_NAMES as OBSERVABLE_NAMES, PARAM_NAMES};
 
 /// Why a batch simulation failed as a whole (single failed rows are reported through the
 /// `ok` flags instead).

@@ -3,20 +3,8 @@
 use crate::nn::{Activation, Loss, NnError, OptimizerConfig, Shuffle};
 use serde::{Deserialize, Serialize};
 
-/// The six model parameters, in galchem's order.
-pub const PARAMETER_NAMES: [&str; 6] = [
-    "alpha_imf",
-    "log10_n_ia",
-    "log10_sfe",
-    "log10_sfr_peak",
-    "x_out",
-    "birth_time",
-];
-
-/// The eight abundances, in galchem's order ([Fe/H], the others [X/Fe], dex).
-pub const ABUNDANCE_NAMES: [&str; 8] = [
-    "C_Fe", "Fe_H", "He_Fe", "Mg_Fe", "N_Fe", "Ne_Fe", "O_Fe", "Si_Fe",
-];
+/// The six model parameters and the eight abundances, in galchem's order (the simulator's).
+pub use crate::gce::{ABUNDANCE_NAMES, PARAM_NAMES as PARAMETER_NAMES};
 
 /// Floor of the z-score standard deviations (sbi's value for x, spec A.1.1).
 pub const MIN_STD: f64 = 1e-7;
