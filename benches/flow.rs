@@ -4,14 +4,13 @@
 //! `cargo bench --bench flow -- --quick` (or `-- flow_train_epoch` for one group).
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use galchem::flow::{self, FlowConfig, FlowTrainConfig, SampleWorkspace, Sampler};
 use galchem::catalog::Table;
 use galchem::data::DataDir;
+use galchem::flow::{self, FlowConfig, FlowTrainConfig, SampleWorkspace, Sampler};
 use galchem::infer::prior::Prior;
 use galchem::infer::simulator::OBSERVABLE_NAMES;
 use galchem::infer::{
-    infer_catalog, train_on_pairs, InferOptions, NoiseModel, NpeOptions, Observations,
-    Posterior,
+    infer_catalog, train_on_pairs, InferOptions, NoiseModel, NpeOptions, Observations, Posterior,
 };
 use ndarray::Array2;
 use rand::SeedableRng;
@@ -98,9 +97,17 @@ fn posterior() -> &'static Posterior {
         };
         let names = OBSERVABLE_NAMES.iter().map(|s| s.to_string()).collect();
         let prior = Prior::paper().birth_range(2.0, 12.8);
-        train_on_pairs(&prior, theta.view(), x.view(), NoiseModel::paper(), "synthetic", names, &opts)
-            .expect("posterior")
-            .0
+        train_on_pairs(
+            &prior,
+            theta.view(),
+            x.view(),
+            NoiseModel::paper(),
+            "synthetic",
+            names,
+            &opts,
+        )
+        .expect("posterior")
+        .0
     })
 }
 
@@ -135,7 +142,13 @@ fn infer_stars(c: &mut Criterion) {
             "mean acceptance {:.4}; combined {:?} ± {:?}",
             r.mean_acceptance, r.combined.mean, r.combined.sd
         );
-        b.iter(|| black_box(infer_catalog(post, &obs, &opts).expect("inference").combined))
+        b.iter(|| {
+            black_box(
+                infer_catalog(post, &obs, &opts)
+                    .expect("inference")
+                    .combined,
+            )
+        })
     });
     g.finish();
 }

@@ -85,6 +85,31 @@ pub fn quantile_sorted(sorted: &[f64], q: f64) -> Result<f64, StatsError> {
     Ok(sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo]))
 }
 
+/// `x` as text with `digits` (≥ 1) significant digits: plain notation for 10⁻⁴ ≤ |x| < 10⁶
+/// (trailing zeros kept, so the precision is visible), scientific otherwise; `NaN`, `inf`
+/// and `-inf` as such.
+pub fn format_significant(x: f64, digits: usize) -> String {
+    let digits = digits.max(1);
+    if !x.is_finite() {
+        return format!("{x}");
+    }
+    if x == 0.0 {
+        return format!("{:.*}", digits - 1, 0.0);
+    }
+    // the exponent after rounding to `digits` significant digits
+    let sci = format!("{:.*e}", digits - 1, x);
+    let exp: i32 = sci
+        .rsplit('e')
+        .next()
+        .and_then(|e| e.parse().ok())
+        .unwrap_or(0);
+    if !(-4..6).contains(&exp) {
+        return sci;
+    }
+    let decimals = (digits as i32 - 1 - exp).max(0) as usize;
+    format!("{x:.decimals$}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,5 +129,17 @@ mod tests {
         ));
         assert!(mean(&[]).is_err());
         assert!(quantile(&x, 1.5).is_err());
+    }
+
+    #[test]
+    fn significant_digits() {
+        assert_eq!(format_significant(-2.2671639437351017, 4), "-2.267");
+        assert_eq!(format_significant(0.0025179909805453328, 2), "0.0025");
+        assert_eq!(format_significant(13.04057, 3), "13.0");
+        assert_eq!(format_significant(99.96, 3), "100");
+        assert_eq!(format_significant(999_999.0, 2), "1.0e6");
+        assert_eq!(format_significant(1.5e-7, 2), "1.5e-7");
+        assert_eq!(format_significant(0.0, 3), "0.00");
+        assert_eq!(format_significant(f64::NAN, 3), "NaN");
     }
 }

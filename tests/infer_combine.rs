@@ -1,5 +1,7 @@
 //! The multi-star combination against closed forms (paper eq. 5–9, spec C.1 and C.2).
 
+#![allow(clippy::needless_range_loop)] // small fixed-size matrices read best indexed
+
 use galchem::infer::combine::{
     combine, combine_running, fit_star, inv2, CombineError, CombineMethod, Gaussian2, Mat2, StarFit,
 };

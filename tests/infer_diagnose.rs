@@ -4,20 +4,37 @@ use galchem::catalog::Table;
 use galchem::data::DataDir;
 use galchem::gce::{Chempy, Params, YieldSet};
 use galchem::infer::prior::Prior;
-use galchem::infer::{infer_catalog, CombineMethod, InferOptions, NoiseModel, Observations, Posterior};
+use galchem::infer::{
+    infer_catalog, CombineMethod, InferOptions, NoiseModel, Observations, Posterior,
+};
 use ndarray::{Array2, Axis};
 
 const OBS: [&str; 8] = [
     "obs_CFe", "obs_FeH", "obs_HeFe", "obs_MgFe", "obs_NFe", "obs_NeFe", "obs_OFe", "obs_SiFe",
 ];
 const TRUE: [&str; 8] = [
-    "true_CFe", "true_FeH", "true_HeFe", "true_MgFe", "true_NFe", "true_NeFe", "true_OFe", "true_SiFe",
+    "true_CFe",
+    "true_FeH",
+    "true_HeFe",
+    "true_MgFe",
+    "true_NFe",
+    "true_NeFe",
+    "true_OFe",
+    "true_SiFe",
 ];
 
 fn report(name: &str, post: &Posterior, x: &Array2<f64>) {
     let obs = Observations::new(x.view());
-    for method in [CombineMethod::DividePrior, CombineMethod::Paper, CombineMethod::InverseVariance] {
-        let o = InferOptions { n_stars: Some(1000), method, ..Default::default() };
+    for method in [
+        CombineMethod::DividePrior,
+        CombineMethod::Paper,
+        CombineMethod::InverseVariance,
+    ] {
+        let o = InferOptions {
+            n_stars: Some(1000),
+            method,
+            ..Default::default()
+        };
         let r = infer_catalog(post, &obs, &o).unwrap();
         let c = &r.combined;
         let avg: Vec<f64> = (0..2)
@@ -48,8 +65,16 @@ fn diagnose_combined_estimate() {
     // true abundances of the mock vs our simulator cannot be compared (local params unknown);
     // self-consistent mocks instead
     for (name, prior) in [
-        ("self mock (npe prior)", Prior::paper().birth_range(2.0, 12.8)),
-        ("self mock (sfr>0.294)", Prior::paper().birth_range(2.0, 12.8).truncate_sfr_peak(0.29402)),
+        (
+            "self mock (npe prior)",
+            Prior::paper().birth_range(2.0, 12.8),
+        ),
+        (
+            "self mock (sfr>0.294)",
+            Prior::paper()
+                .birth_range(2.0, 12.8)
+                .truncate_sfr_peak(0.29402),
+        ),
     ] {
         let local = prior.sample(1100, 11);
         let ps: Vec<Params> = local
@@ -83,22 +108,36 @@ fn nelder_mead(f: &dyn Fn(&[f64]) -> f64, x0: &[f64], step: f64, iters: usize) -
         idx.sort_by(|&a, &b| vals[a].total_cmp(&vals[b]));
         pts = idx.iter().map(|&i| pts[i].clone()).collect();
         vals = idx.iter().map(|&i| vals[i]).collect();
-        let c: Vec<f64> = (0..n).map(|j| pts[..n].iter().map(|p| p[j]).sum::<f64>() / n as f64).collect();
+        let c: Vec<f64> = (0..n)
+            .map(|j| pts[..n].iter().map(|p| p[j]).sum::<f64>() / n as f64)
+            .collect();
         let lerp = |t: f64| -> Vec<f64> { (0..n).map(|j| c[j] + t * (pts[n][j] - c[j])).collect() };
         let r = lerp(-1.0);
         let fr = f(&r);
         if fr < vals[0] {
             let e = lerp(-2.0);
             let fe = f(&e);
-            if fe < fr { pts[n] = e; vals[n] = fe; } else { pts[n] = r; vals[n] = fr; }
+            if fe < fr {
+                pts[n] = e;
+                vals[n] = fe;
+            } else {
+                pts[n] = r;
+                vals[n] = fr;
+            }
         } else if fr < vals[n - 1] {
-            pts[n] = r; vals[n] = fr;
+            pts[n] = r;
+            vals[n] = fr;
         } else {
             let k = lerp(0.5);
             let fk = f(&k);
-            if fk < vals[n] { pts[n] = k; vals[n] = fk; } else {
+            if fk < vals[n] {
+                pts[n] = k;
+                vals[n] = fk;
+            } else {
                 for i in 1..=n {
-                    pts[i] = (0..n).map(|j| pts[0][j] + 0.5 * (pts[i][j] - pts[0][j])).collect();
+                    pts[i] = (0..n)
+                        .map(|j| pts[0][j] + 0.5 * (pts[i][j] - pts[0][j]))
+                        .collect();
                     vals[i] = f(&pts[i]);
                 }
             }
@@ -117,13 +156,18 @@ fn mock_true_abundances_vs_simulator() {
     let table = Table::read_csv(data.join("catalogs/mock_chempy_tng.csv")).unwrap();
     let tru = table.matrix(&TRUE).unwrap();
     let t = table.column_f64("true_time").unwrap();
-    let n: usize = std::env::var("N_STARS").ok().and_then(|s| s.parse().ok()).unwrap_or(12);
+    let n: usize = std::env::var("N_STARS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(12);
     for lam in [[-2.3, -2.89], [-2.27, -2.89]] {
         let mut rms_all = Vec::new();
         let mut fitted = Vec::new();
         for i in 0..n {
             let f = |p: &[f64]| -> f64 {
-                match chempy.simulate(&Params::from_array([lam[0], lam[1], p[0], p[1], p[2], t[i]])) {
+                match chempy.simulate(&Params::from_array([
+                    lam[0], lam[1], p[0], p[1], p[2], t[i],
+                ])) {
                     Ok(a) => (0..8).map(|j| (a[j] - tru[[i, j]]).powi(2)).sum::<f64>(),
                     Err(_) => 1e3,
                 }
@@ -131,7 +175,9 @@ fn mock_true_abundances_vs_simulator() {
             let mut best = (vec![], f64::INFINITY);
             for start in [[-0.3, 0.55, 0.5], [-0.6, 0.45, 0.4], [0.0, 0.65, 0.6]] {
                 let r = nelder_mead(&f, &start, 0.1, 600);
-                if r.1 < best.1 { best = r; }
+                if r.1 < best.1 {
+                    best = r;
+                }
             }
             let rms = (best.1 / 8.0).sqrt();
             rms_all.push(rms);
@@ -145,8 +191,12 @@ fn mock_true_abundances_vs_simulator() {
         for j in 0..3 {
             let v: Vec<f64> = fitted.iter().map(|p| p[j]).collect();
             let m = v.iter().sum::<f64>() / v.len() as f64;
-            let sd = (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (v.len() as f64 - 1.0)).sqrt();
-            println!("  well-fitted stars ({}): local param {j}: mean {m:.3} sd {sd:.3}", v.len());
+            let sd =
+                (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (v.len() as f64 - 1.0)).sqrt();
+            println!(
+                "  well-fitted stars ({}): local param {j}: mean {m:.3} sd {sd:.3}",
+                v.len()
+            );
         }
     }
 }
@@ -155,14 +205,20 @@ fn mock_true_abundances_vs_simulator() {
 #[test]
 #[ignore]
 fn mock_with_shifted_xout_prior() {
-    let m: f64 = std::env::var("XOUT_MEAN").ok().and_then(|s| s.parse().ok()).unwrap_or(0.3);
+    let m: f64 = std::env::var("XOUT_MEAN")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0.3);
     let data = DataDir::resolve(None).unwrap();
     let sim = Chempy::load(&data, YieldSet::Tng).unwrap();
     let mut prior = Prior::paper().birth_range(2.0, 12.8);
     prior.means[4] = m;
     let opts = galchem::infer::NpeOptions::default();
     let (post, rep) = galchem::infer::train_npe(&prior, &sim, &opts).unwrap();
-    println!("trained: {} epochs, {:.1} s", rep.train.epochs, rep.train.seconds);
+    println!(
+        "trained: {} epochs, {:.1} s",
+        rep.train.epochs, rep.train.seconds
+    );
     let table = Table::read_csv(data.join("catalogs/mock_chempy_tng.csv")).unwrap();
     let obs = table.matrix(&OBS).unwrap();
     report(&format!("mock obs, x_out prior {m}"), &post, &obs);

@@ -3,6 +3,8 @@
 //! with the birth time not entering x (its posterior is then its prior, U(2, 12.8), which
 //! the flow can only approximate: the rejection step must remove the leakage).
 
+#![allow(clippy::needless_range_loop)] // small fixed-size matrices read best indexed
+
 use galchem::flow::FlowTrainConfig;
 use galchem::infer::observe::{Observations, Problem};
 use galchem::infer::prior::Prior;

@@ -15,13 +15,13 @@
 
 use galchem::catalog::Table;
 use galchem::data::DataDir;
-use galchem::gce::{Chempy, Params, YieldSet};
+use galchem::gce::{Chempy, YieldSet};
 use galchem::infer::prior::Prior;
 use galchem::infer::{
     evaluate, infer_catalog, train_npe, CombineMethod, InferOptions, NoiseModel, NpeOptions,
-    Observations, Simulator, SimulatorError,
+    Observations, Simulator,
 };
-use ndarray::{Array2, ArrayView2, Axis};
+use ndarray::Axis;
 use std::time::Instant;
 
 const OBS: [&str; 8] = [

@@ -394,9 +394,9 @@ impl Maf {
             }
         }
         let uk = &cache.u[self.mades.len()];
-        for r in 0..n {
+        for (r, (lq, &ld)) in cache.log_q[..n].iter_mut().zip(&logdet).enumerate() {
             let sq: f32 = uk.row(r).iter().map(|z| z * z).sum();
-            cache.log_q[r] = lc + f64::from(logdet[r]) - 0.5 * f64::from(sq);
+            *lq = lc + f64::from(ld) - 0.5 * f64::from(sq);
         }
     }
 

@@ -106,12 +106,12 @@ impl<'a> Sampler<'a> {
                 ws.a[i * m + s] = StandardNormal.sample(rng);
             }
         }
-        self.from_base_soa(cond, m, out, ws);
+        self.push_base_soa(cond, m, out, ws);
     }
 
     /// Pushes base points `ws.a` (SoA `(D, m)`) through the inverse transforms into `out`
     /// (row-major `(m, D)`, raw θ units).
-    fn from_base_soa(
+    fn push_base_soa(
         &self,
         cond: &Conditioned,
         m: usize,
@@ -156,11 +156,13 @@ impl Maf {
         let cond = sampler.condition(&x.to_vec());
         let n = z.nrows();
         let mut out = vec![0.0; n * self.d];
-        let mut ws = SampleWorkspace::default();
-        ws.a = Array2::from_shape_fn((self.d, n), |(i, s)| z[[s, i]] as f32)
-            .into_raw_vec_and_offset()
-            .0;
-        sampler.from_base_soa(&cond, n, &mut out, &mut ws);
+        let mut ws = SampleWorkspace {
+            a: Array2::from_shape_fn((self.d, n), |(i, s)| z[[s, i]] as f32)
+                .into_raw_vec_and_offset()
+                .0,
+            ..Default::default()
+        };
+        sampler.push_base_soa(&cond, n, &mut out, &mut ws);
         Array2::from_shape_vec((n, self.d), out).map_err(|e| FlowError::Shape {
             what: "θ".into(),
             expected: format!("({n}, {})", self.d),

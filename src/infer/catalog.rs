@@ -13,8 +13,8 @@ use super::observe::{validate, Observations, SkippedRow};
 use super::posterior::Posterior;
 use super::rejection::RejectionOptions;
 use ndarray::{s, Array2, Array3, Axis};
-use serde::{Deserialize, Serialize};
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 use std::time::Instant;
 
 /// Quantile levels of the per-star summaries: 2.5, 16, 50, 84, 97.5 %.
@@ -342,7 +342,11 @@ mod tests {
             let q = quantiles_by_selection(&mut w, &SUMMARY_LEVELS);
             for (k, &p) in SUMMARY_LEVELS.iter().enumerate() {
                 let want = crate::stats::quantile(&v, p).unwrap();
-                assert!((q[k] - want).abs() < 1e-15, "n {n} level {p}: {} vs {want}", q[k]);
+                assert!(
+                    (q[k] - want).abs() < 1e-15,
+                    "n {n} level {p}: {} vs {want}",
+                    q[k]
+                );
             }
         }
     }

@@ -191,7 +191,8 @@ pub fn fit_star(star: usize, samples: ArrayView2<f64>) -> Result<StarFit, Combin
     let d = nf - 1.0;
     let cov = [[sxx / d, sxy / d], [sxy / d, syy / d]];
     let det = det2(&cov);
-    if !(det > 1e-300) || !(cov[0][0] > 0.0) {
+    // negated comparisons: NaN counts as singular too
+    if det.is_nan() || det <= 1e-300 || cov[0][0].is_nan() || cov[0][0] <= 0.0 {
         return Err(CombineError::SingularStar { star, det });
     }
     Ok(StarFit {
@@ -236,6 +237,7 @@ impl Sums {
             det: det2(&f.cov),
         })?;
         let pm = mul2(&p, &f.mean);
+        #[allow(clippy::needless_range_loop)] // 2 × 2 matrix arithmetic reads best indexed
         for a in 0..2 {
             for b in 0..2 {
                 self.prec[a][b] += p[a][b];

@@ -66,7 +66,7 @@ pub fn evaluate(
         .samples
         .mean_axis(Axis(1))
         .ok_or_else(|| InferError::option("samples", samples, "must be at least 1"))?;
-    let mut per: Vec<Vec<f64>> = vec![Vec::with_capacity(theta.nrows()); 6];
+    let mut per: Vec<Vec<f64>> = (0..6).map(|_| Vec::with_capacity(theta.nrows())).collect();
     for (t, m) in theta.rows().into_iter().zip(means.rows()) {
         for j in 0..6 {
             per[j].push(100.0 * (t[j] - m[j]).abs() / t[j].abs());

@@ -105,6 +105,23 @@ pub mod arrays_api {
         stats::quantile(&numbers(&values, "quantile")?, q).map_err(rt)
     }
 
+    /// A number as text with `digits` significant digits (scientific notation outside
+    /// 10⁻⁴ … 10⁶); for printing results.
+    /// ```rhai
+    /// print(`alpha_IMF = ${fmt(r.alpha_imf_mean, 4)} ± ${fmt(r.alpha_imf_sd, 2)}`);   // -2.267 ± 0.0025
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn fmt(x: Dynamic, digits: INT) -> RhaiResult<String> {
+        let v = super::super::convert::as_f64(&x)
+            .ok_or_else(|| rt_error(format!("fmt: expected a number, got {}", x.type_name())))?;
+        if !(1..=17).contains(&digits) {
+            return Err(rt_error(format!(
+                "fmt: digits must be in 1..=17, got {digits}"
+            )));
+        }
+        Ok(crate::stats::format_significant(v, digits as usize))
+    }
+
     /// Element-wise `a + b` (Vector with Vector or with a number).
     #[rhai_fn(name = "+", return_raw)]
     pub fn add(a: Vector, b: Dynamic) -> RhaiResult<Vector> {

@@ -53,7 +53,7 @@ pub fn simulate_table(sim: &Chempy, t: &Table) -> RhaiResult<Table> {
         .map(|r| Params::from_array([r[0], r[1], r[2], r[3], r[4], r[5]]))
         .collect();
     let results = sim.simulate_batch(&params).map_err(rt)?;
-    let mut cols: Vec<Vec<f64>> = vec![Vec::with_capacity(results.len()); 8];
+    let mut cols: Vec<Vec<f64>> = (0..8).map(|_| Vec::with_capacity(results.len())).collect();
     let mut status = Vec::with_capacity(results.len());
     for r in &results {
         match r {

@@ -111,8 +111,10 @@ fn observation(x: &Dynamic) -> RhaiResult<Vec<f64>> {
 /// Catalog inference options from a script map.
 fn infer_options(options: Map, t: &Table) -> RhaiResult<(InferOptions, ColumnMap)> {
     let mut o = Opts::new(options, "infer");
-    let mut opts = InferOptions::default();
-    opts.n_stars = o.usize("n_stars")?;
+    let mut opts = InferOptions {
+        n_stars: o.usize("n_stars")?,
+        ..Default::default()
+    };
     if let Some(v) = o.usize("samples")? {
         opts.samples = v;
     }
@@ -299,7 +301,7 @@ fn samples_table(r: &CatalogInference, s: &ndarray::Array3<f64>) -> RhaiResult<T
             r.stars
                 .iter()
                 .take(n_stars)
-                .flat_map(|st| std::iter::repeat(st.row as i64).take(n))
+                .flat_map(|st| std::iter::repeat_n(st.row as i64, n))
                 .collect(),
         ),
     )];
