@@ -56,9 +56,16 @@ enum Command {
 
 fn main() -> ExitCode {
     // Table previews: show up to 14 columns and use the terminal's width (unless set).
-    for (key, value) in [("POLARS_FMT_MAX_COLS", "14"), ("POLARS_FMT_STR_LEN", "40")] {
-        if std::env::var_os(key).is_none() {
-            std::env::set_var(key, value);
+    // Off a terminal (a pipe, a log file) there is no width to detect: use 160 columns.
+    use std::io::IsTerminal;
+    let width = if std::io::stdout().is_terminal() { None } else { Some("160") };
+    for (key, value) in [
+        ("POLARS_FMT_MAX_COLS", Some("14")),
+        ("POLARS_FMT_STR_LEN", Some("40")),
+        ("POLARS_TABLE_WIDTH", width),
+    ] {
+        if let (None, Some(v)) = (std::env::var_os(key), value) {
+            std::env::set_var(key, v);
         }
     }
     let cli = Cli::parse();

@@ -23,13 +23,36 @@ fn err<E: std::fmt::Display>(e: E) -> String {
     e.to_string()
 }
 
-/// Adds a legend entry (a colour box) to the series just drawn.
-fn legend<DB: DrawingBackend>(ann: &mut SeriesAnno<'_, DB>, label: Option<&str>, color: Rgb) {
-    if let Some(l) = label {
-        ann.label(l.to_string()).legend(move |(x, y)| {
-            Rectangle::new([(x, y - 5), (x + 16, y + 5)], rgb(color).filled())
-        });
-    }
+/// What a legend entry shows: the look of its series.
+#[derive(Clone, Copy)]
+enum Swatch {
+    /// A filled box with this opacity (histograms, bands).
+    Fill(f64),
+    /// A short line of this width (solid and dashed lines).
+    Line { width: u32 },
+    /// A dot (scatter points).
+    Marker,
+}
+
+/// Adds a legend entry, drawn like its series, to the series just drawn.
+fn legend<DB: DrawingBackend>(
+    ann: &mut SeriesAnno<'_, DB>,
+    label: Option<&str>,
+    color: Rgb,
+    swatch: Swatch,
+) {
+    let Some(l) = label else { return };
+    let c = rgb(color);
+    let ann = ann.label(l.to_string());
+    match swatch {
+        Swatch::Fill(alpha) => ann.legend(move |(x, y)| {
+            Rectangle::new([(x, y - 5), (x + 16, y + 5)], c.mix(alpha).filled())
+        }),
+        Swatch::Line { width } => ann.legend(move |(x, y)| {
+            PathElement::new(vec![(x, y), (x + 16, y)], c.stroke_width(width))
+        }),
+        Swatch::Marker => ann.legend(move |(x, y)| Circle::new((x + 8, y), 4, c.filled())),
+    };
 }
 
 /// A solid or dashed polyline with an optional legend entry.
@@ -51,7 +74,7 @@ fn polyline<DB: DrawingBackend>(
             .draw_series(LineSeries::new(pts, style))
             .map_err(err)?
     };
-    legend(ann, label, color);
+    legend(ann, label, color, Swatch::Line { width });
     Ok(())
 }
 
@@ -170,7 +193,7 @@ fn hist_series<DB: DrawingBackend, F: Fn(f64) -> f64 + Copy>(
         .enumerate()
         .map(|(i, &h)| Rectangle::new([(tx(edges[i]), base), (tx(edges[i + 1]), ty(h))], fill));
     let ann = chart.draw_series(bars).map_err(err)?;
-    legend(ann, label, color);
+    legend(ann, label, color, Swatch::Fill(0.55));
     Ok(())
 }
 
@@ -198,7 +221,7 @@ fn scatter_series<DB: DrawingBackend, F: Fn(f64) -> f64 + Copy>(
         (px.is_finite() && py.is_finite()).then(|| Circle::new((px, py), size, fill(i).filled()))
     });
     let ann = chart.draw_series(pts).map_err(err)?;
-    legend(ann, label, color);
+    legend(ann, label, color, Swatch::Marker);
     Ok(())
 }
 
@@ -227,7 +250,7 @@ fn band_series<DB: DrawingBackend, F: Fn(f64) -> f64 + Copy>(
             rgb(color).mix(alpha).filled(),
         )))
         .map_err(err)?;
-    legend(ann, label, color);
+    legend(ann, label, color, Swatch::Fill(alpha));
     Ok(())
 }
 
