@@ -58,7 +58,11 @@ fn main() -> ExitCode {
     // Table previews: show up to 14 columns and use the terminal's width (unless set).
     // Off a terminal (a pipe, a log file) there is no width to detect: use 160 columns.
     use std::io::IsTerminal;
-    let width = if std::io::stdout().is_terminal() { None } else { Some("160") };
+    let width = if std::io::stdout().is_terminal() {
+        None
+    } else {
+        Some("160")
+    };
     for (key, value) in [
         ("POLARS_FMT_MAX_COLS", Some("14")),
         ("POLARS_FMT_STR_LEN", Some("40")),

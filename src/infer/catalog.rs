@@ -124,6 +124,49 @@ pub fn infer_catalog(
             "at least 3 per star are needed to fit a Gaussian",
         ));
     }
+    let (rows, mut skipped) = select_rows(posterior, obs, opts)?;
+    let xs = obs.values.select(Axis(0), &rows);
+    let ids: Vec<u64> = rows.iter().map(|&r| r as u64).collect();
+    let (samples, outcomes) =
+        posterior.sample_ids(xs.view(), &ids, opts.samples, opts.seed, &opts.rejection)?;
+    let PerStar {
+        kept,
+        stars,
+        fits,
+        skipped: unusable,
+    } = summarise_stars(obs, &rows, &samples, &outcomes);
+    skipped.extend(unusable);
+    skipped.sort_by_key(|s| s.row);
+    if fits.is_empty() {
+        return Err(InferError::Combine(CombineError::NoStars));
+    }
+    let (combined, running) = combine_stars(posterior, &fits, opts.method)?;
+    let mean_acceptance = stars.iter().map(|s| s.acceptance).sum::<f64>() / stars.len() as f64;
+    let samples = opts.keep_samples.then(|| samples.select(Axis(0), &kept));
+    let warnings = noise_warnings(posterior, obs, &rows);
+    Ok(CatalogInference {
+        param_names: posterior.param_names().to_vec(),
+        n_rows: obs.values.nrows(),
+        skipped,
+        stars,
+        fits,
+        combined,
+        running,
+        mean_acceptance,
+        samples_per_star: opts.samples,
+        samples,
+        warnings,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// The usable rows to infer (the first `n_stars` of them, if set) and the rows skipped
+/// before them, with their problems.
+fn select_rows(
+    posterior: &Posterior,
+    obs: &Observations,
+    opts: &InferOptions,
+) -> Result<(Vec<usize>, Vec<SkippedRow>), InferError> {
     let v = validate(obs, posterior.obs_names())?;
     let mut skipped = v.skipped;
     let rows: Vec<usize> = match opts.n_stars {
@@ -135,12 +178,32 @@ pub fn infer_catalog(
     if let (Some(_), Some(&last)) = (opts.n_stars, rows.last()) {
         skipped.retain(|s| s.row < last);
     }
-    let xs = obs.values.select(Axis(0), &rows);
-    let ids: Vec<u64> = rows.iter().map(|&r| r as u64).collect();
-    let (samples, outcomes) =
-        posterior.sample_ids(xs.view(), &ids, opts.samples, opts.seed, &opts.rejection)?;
+    Ok((rows, skipped))
+}
+
+/// The sampled stars, summarised: which of them (indices into the sampled rows) can be
+/// combined, their summaries and Gaussian fits, and the ones that cannot.
+struct PerStar {
+    kept: Vec<usize>,
+    stars: Vec<StarSummary>,
+    fits: Vec<StarFit>,
+    skipped: Vec<SkippedRow>,
+}
+
+/// Per-star summaries and Gaussian fits of (α_IMF, log10 N_Ia), in parallel over stars;
+/// `samples` is `(stars, n, D)` for the catalog rows `rows`.
+fn summarise_stars(
+    obs: &Observations,
+    rows: &[usize],
+    samples: &Array3<f64>,
+    outcomes: &[super::batch::ObsResult],
+) -> PerStar {
     let label = |r: usize| obs.labels.as_ref().and_then(|l| l.get(r).cloned());
-    // per-star summaries and Gaussian fits, in parallel over stars
+    let unusable = |row: usize, message: String| SkippedRow {
+        row,
+        label: label(row),
+        problems: vec![super::observe::Problem::OutsidePrior { message }],
+    };
     let per_star: Vec<Result<(StarSummary, StarFit), SkippedRow>> = rows
         .par_iter()
         .zip(outcomes.par_iter())
@@ -150,55 +213,50 @@ pub fn infer_catalog(
                 let s = samples.index_axis(Axis(0), i);
                 match fit_star(row, s.slice(s![.., 0..2])) {
                     Ok(fit) => Ok((summarise(row, label(row), s, *acc), fit)),
-                    Err(e) => Err(SkippedRow {
-                        row,
-                        label: label(row),
-                        problems: vec![super::observe::Problem::OutsidePrior {
-                            message: e.to_string(),
-                        }],
-                    }),
+                    Err(e) => Err(unusable(row, e.to_string())),
                 }
             }
-            Err(e) => Err(SkippedRow {
-                row,
-                label: label(row),
-                problems: vec![super::observe::Problem::OutsidePrior {
-                    message: e.to_string(),
-                }],
-            }),
+            Err(e) => Err(unusable(row, e.to_string())),
         })
         .collect();
-    let mut kept = Vec::with_capacity(rows.len());
-    let mut stars = Vec::with_capacity(rows.len());
-    let mut fits = Vec::with_capacity(rows.len());
+    let mut out = PerStar {
+        kept: Vec::with_capacity(rows.len()),
+        stars: Vec::with_capacity(rows.len()),
+        fits: Vec::with_capacity(rows.len()),
+        skipped: Vec::new(),
+    };
     for (i, r) in per_star.into_iter().enumerate() {
         match r {
             Ok((summary, fit)) => {
-                stars.push(summary);
-                fits.push(fit);
-                kept.push(i);
+                out.stars.push(summary);
+                out.fits.push(fit);
+                out.kept.push(i);
             }
-            Err(s) => skipped.push(s),
+            Err(s) => out.skipped.push(s),
         }
     }
-    skipped.sort_by_key(|s| s.row);
-    if fits.is_empty() {
-        return Err(InferError::Combine(CombineError::NoStars));
-    }
-    let prior = posterior.global_prior();
-    let needs_prior = opts.method != CombineMethod::InverseVariance;
-    let gp = match (prior, needs_prior) {
+    out
+}
+
+/// The combination of all stars and the running combination of the first n stars.
+fn combine_stars(
+    posterior: &Posterior,
+    fits: &[StarFit],
+    method: CombineMethod,
+) -> Result<(Combined, Vec<RunningPoint>), InferError> {
+    let needs_prior = method != CombineMethod::InverseVariance;
+    let gp = match (posterior.global_prior(), needs_prior) {
         (Some(p), _) => p,
         (None, false) => super::combine::Gaussian2::paper_prior(),
         (None, true) => {
             return Err(InferError::option(
                 "method",
-                opts.method,
+                method,
                 "the posterior's prior of (alpha_imf, log10_n_ia) is not Gaussian; use \"inverse_variance\"",
             ))
         }
     };
-    let run = combine_running(&fits, &gp, opts.method)?;
+    let run = combine_running(fits, &gp, method)?;
     let combined = match run.last() {
         Some(Ok(c)) => c.clone(),
         Some(Err(e)) => return Err(InferError::Combine(e.clone())),
@@ -222,23 +280,7 @@ pub fn infer_catalog(
             },
         })
         .collect();
-    let mean_acceptance = stars.iter().map(|s| s.acceptance).sum::<f64>() / stars.len() as f64;
-    let samples = opts.keep_samples.then(|| samples.select(Axis(0), &kept));
-    let warnings = noise_warnings(posterior, obs, &rows);
-    Ok(CatalogInference {
-        param_names: posterior.param_names().to_vec(),
-        n_rows: obs.values.nrows(),
-        skipped,
-        stars,
-        fits,
-        combined,
-        running,
-        mean_acceptance,
-        samples_per_star: opts.samples,
-        samples,
-        warnings,
-        seconds: started.elapsed().as_secs_f64(),
-    })
+    Ok((combined, running))
 }
 
 /// Mean, sd and quantiles of every parameter of one star's samples `(n, D)`.

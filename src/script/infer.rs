@@ -1,15 +1,14 @@
 //! Bindings: neural posterior estimation (`train_npe`), posteriors (sample, save/load,
 //! evaluation) and inference on star catalogs (`infer`), with the paper's figures.
 
-use super::convert::{as_f64, float_array, numbers, rt, rt_error, strings, Opts, RhaiResult};
-use crate::catalog::{ColumnData, Table};
+use super::convert::{as_f64, numbers, rt, rt_error, strings, Opts, RhaiResult};
+use super::infer_result::inference_map;
+use crate::catalog::Table;
 use crate::flow::{FlowConfig, FlowTrainConfig};
 use crate::gce::{ABUNDANCE_NAMES, PARAM_NAMES};
 use crate::infer::sources::NamedEmulator;
 use crate::infer::table_input::{ColumnMap, ObservationTable};
-use crate::infer::{
-    CatalogInference, CombineMethod, InferOptions, NoiseModel, NpeOptions, Posterior, Simulator,
-};
+use crate::infer::{CombineMethod, InferOptions, NoiseModel, NpeOptions, Posterior, Simulator};
 use crate::nn::Emulator;
 use rhai::plugin::*;
 #[allow(unused_imports)]
@@ -157,166 +156,6 @@ fn infer_options(options: Map, t: &Table) -> RhaiResult<(InferOptions, ColumnMap
     }
     o.finish()?;
     Ok((opts, map))
-}
-
-/// The result of `infer` as a script map.
-pub fn inference_map(r: &CatalogInference) -> RhaiResult<Map> {
-    let c = &r.combined;
-    let mut m = Map::new();
-    let f = |v: f64| Dynamic::from_float(v);
-    m.insert("n_stars".into(), Dynamic::from_int(c.n_stars as INT));
-    m.insert("alpha_imf_mean".into(), f(c.mean[0]));
-    m.insert("alpha_imf_sd".into(), f(c.sd[0]));
-    m.insert("log10_n_ia_mean".into(), f(c.mean[1]));
-    m.insert("log10_n_ia_sd".into(), f(c.sd[1]));
-    m.insert("mean".into(), Dynamic::from_array(float_array(&c.mean)));
-    m.insert(
-        "cov".into(),
-        Dynamic::from_array(
-            c.cov
-                .iter()
-                .map(|r| Dynamic::from_array(float_array(r)))
-                .collect(),
-        ),
-    );
-    m.insert("method".into(), Dynamic::from(c.method.name().to_string()));
-    m.insert("seconds".into(), f(r.seconds));
-    m.insert("n_rows".into(), Dynamic::from_int(r.n_rows as INT));
-    m.insert("mean_acceptance".into(), f(r.mean_acceptance));
-    m.insert(
-        "samples_per_star".into(),
-        Dynamic::from_int(r.samples_per_star as INT),
-    );
-    let skipped: Array = r
-        .skipped
-        .iter()
-        .map(|s| {
-            let mut e = Map::new();
-            e.insert("row".into(), Dynamic::from_int(s.row as INT));
-            e.insert(
-                "label".into(),
-                s.label.clone().map(Dynamic::from).unwrap_or(Dynamic::UNIT),
-            );
-            e.insert("reason".into(), Dynamic::from(s.to_string()));
-            Dynamic::from_map(e)
-        })
-        .collect();
-    m.insert("skipped".into(), Dynamic::from_array(skipped));
-    m.insert(
-        "warnings".into(),
-        Dynamic::from_array(r.warnings.iter().cloned().map(Dynamic::from).collect()),
-    );
-    m.insert("stars".into(), Dynamic::from(stars_table(r)?));
-    m.insert("running".into(), Dynamic::from(running_table(r)?));
-    if let Some(s) = &r.samples {
-        m.insert("samples".into(), Dynamic::from(samples_table(r, s)?));
-    }
-    Ok(m)
-}
-
-/// Per-star summaries: row, label, mean and sd of every parameter, acceptance.
-fn stars_table(r: &CatalogInference) -> RhaiResult<Table> {
-    let mut cols = vec![(
-        "row".to_string(),
-        ColumnData::Int(r.stars.iter().map(|s| s.row as i64).collect()),
-    )];
-    if r.stars.iter().any(|s| s.label.is_some()) {
-        cols.push((
-            "label".into(),
-            ColumnData::Text(
-                r.stars
-                    .iter()
-                    .map(|s| s.label.clone().unwrap_or_default())
-                    .collect(),
-            ),
-        ));
-    }
-    for (j, name) in r.param_names.iter().enumerate() {
-        cols.push((
-            format!("{name}_mean"),
-            ColumnData::Float(r.stars.iter().map(|s| s.mean[j]).collect()),
-        ));
-        cols.push((
-            format!("{name}_sd"),
-            ColumnData::Float(r.stars.iter().map(|s| s.sd[j]).collect()),
-        ));
-        cols.push((
-            format!("{name}_q16"),
-            ColumnData::Float(r.stars.iter().map(|s| s.quantiles[j][1]).collect()),
-        ));
-        cols.push((
-            format!("{name}_q84"),
-            ColumnData::Float(r.stars.iter().map(|s| s.quantiles[j][3]).collect()),
-        ));
-    }
-    cols.push((
-        "acceptance".into(),
-        ColumnData::Float(r.stars.iter().map(|s| s.acceptance).collect()),
-    ));
-    Table::from_columns(cols).map_err(rt)
-}
-
-/// The combination of the first n stars for n = 1 … N (paper Fig. 5).
-fn running_table(r: &CatalogInference) -> RhaiResult<Table> {
-    let p = &r.running;
-    Table::from_columns(vec![
-        (
-            "n_stars".into(),
-            ColumnData::Int(p.iter().map(|x| x.n_stars as i64).collect()),
-        ),
-        (
-            "alpha_imf_mean".into(),
-            ColumnData::Float(p.iter().map(|x| x.mean[0]).collect()),
-        ),
-        (
-            "alpha_imf_sd".into(),
-            ColumnData::Float(p.iter().map(|x| x.sd[0]).collect()),
-        ),
-        (
-            "log10_n_ia_mean".into(),
-            ColumnData::Float(p.iter().map(|x| x.mean[1]).collect()),
-        ),
-        (
-            "log10_n_ia_sd".into(),
-            ColumnData::Float(p.iter().map(|x| x.sd[1]).collect()),
-        ),
-        (
-            "error".into(),
-            ColumnData::Text(
-                p.iter()
-                    .map(|x| x.error.clone().unwrap_or_default())
-                    .collect(),
-            ),
-        ),
-    ])
-    .map_err(rt)
-}
-
-/// Every star's samples in long form: star row, then the six parameters.
-fn samples_table(r: &CatalogInference, s: &ndarray::Array3<f64>) -> RhaiResult<Table> {
-    let (n_stars, n, d) = s.dim();
-    let mut cols = vec![(
-        "row".to_string(),
-        ColumnData::Int(
-            r.stars
-                .iter()
-                .take(n_stars)
-                .flat_map(|st| std::iter::repeat_n(st.row as i64, n))
-                .collect(),
-        ),
-    )];
-    for j in 0..d {
-        let name = r
-            .param_names
-            .get(j)
-            .cloned()
-            .unwrap_or_else(|| format!("theta{j}"));
-        cols.push((
-            name,
-            ColumnData::Float(s.index_axis(ndarray::Axis(2), j).iter().copied().collect()),
-        ));
-    }
-    Table::from_columns(cols).map_err(rt)
 }
 
 #[export_module]

@@ -10,6 +10,7 @@ pub mod engine;
 pub mod errors;
 mod gce;
 mod infer;
+mod infer_result;
 mod json;
 mod plot;
 mod prior;
