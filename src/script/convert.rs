@@ -212,6 +212,25 @@ impl Opts {
         }
     }
 
+    /// A string option that names one of `choices` (name, value); an unknown name is an
+    /// error listing the valid ones.
+    pub fn choice<T: Clone>(&mut self, key: &str, choices: &[(&str, T)]) -> RhaiResult<Option<T>> {
+        let Some(name) = self.string(key)? else {
+            return Ok(None);
+        };
+        match choices.iter().find(|(n, _)| *n == name) {
+            Some((_, v)) => Ok(Some(v.clone())),
+            None => {
+                let valid: Vec<&str> = choices.iter().map(|(n, _)| *n).collect();
+                Err(rt_error(format!(
+                    "{}: unknown {key} '{name}' ({})",
+                    self.what,
+                    valid.join(", ")
+                )))
+            }
+        }
+    }
+
     /// A numeric array option.
     pub fn numbers(&mut self, key: &str) -> RhaiResult<Option<Vec<f64>>> {
         match self.take(key) {

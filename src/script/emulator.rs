@@ -60,44 +60,22 @@ fn emulator_options(options: Map) -> RhaiResult<(EmulatorOptions, Option<Table>)
         }
         opts.hidden = h.into_iter().map(|w| w as usize).collect();
     }
-    if let Some(a) = o.string("activation")? {
-        opts.activation = match a.as_str() {
-            "tanh" => Activation::Tanh,
-            "relu" => Activation::Relu,
-            "softplus" => Activation::Softplus,
-            other => {
-                return Err(rt_error(format!(
-                    "train_emulator: unknown activation '{other}' (tanh, relu, softplus)"
-                )))
-            }
-        };
+    let activations = [
+        ("tanh", Activation::Tanh),
+        ("relu", Activation::Relu),
+        ("softplus", Activation::Softplus),
+    ];
+    if let Some(a) = o.choice("activation", &activations)? {
+        opts.activation = a;
     }
     let lr = o.f64("lr")?;
     let wd = o.f64("weight_decay")?.unwrap_or(0.0);
-    let kind = o
-        .string("optimizer")?
-        .unwrap_or_else(|| "schedule_free".into());
-    opts.optimizer = match kind.as_str() {
-        "schedule_free" => {
-            let mut c = OptimizerConfig::schedule_free(lr.unwrap_or(1e-3));
-            if let OptimizerConfig::ScheduleFreeAdamW { weight_decay, .. } = &mut c {
-                *weight_decay = wd;
-            }
-            c
-        }
-        "adam" => {
-            let mut c = OptimizerConfig::adam(lr.unwrap_or(1e-3));
-            if let OptimizerConfig::Adam { weight_decay, .. } = &mut c {
-                *weight_decay = wd;
-            }
-            c
-        }
-        "adamw" => OptimizerConfig::adamw(lr.unwrap_or(1e-3), wd),
-        other => {
-            return Err(rt_error(format!(
-                "train_emulator: unknown optimizer '{other}' (schedule_free, adam, adamw)"
-            )))
-        }
+    let kinds = [("schedule_free", 0), ("adam", 1), ("adamw", 2)];
+    let lr = lr.unwrap_or(1e-3);
+    opts.optimizer = match o.choice("optimizer", &kinds)?.unwrap_or(0) {
+        0 => OptimizerConfig::schedule_free(lr).with_weight_decay(wd),
+        1 => OptimizerConfig::adam(lr).with_weight_decay(wd),
+        _ => OptimizerConfig::adamw(lr, wd),
     };
     if let Some(b) = o.usize("batch")? {
         opts.batch_size = b;
@@ -105,16 +83,12 @@ fn emulator_options(options: Map) -> RhaiResult<(EmulatorOptions, Option<Table>)
     if let Some(e) = o.usize("epochs")? {
         opts.epochs = e;
     }
-    if let Some(l) = o.string("loss")? {
-        opts.loss = match l.as_str() {
-            "mse" => Loss::Mse,
-            "gaussian_nll" => Loss::GaussianNll(VarianceHead::LogVariance),
-            other => {
-                return Err(rt_error(format!(
-                    "train_emulator: unknown loss '{other}' (mse, gaussian_nll)"
-                )))
-            }
-        };
+    let losses = [
+        ("mse", Loss::Mse),
+        ("gaussian_nll", Loss::GaussianNll(VarianceHead::LogVariance)),
+    ];
+    if let Some(l) = o.choice("loss", &losses)? {
+        opts.loss = l;
     }
     if let Some(s) = o.seed("seed")? {
         opts.seed = s;
@@ -122,16 +96,12 @@ fn emulator_options(options: Map) -> RhaiResult<(EmulatorOptions, Option<Table>)
     if let Some(s) = o.bool("standardize")? {
         opts.standardize = s;
     }
-    if let Some(s) = o.string("shuffle")? {
-        opts.shuffle = match s.as_str() {
-            "every_epoch" => Shuffle::EveryEpoch,
-            "once" => Shuffle::Once,
-            other => {
-                return Err(rt_error(format!(
-                    "train_emulator: unknown shuffle '{other}' (every_epoch, once)"
-                )))
-            }
-        };
+    let shuffles = [
+        ("every_epoch", Shuffle::EveryEpoch),
+        ("once", Shuffle::Once),
+    ];
+    if let Some(s) = o.choice("shuffle", &shuffles)? {
+        opts.shuffle = s;
     }
     if let Some(f) = o.f64("validation_fraction")? {
         opts.validation_fraction = f;

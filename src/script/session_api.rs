@@ -61,16 +61,23 @@ pub fn module(ctx: &Arc<Context>) -> Module {
         .set_into_module(&mut m, move || -> RhaiResult<String> {
             Ok(c.data().map_err(rt_error)?.root().display().to_string())
         });
+    register_files(&mut m);
+    register_runtime(&mut m);
+    m
+}
+
+/// `exists`, `mkdir`, `cache_dir`.
+fn register_files(m: &mut Module) {
     FuncRegistration::new("exists")
         .in_global_namespace()
         .with_comments(["/// Whether a file or directory exists at `path`."])
         .with_params_info(["path: &str", "bool"])
-        .set_into_module(&mut m, |path: &str| std::path::Path::new(path).exists());
+        .set_into_module(m, |path: &str| std::path::Path::new(path).exists());
     FuncRegistration::new("mkdir")
         .in_global_namespace()
         .with_comments(["/// Creates the directory `path` and its parents (no error if it exists); returns the path."])
         .with_params_info(["path: &str", "String"])
-        .set_into_module(&mut m, |path: &str| -> RhaiResult<String> {
+        .set_into_module(m, |path: &str| -> RhaiResult<String> {
             std::fs::create_dir_all(path).map_err(|e| rt_error(format!("cannot create directory {path}: {e}")))?;
             Ok(path.to_string())
         });
@@ -81,7 +88,7 @@ pub fn module(ctx: &Arc<Context>) -> Module {
              /// `<user cache dir>/galchem` (`~/.cache/galchem` on Linux). It is created if needed.",
         ])
         .with_params_info(["String"])
-        .set_into_module(&mut m, || -> RhaiResult<String> {
+        .set_into_module(m, || -> RhaiResult<String> {
             let dir = std::env::var_os("GALCHEM_CACHE")
                 .map(std::path::PathBuf::from)
                 .or_else(|| dirs::cache_dir().map(|d| d.join("galchem")))
@@ -89,17 +96,20 @@ pub fn module(ctx: &Arc<Context>) -> Module {
             std::fs::create_dir_all(&dir).map_err(|e| rt_error(format!("cannot create {}: {e}", dir.display())))?;
             Ok(dir.display().to_string())
         });
+}
+
+/// `version`, `threads`.
+fn register_runtime(m: &mut Module) {
     FuncRegistration::new("version")
         .in_global_namespace()
         .with_comments(["/// The galchem version."])
         .with_params_info(["String"])
-        .set_into_module(&mut m, || env!("CARGO_PKG_VERSION").to_string());
+        .set_into_module(m, || env!("CARGO_PKG_VERSION").to_string());
     FuncRegistration::new("threads")
         .in_global_namespace()
         .with_comments([
             "/// Number of worker threads used by parallel native calls (`--threads N`).",
         ])
         .with_params_info(["int"])
-        .set_into_module(&mut m, || rayon::current_num_threads() as INT);
-    m
+        .set_into_module(m, || rayon::current_num_threads() as INT);
 }

@@ -122,6 +122,16 @@ impl OptimizerConfig {
         }
     }
 
+    /// The same optimizer with weight decay `wd` (L2 for Adam, decoupled for the others).
+    pub fn with_weight_decay(mut self, wd: f64) -> Self {
+        match &mut self {
+            OptimizerConfig::Adam { weight_decay, .. }
+            | OptimizerConfig::AdamW { weight_decay, .. }
+            | OptimizerConfig::ScheduleFreeAdamW { weight_decay, .. } => *weight_decay = wd,
+        }
+        self
+    }
+
     /// The learning rate.
     pub fn lr(&self) -> f64 {
         match *self {
