@@ -23,6 +23,12 @@ const TRUE: [&str; 8] = [
     "true_SiFe",
 ];
 
+/// The catalog under study: `$CATALOG` (relative to the data directory), by default the
+/// CHEMPY+TNG mock.
+fn catalog() -> String {
+    std::env::var("CATALOG").unwrap_or_else(|_| "catalogs/mock_chempy_tng.csv".into())
+}
+
 fn report(name: &str, post: &Posterior, x: &Array2<f64>) {
     let obs = Observations::new(x.view());
     for method in [
@@ -53,7 +59,7 @@ fn diagnose_combined_estimate() {
     let path = std::env::var("GALCHEM_POSTERIOR").unwrap();
     let post = Posterior::load(std::path::Path::new(&path)).unwrap();
     let data = DataDir::resolve(None).unwrap();
-    let table = Table::read_csv(data.join("catalogs/mock_chempy_tng.csv")).unwrap();
+    let table = Table::read_csv(data.join(catalog())).unwrap();
     let obs = table.matrix(&OBS).unwrap();
     report("mock obs", &post, &obs);
     let tru = table.matrix(&TRUE).unwrap();
@@ -153,7 +159,7 @@ fn nelder_mead(f: &dyn Fn(&[f64]) -> f64, x0: &[f64], step: f64, iters: usize) -
 fn mock_true_abundances_vs_simulator() {
     let data = DataDir::resolve(None).unwrap();
     let chempy = Chempy::load(&data, YieldSet::Tng).unwrap();
-    let table = Table::read_csv(data.join("catalogs/mock_chempy_tng.csv")).unwrap();
+    let table = Table::read_csv(data.join(catalog())).unwrap();
     let tru = table.matrix(&TRUE).unwrap();
     let t = table.column_f64("true_time").unwrap();
     let n: usize = std::env::var("N_STARS")
@@ -219,7 +225,7 @@ fn mock_with_shifted_xout_prior() {
         "trained: {} epochs, {:.1} s",
         rep.train.epochs, rep.train.seconds
     );
-    let table = Table::read_csv(data.join("catalogs/mock_chempy_tng.csv")).unwrap();
+    let table = Table::read_csv(data.join(catalog())).unwrap();
     let obs = table.matrix(&OBS).unwrap();
     report(&format!("mock obs, x_out prior {m}"), &post, &obs);
 }
