@@ -147,6 +147,55 @@ fn unusable_rows_are_skipped_and_reported() {
     assert_eq!(r["skipped"].as_array().unwrap().len(), 2);
 }
 
+/// An untrained (prior-wide) posterior cannot carry the division by 99 prior copies: the
+/// script says so and falls back to the paper's combination, unless a method was asked for.
+#[test]
+fn infer_script_falls_back_when_the_prior_cannot_be_divided_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let post = tiny_posterior(d);
+    let args = |extra: &'static str| {
+        let mut a = vec![
+            "run".to_string(),
+            script("scripts/infer.rhai"),
+            "--".into(),
+            format!("posterior={}", post.display()),
+            format!("catalog={}", catalog().display()),
+            "n_stars=100".into(),
+            "samples=100".into(),
+            "out=r.json".into(),
+        ];
+        if !extra.is_empty() {
+            a.push(extra.into());
+        }
+        a
+    };
+    let run = |a: Vec<String>| {
+        let refs: Vec<&str> = a.iter().map(String::as_str).collect();
+        galchem(&refs, d, d)
+    };
+    let (ok, out, err) = run(args(""));
+    assert!(ok, "{out}{err}");
+    assert!(
+        out.contains("not positive definite") && out.contains("falling back"),
+        "{out}"
+    );
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("r.json")).unwrap()).unwrap();
+    assert_eq!(r["method"].as_str(), Some("paper"), "{r}");
+    assert!(
+        r["fallback"]
+            .as_str()
+            .unwrap_or("")
+            .contains("not positive definite"),
+        "{r}"
+    );
+
+    let (ok, _, err) = run(args("method=divide_prior"));
+    assert!(!ok);
+    assert!(err.contains("not positive definite"), "{err}");
+}
+
 #[test]
 fn bad_inputs_are_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
