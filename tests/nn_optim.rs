@@ -2,7 +2,10 @@
 //! equations (spec A.5.2 for schedule-free AdamW, via its three-sequence form), on a
 //! non-quadratic test function, step by step.
 
-use galchem::nn::{Adam, AdamW, NnError, Optimizer, OptimizerConfig, ScheduleFreeAdamW};
+use galchem::nn::{
+    Adam, AdamHyper, AdamW, NnError, Optimizer, OptimizerConfig, ScheduleFreeAdamW,
+    ScheduleFreeHyper,
+};
 
 const N: usize = 5;
 
@@ -75,7 +78,7 @@ fn adam_matches_the_textbook_equations() {
             &adam_reference(steps, 0.05, 0.0, 0.0, 1e-8),
             2e-6,
         );
-        let ours = run(&mut Adam::with(0.05, 0.9, 0.999, 1e-8, 0.1), steps);
+        let ours = run(&mut Adam::with(AdamHyper::torch(0.05, 0.1)), steps);
         assert_close(
             "adam l2",
             &ours,
@@ -90,7 +93,13 @@ fn adam_matches_the_textbook_equations() {
             2e-6,
         );
         // a large ε makes its placement in the denominator visible
-        let ours = run(&mut Adam::with(0.05, 0.9, 0.999, 0.5, 0.0), steps);
+        let ours = run(
+            &mut Adam::with(AdamHyper {
+                eps: 0.5,
+                ..AdamHyper::torch(0.05, 0.0)
+            }),
+            steps,
+        );
         assert_close(
             "adam eps",
             &ours,
@@ -157,7 +166,15 @@ impl SfReference {
 
 fn check_schedule_free(lr: f64, wd: f64, warmup: u64, r: f64, pow: f64, steps: usize) {
     let b1 = 0.9;
-    let mut ours = ScheduleFreeAdamW::with(lr, b1, 0.999, 1e-8, wd, warmup, r, pow);
+    let mut ours = ScheduleFreeAdamW::with(ScheduleFreeHyper {
+        adam: AdamHyper {
+            beta1: b1,
+            ..AdamHyper::torch(lr, wd)
+        },
+        warmup_steps: warmup,
+        r,
+        weight_lr_power: pow,
+    });
     let mut reference = SfReference::new();
     let mut p: Vec<f32> = P0.iter().map(|&v| v as f32).collect();
     // starts in eval mode: stepping is an error, train() before any step changes nothing

@@ -4,8 +4,8 @@
 
 use galchem::nn::objective::mean_loss;
 use galchem::nn::{
-    train, Activation, Control, Dense, EarlyStopping, EpochStats, Loss, Mlp, NnError, Objective,
-    OptimizerConfig, ParamLayout, Shuffle, Supervised, TrainConfig,
+    train, Activation, AdamHyper, Control, Dense, EarlyStopping, EpochStats, Loss, Mlp, NnError,
+    Objective, OptimizerConfig, ParamLayout, ScheduleFreeHyper, Shuffle, Supervised, TrainConfig,
 };
 use ndarray::{s, Array2, ArrayView2};
 use rand::Rng;
@@ -319,16 +319,12 @@ fn masked_weights_stay_exactly_zero_under_every_optimizer() {
     for opt in [
         OptimizerConfig::adam(1e-2),
         OptimizerConfig::adamw(1e-2, 0.1),
-        OptimizerConfig::ScheduleFreeAdamW {
-            lr: 1e-2,
-            beta1: 0.9,
-            beta2: 0.999,
-            eps: 1e-8,
-            weight_decay: 0.1,
+        OptimizerConfig::ScheduleFreeAdamW(ScheduleFreeHyper {
+            adam: AdamHyper::torch(1e-2, 0.1),
             warmup_steps: 3,
             r: 0.0,
             weight_lr_power: 2.0,
-        },
+        }),
     ] {
         let mut p = vec![0.0; layout.len()];
         layer.init(&mut p, &mut galchem::rng::rng(1));

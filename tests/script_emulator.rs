@@ -2,20 +2,12 @@
 //! asks for; a saved model reloads and predicts; bad files give clear errors.
 
 use std::path::Path;
-use std::process::Command;
 
+mod cli_util;
+
+/// `galchem ARGS` in `cwd`.
 fn galchem(args: &[&str], cwd: &Path) -> (bool, String, String) {
-    let o = Command::new(env!("CARGO_BIN_EXE_galchem"))
-        .current_dir(cwd)
-        .arg("--quiet")
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        o.status.success(),
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
+    cli_util::galchem(args, cwd, None)
 }
 
 #[test]

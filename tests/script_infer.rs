@@ -2,21 +2,12 @@
 //! (skipped rows named with their reason), bad files and columns, the quickstart's cache.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
+mod cli_util;
+
+/// `galchem ARGS` in `cwd` with the model cache in `cache`.
 fn galchem(args: &[&str], cwd: &Path, cache: &Path) -> (bool, String, String) {
-    let o = Command::new(env!("CARGO_BIN_EXE_galchem"))
-        .current_dir(cwd)
-        .env("GALCHEM_CACHE", cache)
-        .arg("--quiet")
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        o.status.success(),
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
+    cli_util::galchem(args, cwd, Some(cache))
 }
 
 fn script(rel: &str) -> String {

@@ -58,7 +58,10 @@ pub use error::NnError;
 pub use loss::{Loss, VarianceHead};
 pub use mlp::{Mlp, MlpWorkspace};
 pub use objective::{Objective, Supervised};
-pub use optim::{clip_grad_norm, Adam, AdamW, Optimizer, OptimizerConfig, ScheduleFreeAdamW};
+pub use optim::{
+    clip_grad_norm, Adam, AdamHyper, AdamW, Optimizer, OptimizerConfig, ScheduleFreeAdamW,
+    ScheduleFreeHyper,
+};
 pub use params::ParamLayout;
 pub use scaler::Scaler;
 pub use train::{

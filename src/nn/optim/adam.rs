@@ -3,7 +3,7 @@
 //! Step t = 1, 2, …: `g ← g + λθ` (coupled L2 decay, if λ > 0); `m ← m + (1−β₁)(g − m)`;
 //! `v ← β₂v + (1−β₂)g²`; `θ ← θ − (lr/(1−β₁ᵗ))·m/(√v/√(1−β₂ᵗ) + ε)`.
 
-use super::{length_error, Optimizer, OptimizerConfig};
+use super::{length_error, AdamHyper, Optimizer, OptimizerConfig};
 use crate::nn::NnError;
 
 /// First and second moment buffers shared by [`Adam`] and [`super::AdamW`].
@@ -77,33 +77,21 @@ impl Moments {
 /// Adam; `weight_decay` is PyTorch Adam's coupled L2 term (0 by default).
 #[derive(Debug, Clone)]
 pub struct Adam {
-    /// Learning rate.
-    pub lr: f64,
-    /// First-moment decay β₁.
-    pub beta1: f64,
-    /// Second-moment decay β₂.
-    pub beta2: f64,
-    /// Denominator offset ε.
-    pub eps: f64,
-    /// Coupled L2 coefficient λ.
-    pub weight_decay: f64,
+    /// The hyper-parameters.
+    pub hyper: AdamHyper,
     state: Moments,
 }
 
 impl Adam {
     /// Adam with learning rate `lr` and PyTorch's other defaults.
     pub fn new(lr: f64) -> Self {
-        Self::with(lr, 0.9, 0.999, 1e-8, 0.0)
+        Self::with(AdamHyper::torch(lr, 0.0))
     }
 
     /// Adam with every hyper-parameter given.
-    pub fn with(lr: f64, beta1: f64, beta2: f64, eps: f64, weight_decay: f64) -> Self {
+    pub fn with(hyper: AdamHyper) -> Self {
         Self {
-            lr,
-            beta1,
-            beta2,
-            eps,
-            weight_decay,
+            hyper,
             state: Moments::default(),
         }
     }
@@ -112,24 +100,18 @@ impl Adam {
 impl Optimizer for Adam {
     fn step(&mut self, params: &mut [f32], grad: &[f32]) -> Result<(), NnError> {
         self.state.prepare(params, grad)?;
-        self.state.update(
-            params,
-            grad,
-            self.lr,
-            self.beta1,
-            self.beta2,
-            self.eps,
-            self.weight_decay,
-        );
+        let h = self.hyper;
+        self.state
+            .update(params, grad, h.lr, h.beta1, h.beta2, h.eps, h.weight_decay);
         Ok(())
     }
 
     fn learning_rate(&self) -> f64 {
-        self.lr
+        self.hyper.lr
     }
 
     fn set_learning_rate(&mut self, lr: f64) {
-        self.lr = lr;
+        self.hyper.lr = lr;
     }
 
     fn steps(&self) -> u64 {
@@ -137,12 +119,6 @@ impl Optimizer for Adam {
     }
 
     fn config(&self) -> OptimizerConfig {
-        OptimizerConfig::Adam {
-            lr: self.lr,
-            beta1: self.beta1,
-            beta2: self.beta2,
-            eps: self.eps,
-            weight_decay: self.weight_decay,
-        }
+        OptimizerConfig::Adam(self.hyper)
     }
 }

@@ -42,54 +42,25 @@ pub trait Optimizer: Send {
     fn config(&self) -> OptimizerConfig;
 }
 
-/// A serialisable description of an optimizer (defaults are PyTorch's).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum OptimizerConfig {
-    /// [`Adam`] (weight decay, if any, is the coupled L2 term of `torch.optim.Adam`).
-    Adam {
-        lr: f64,
-        beta1: f64,
-        beta2: f64,
-        eps: f64,
-        weight_decay: f64,
-    },
-    /// [`AdamW`] (decoupled weight decay, `torch.optim.AdamW`).
-    AdamW {
-        lr: f64,
-        beta1: f64,
-        beta2: f64,
-        eps: f64,
-        weight_decay: f64,
-    },
-    /// [`ScheduleFreeAdamW`] (`schedulefree.AdamWScheduleFree`).
-    ScheduleFreeAdamW {
-        lr: f64,
-        beta1: f64,
-        beta2: f64,
-        eps: f64,
-        weight_decay: f64,
-        warmup_steps: u64,
-        r: f64,
-        weight_lr_power: f64,
-    },
+/// The hyper-parameters shared by the Adam family (defaults are PyTorch's).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct AdamHyper {
+    /// Learning rate.
+    pub lr: f64,
+    /// First-moment decay β₁.
+    pub beta1: f64,
+    /// Second-moment decay β₂.
+    pub beta2: f64,
+    /// Denominator offset ε.
+    pub eps: f64,
+    /// Weight decay λ (coupled L2 for Adam, decoupled for AdamW and schedule-free AdamW).
+    pub weight_decay: f64,
 }
 
-impl OptimizerConfig {
-    /// Adam with learning rate `lr` and PyTorch's defaults (β = (0.9, 0.999), ε = 1e-8, no decay).
-    pub fn adam(lr: f64) -> Self {
-        OptimizerConfig::Adam {
-            lr,
-            beta1: 0.9,
-            beta2: 0.999,
-            eps: 1e-8,
-            weight_decay: 0.0,
-        }
-    }
-
-    /// AdamW with learning rate `lr`, decoupled decay `weight_decay` (PyTorch default 0.01).
-    pub fn adamw(lr: f64, weight_decay: f64) -> Self {
-        OptimizerConfig::AdamW {
+impl AdamHyper {
+    /// Learning rate `lr`, decay `weight_decay`, β = (0.9, 0.999), ε = 1e-8.
+    pub fn torch(lr: f64, weight_decay: f64) -> Self {
+        Self {
             lr,
             beta1: 0.9,
             beta2: 0.999,
@@ -98,102 +69,137 @@ impl OptimizerConfig {
         }
     }
 
-    /// Schedule-free AdamW with learning rate `lr` and every other argument at its default
-    /// (β = (0.9, 0.999), ε = 1e-8, no decay, no warm-up, r = 0, weight_lr_power = 2).
-    pub fn schedule_free(lr: f64) -> Self {
-        OptimizerConfig::ScheduleFreeAdamW {
-            lr,
-            beta1: 0.9,
-            beta2: 0.999,
-            eps: 1e-8,
-            weight_decay: 0.0,
+    /// Checks lr > 0, 0 ≤ β < 1, ε > 0, decay ≥ 0, all finite.
+    fn validate(&self) -> Result<(), NnError> {
+        check("lr", self.lr, self.lr > 0.0, "must be positive")?;
+        check(
+            "beta1",
+            self.beta1,
+            (0.0..1.0).contains(&self.beta1),
+            "must be in [0, 1)",
+        )?;
+        check(
+            "beta2",
+            self.beta2,
+            (0.0..1.0).contains(&self.beta2),
+            "must be in [0, 1)",
+        )?;
+        check("eps", self.eps, self.eps > 0.0, "must be positive")?;
+        check(
+            "weight_decay",
+            self.weight_decay,
+            self.weight_decay >= 0.0,
+            "must be non-negative",
+        )
+    }
+}
+
+/// The hyper-parameters of schedule-free AdamW (`schedulefree.AdamWScheduleFree`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ScheduleFreeHyper {
+    /// Learning rate, β, ε and decoupled weight decay.
+    #[serde(flatten)]
+    pub adam: AdamHyper,
+    /// Linear learning-rate warm-up over this many steps (0: none).
+    pub warmup_steps: u64,
+    /// Power of the step count in the averaging weights.
+    pub r: f64,
+    /// Power of the maximal learning rate in the averaging weights.
+    pub weight_lr_power: f64,
+}
+
+impl ScheduleFreeHyper {
+    /// Learning rate `lr` and every other argument at its default (β = (0.9, 0.999),
+    /// ε = 1e-8, no decay, no warm-up, r = 0, weight_lr_power = 2).
+    pub fn torch(lr: f64) -> Self {
+        Self {
+            adam: AdamHyper::torch(lr, 0.0),
             warmup_steps: 0,
             r: 0.0,
             weight_lr_power: 2.0,
         }
     }
+}
+
+/// `Ok` when `v` is finite and `ok` holds, else the error "`name` = v: `why`".
+fn check(name: &'static str, v: f64, ok: bool, why: &str) -> Result<(), NnError> {
+    if ok && v.is_finite() {
+        Ok(())
+    } else {
+        Err(NnError::option(name, v, why))
+    }
+}
+
+/// A serialisable description of an optimizer (defaults are PyTorch's). In JSON the kind
+/// and the hyper-parameters sit side by side: `{"kind": "adam", "lr": 0.001, …}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum OptimizerConfig {
+    /// [`Adam`] (weight decay, if any, is the coupled L2 term of `torch.optim.Adam`).
+    Adam(AdamHyper),
+    /// [`AdamW`] (decoupled weight decay, `torch.optim.AdamW`).
+    AdamW(AdamHyper),
+    /// [`ScheduleFreeAdamW`] (`schedulefree.AdamWScheduleFree`).
+    ScheduleFreeAdamW(ScheduleFreeHyper),
+}
+
+impl OptimizerConfig {
+    /// Adam with learning rate `lr` and PyTorch's defaults (β = (0.9, 0.999), ε = 1e-8, no decay).
+    pub fn adam(lr: f64) -> Self {
+        OptimizerConfig::Adam(AdamHyper::torch(lr, 0.0))
+    }
+
+    /// AdamW with learning rate `lr`, decoupled decay `weight_decay` (PyTorch default 0.01).
+    pub fn adamw(lr: f64, weight_decay: f64) -> Self {
+        OptimizerConfig::AdamW(AdamHyper::torch(lr, weight_decay))
+    }
+
+    /// Schedule-free AdamW with learning rate `lr` and every other argument at its default
+    /// (β = (0.9, 0.999), ε = 1e-8, no decay, no warm-up, r = 0, weight_lr_power = 2).
+    pub fn schedule_free(lr: f64) -> Self {
+        OptimizerConfig::ScheduleFreeAdamW(ScheduleFreeHyper::torch(lr))
+    }
 
     /// The name used in option maps: `adam`, `adamw`, `schedule_free_adamw`.
     pub fn name(&self) -> &'static str {
         match self {
-            OptimizerConfig::Adam { .. } => "adam",
-            OptimizerConfig::AdamW { .. } => "adamw",
-            OptimizerConfig::ScheduleFreeAdamW { .. } => "schedule_free_adamw",
+            OptimizerConfig::Adam(_) => "adam",
+            OptimizerConfig::AdamW(_) => "adamw",
+            OptimizerConfig::ScheduleFreeAdamW(_) => "schedule_free_adamw",
+        }
+    }
+
+    /// The Adam-family hyper-parameters every optimizer has.
+    pub fn adam_hyper(&self) -> &AdamHyper {
+        match self {
+            OptimizerConfig::Adam(h) | OptimizerConfig::AdamW(h) => h,
+            OptimizerConfig::ScheduleFreeAdamW(h) => &h.adam,
         }
     }
 
     /// The same optimizer with weight decay `wd` (L2 for Adam, decoupled for the others).
     pub fn with_weight_decay(mut self, wd: f64) -> Self {
         match &mut self {
-            OptimizerConfig::Adam { weight_decay, .. }
-            | OptimizerConfig::AdamW { weight_decay, .. }
-            | OptimizerConfig::ScheduleFreeAdamW { weight_decay, .. } => *weight_decay = wd,
+            OptimizerConfig::Adam(h) | OptimizerConfig::AdamW(h) => h.weight_decay = wd,
+            OptimizerConfig::ScheduleFreeAdamW(h) => h.adam.weight_decay = wd,
         }
         self
     }
 
     /// The learning rate.
     pub fn lr(&self) -> f64 {
-        match *self {
-            OptimizerConfig::Adam { lr, .. }
-            | OptimizerConfig::AdamW { lr, .. }
-            | OptimizerConfig::ScheduleFreeAdamW { lr, .. } => lr,
-        }
+        self.adam_hyper().lr
     }
 
-    /// Checks the hyper-parameters (lr > 0, 0 ≤ β < 1, ε > 0, decay ≥ 0, all finite).
+    /// Checks the hyper-parameters (lr > 0, 0 ≤ β < 1, ε > 0, decay ≥ 0, all finite; for
+    /// schedule-free also β₁ > 0 and r ≥ 0).
     pub fn validate(&self) -> Result<(), NnError> {
-        let (lr, b1, b2, eps, wd) = match *self {
-            OptimizerConfig::Adam {
-                lr,
-                beta1,
-                beta2,
-                eps,
-                weight_decay,
-            }
-            | OptimizerConfig::AdamW {
-                lr,
-                beta1,
-                beta2,
-                eps,
-                weight_decay,
-            }
-            | OptimizerConfig::ScheduleFreeAdamW {
-                lr,
-                beta1,
-                beta2,
-                eps,
-                weight_decay,
-                ..
-            } => (lr, beta1, beta2, eps, weight_decay),
-        };
-        let check = |name: &'static str, v: f64, ok: bool, why: &str| {
-            if ok && v.is_finite() {
-                Ok(())
-            } else {
-                Err(NnError::option(name, v, why))
-            }
-        };
-        check("lr", lr, lr > 0.0, "must be positive")?;
-        check("beta1", b1, (0.0..1.0).contains(&b1), "must be in [0, 1)")?;
-        check("beta2", b2, (0.0..1.0).contains(&b2), "must be in [0, 1)")?;
-        check("eps", eps, eps > 0.0, "must be positive")?;
-        check("weight_decay", wd, wd >= 0.0, "must be non-negative")?;
-        if let OptimizerConfig::ScheduleFreeAdamW {
-            beta1,
-            r,
-            weight_lr_power,
-            ..
-        } = *self
-        {
-            check(
-                "beta1",
-                beta1,
-                beta1 > 0.0,
-                "must be positive for schedule-free",
-            )?;
-            check("r", r, r >= 0.0, "must be non-negative")?;
-            check("weight_lr_power", weight_lr_power, true, "must be finite")?;
+        self.adam_hyper().validate()?;
+        if let OptimizerConfig::ScheduleFreeAdamW(h) = self {
+            let b1 = h.adam.beta1;
+            check("beta1", b1, b1 > 0.0, "must be positive for schedule-free")?;
+            check("r", h.r, h.r >= 0.0, "must be non-negative")?;
+            check("weight_lr_power", h.weight_lr_power, true, "must be finite")?;
         }
         Ok(())
     }
@@ -202,39 +208,9 @@ impl OptimizerConfig {
     pub fn build(&self) -> Result<Box<dyn Optimizer>, NnError> {
         self.validate()?;
         Ok(match *self {
-            OptimizerConfig::Adam {
-                lr,
-                beta1,
-                beta2,
-                eps,
-                weight_decay,
-            } => Box::new(Adam::with(lr, beta1, beta2, eps, weight_decay)),
-            OptimizerConfig::AdamW {
-                lr,
-                beta1,
-                beta2,
-                eps,
-                weight_decay,
-            } => Box::new(AdamW::with(lr, beta1, beta2, eps, weight_decay)),
-            OptimizerConfig::ScheduleFreeAdamW {
-                lr,
-                beta1,
-                beta2,
-                eps,
-                weight_decay,
-                warmup_steps,
-                r,
-                weight_lr_power,
-            } => Box::new(ScheduleFreeAdamW::with(
-                lr,
-                beta1,
-                beta2,
-                eps,
-                weight_decay,
-                warmup_steps,
-                r,
-                weight_lr_power,
-            )),
+            OptimizerConfig::Adam(h) => Box::new(Adam::with(h)),
+            OptimizerConfig::AdamW(h) => Box::new(AdamW::with(h)),
+            OptimizerConfig::ScheduleFreeAdamW(h) => Box::new(ScheduleFreeAdamW::with(h)),
         })
     }
 }

@@ -17,21 +17,14 @@
 //! Both act only when the mode changes and `z` exists. `lerp(a, b, w)` is PyTorch's:
 //! `a + w(b − a)` if |w| < ½, else `b − (b − a)(1 − w)`.
 
-use super::{length_error, Optimizer, OptimizerConfig};
+use super::{length_error, Optimizer, OptimizerConfig, ScheduleFreeHyper};
 use crate::nn::NnError;
 
 /// Schedule-free AdamW. It starts in eval mode, like the PyTorch original: call
 /// [`Optimizer::train`] before the first [`Optimizer::step`].
 #[derive(Debug, Clone)]
 pub struct ScheduleFreeAdamW {
-    lr: f64,
-    beta1: f64,
-    beta2: f64,
-    eps: f64,
-    weight_decay: f64,
-    warmup_steps: u64,
-    r: f64,
-    weight_lr_power: f64,
+    hyper: ScheduleFreeHyper,
     z: Vec<f32>,
     v: Vec<f32>,
     k: u64,
@@ -57,30 +50,13 @@ fn lerp_all(p: &mut [f32], z: &[f32], w: f32) {
 impl ScheduleFreeAdamW {
     /// Learning rate `lr`, every other argument at its default.
     pub fn new(lr: f64) -> Self {
-        Self::with(lr, 0.9, 0.999, 1e-8, 0.0, 0, 0.0, 2.0)
+        Self::with(ScheduleFreeHyper::torch(lr))
     }
 
     /// Every hyper-parameter given.
-    #[allow(clippy::too_many_arguments)]
-    pub fn with(
-        lr: f64,
-        beta1: f64,
-        beta2: f64,
-        eps: f64,
-        weight_decay: f64,
-        warmup_steps: u64,
-        r: f64,
-        weight_lr_power: f64,
-    ) -> Self {
+    pub fn with(hyper: ScheduleFreeHyper) -> Self {
         Self {
-            lr,
-            beta1,
-            beta2,
-            eps,
-            weight_decay,
-            warmup_steps,
-            r,
-            weight_lr_power,
+            hyper,
             z: Vec::new(),
             v: Vec::new(),
             k: 0,
@@ -121,28 +97,34 @@ impl Optimizer for ScheduleFreeAdamW {
             ));
         }
         let k = self.k;
-        let sched = if k < self.warmup_steps {
-            (k + 1) as f64 / self.warmup_steps as f64
+        let ScheduleFreeHyper {
+            adam: h,
+            warmup_steps,
+            r,
+            weight_lr_power,
+        } = self.hyper;
+        let sched = if k < warmup_steps {
+            (k + 1) as f64 / warmup_steps as f64
         } else {
             1.0
         };
-        let bias_correction2 = 1.0 - self.beta2.powf((k + 1) as f64);
-        let lr = self.lr * sched;
+        let bias_correction2 = 1.0 - h.beta2.powf((k + 1) as f64);
+        let lr = h.lr * sched;
         self.lr_max = self.lr_max.max(lr);
-        let weight = ((k + 1) as f64).powf(self.r) * self.lr_max.powf(self.weight_lr_power);
+        let weight = ((k + 1) as f64).powf(r) * self.lr_max.powf(weight_lr_power);
         self.weight_sum += weight;
         let ckp1 = if self.weight_sum != 0.0 {
             weight / self.weight_sum
         } else {
             0.0
         };
-        let y_lr = (lr * (self.beta1 * (1.0 - ckp1) - 1.0)) as f32;
+        let y_lr = (lr * (h.beta1 * (1.0 - ckp1) - 1.0)) as f32;
         let (b2, b2c, bc2, eps, wd, c, lr32) = (
-            self.beta2 as f32,
-            (1.0 - self.beta2) as f32,
+            h.beta2 as f32,
+            (1.0 - h.beta2) as f32,
             bias_correction2 as f32,
-            self.eps as f32,
-            self.weight_decay as f32,
+            h.eps as f32,
+            h.weight_decay as f32,
             ckp1 as f32,
             lr as f32,
         );
@@ -168,7 +150,7 @@ impl Optimizer for ScheduleFreeAdamW {
     fn train(&mut self, params: &mut [f32]) {
         if !self.train_mode {
             if self.z.len() == params.len() && !self.z.is_empty() {
-                lerp_all(params, &self.z, (1.0 - self.beta1) as f32);
+                lerp_all(params, &self.z, (1.0 - self.hyper.adam.beta1) as f32);
             }
             self.train_mode = true;
         }
@@ -177,18 +159,18 @@ impl Optimizer for ScheduleFreeAdamW {
     fn eval(&mut self, params: &mut [f32]) {
         if self.train_mode {
             if self.z.len() == params.len() && !self.z.is_empty() {
-                lerp_all(params, &self.z, (1.0 - 1.0 / self.beta1) as f32);
+                lerp_all(params, &self.z, (1.0 - 1.0 / self.hyper.adam.beta1) as f32);
             }
             self.train_mode = false;
         }
     }
 
     fn learning_rate(&self) -> f64 {
-        self.lr
+        self.hyper.adam.lr
     }
 
     fn set_learning_rate(&mut self, lr: f64) {
-        self.lr = lr;
+        self.hyper.adam.lr = lr;
     }
 
     fn steps(&self) -> u64 {
@@ -196,15 +178,6 @@ impl Optimizer for ScheduleFreeAdamW {
     }
 
     fn config(&self) -> OptimizerConfig {
-        OptimizerConfig::ScheduleFreeAdamW {
-            lr: self.lr,
-            beta1: self.beta1,
-            beta2: self.beta2,
-            eps: self.eps,
-            weight_decay: self.weight_decay,
-            warmup_steps: self.warmup_steps,
-            r: self.r,
-            weight_lr_power: self.weight_lr_power,
-        }
+        OptimizerConfig::ScheduleFreeAdamW(self.hyper)
     }
 }
