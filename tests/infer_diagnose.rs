@@ -258,3 +258,145 @@ fn ape_spread_over_heldout_sets() {
         }
     }
 }
+
+/// How far is the flow from the exact posterior? Self-normalised importance sampling with the
+/// flow as proposal and the simulator likelihood (σ = 0.05 dex) gives the exact posterior mean;
+/// compares the APE of both on the same held-out stars (N_STARS, default 500).
+#[test]
+#[ignore]
+fn ape_flow_vs_importance_sampled() {
+    use galchem::infer::Simulator;
+    let path = std::env::var("GALCHEM_POSTERIOR").unwrap();
+    let post = Posterior::load(std::path::Path::new(&path)).unwrap();
+    let n: usize = std::env::var("N_STARS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(500);
+    let data = DataDir::resolve(None).unwrap();
+    let sim = Chempy::load(&data, YieldSet::Tng).unwrap();
+    let prior = post.prior().clone();
+    let theta = prior.sample(n + n / 5 + 10, 4242);
+    let (x, ok) = Simulator::simulate(&sim, theta.view()).unwrap();
+    let good: Vec<usize> = (0..ok.len()).filter(|&i| ok[i]).take(n).collect();
+    let theta = theta.select(Axis(0), &good);
+    let mut x = x.select(Axis(0), &good);
+    NoiseModel::paper().add(&mut x, 99);
+    let m = 1000;
+    let mut ape_flow = Vec::new();
+    let mut ape_is = Vec::new();
+    let mut ess_all = Vec::new();
+    for i in 0..theta.nrows() {
+        let xi = x.row(i).to_vec();
+        let s = post.sample(&xi, m, 7 + i as u64).unwrap();
+        let xs = Array2::from_shape_fn((m, 8), |(_, j)| xi[j]);
+        let lq = post.log_prob(s.view(), xs.view()).unwrap();
+        let (sx, sok) = Simulator::simulate(&sim, s.view()).unwrap();
+        let mut lw = vec![f64::NEG_INFINITY; m];
+        for k in 0..m {
+            if !sok[k] {
+                continue;
+            }
+            let t: [f64; 6] = std::array::from_fn(|j| s[[k, j]]);
+            let ll: f64 = (0..8)
+                .map(|j| -0.5 * ((sx[[k, j]] - xi[j]) / 0.05).powi(2))
+                .sum();
+            lw[k] = ll + prior.log_prob(&t) - lq[k];
+        }
+        let mx = lw.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        let w: Vec<f64> = lw.iter().map(|l| (l - mx).exp()).collect();
+        let sw: f64 = w.iter().sum();
+        let ess = sw * sw / w.iter().map(|v| v * v).sum::<f64>();
+        ess_all.push(ess);
+        for j in 0..2 {
+            let mf = s.column(j).mean().unwrap();
+            let mi = (0..m).map(|k| w[k] * s[[k, j]]).sum::<f64>() / sw;
+            let tj = theta[[i, j]];
+            ape_flow.push(100.0 * (mf - tj).abs() / tj.abs());
+            ape_is.push(100.0 * (mi - tj).abs() / tj.abs());
+        }
+    }
+    let med = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    println!(
+        "{} stars: APE global flow {:.3} %, importance-sampled {:.3} %, median ESS {:.0} of {m}",
+        theta.nrows(),
+        med(&mut ape_flow),
+        med(&mut ape_is),
+        med(&mut ess_all)
+    );
+}
+
+/// Does the catalog's age information (obs_time ± obs_time_err, a Gaussian likelihood for the
+/// birth time) change the combined estimate? Reweights each star's flow samples by it.
+#[test]
+#[ignore]
+fn mock_with_age_likelihood() {
+    use galchem::infer::combine::{combine, Gaussian2, StarFit};
+    use galchem::infer::rejection::RejectionOptions;
+    let path = std::env::var("GALCHEM_POSTERIOR").unwrap();
+    let post = Posterior::load(std::path::Path::new(&path)).unwrap();
+    let data = DataDir::resolve(None).unwrap();
+    let table = Table::read_csv(data.join(catalog())).unwrap();
+    let obs = table.matrix(&OBS).unwrap();
+    let t_obs = table.column_f64("obs_time").unwrap();
+    let t_err = table.column_f64("obs_time_err").unwrap();
+    let n = 1000.min(obs.nrows());
+    let obs = obs.slice(ndarray::s![..n, ..]).to_owned();
+    let b = post
+        .sample_many(obs.view(), 1000, 5, &RejectionOptions::default())
+        .unwrap();
+    for use_age in [false, true] {
+        let mut fits = Vec::new();
+        let mut ess_sum = 0.0;
+        for i in 0..n {
+            let s = b.samples.index_axis(Axis(0), i);
+            let w: Vec<f64> = s
+                .rows()
+                .into_iter()
+                .map(|r| {
+                    if use_age {
+                        (-0.5 * ((r[5] - t_obs[i]) / t_err[i]).powi(2)).exp()
+                    } else {
+                        1.0
+                    }
+                })
+                .collect();
+            let sw: f64 = w.iter().sum();
+            ess_sum += sw * sw / w.iter().map(|v| v * v).sum::<f64>();
+            let m: [f64; 2] = std::array::from_fn(|j| {
+                s.rows()
+                    .into_iter()
+                    .zip(&w)
+                    .map(|(r, wk)| wk * r[j])
+                    .sum::<f64>()
+                    / sw
+            });
+            let mut c = [[0.0; 2]; 2];
+            for (r, wk) in s.rows().into_iter().zip(&w) {
+                for a in 0..2 {
+                    for bb in 0..2 {
+                        c[a][bb] += wk * (r[a] - m[a]) * (r[bb] - m[bb]) / sw;
+                    }
+                }
+            }
+            fits.push(StarFit {
+                mean: m,
+                cov: c,
+                sd_n: [c[0][0].sqrt(), c[1][1].sqrt()],
+                n_samples: 1000,
+            });
+        }
+        let prior = Gaussian2::paper_prior();
+        for method in [CombineMethod::DividePrior, CombineMethod::Paper] {
+            match combine(&fits, &prior, method) {
+                Ok(c) => println!(
+                    "age {use_age} {method:?}: alpha {:.4} ± {:.4} ({:+.1}σ) logN {:.4} ± {:.4} ({:+.1}σ), mean ESS {:.0}",
+                    c.mean[0], c.sd[0], (c.mean[0] + 2.3) / c.sd[0], c.mean[1], c.sd[1], (c.mean[1] + 2.89) / c.sd[1], ess_sum / n as f64
+                ),
+                Err(e) => println!("age {use_age} {method:?}: {e}"),
+            }
+        }
+    }
+}

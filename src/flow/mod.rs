@@ -4,6 +4,7 @@
 //! standard-normal base density.
 
 pub mod act;
+mod backprop;
 pub mod degrees;
 pub mod error;
 pub mod inverse;

@@ -6,11 +6,12 @@
 //! The loop itself is [`crate::nn::train`]; this module supplies the objective
 //! Σ_rows −log q(θ | x) and its gradient.
 
+use super::backprop::Cache;
 use super::error::FlowError;
-use super::maf::{Cache, FlowConfig, Maf};
+use super::maf::{FlowConfig, Maf};
 use super::standardize::{THETA_STD_FLOOR, X_STD_FLOOR};
 use crate::nn::{self, Adam, EarlyStopping, Objective, Scaler, Shuffle, TrainConfig};
-use ndarray::ArrayView2;
+use ndarray::{Array2, ArrayView2};
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
@@ -194,6 +195,66 @@ pub fn train(
     tc: &FlowTrainConfig,
 ) -> Result<(Maf, FlowTrainReport), FlowError> {
     check_train_config(tc)?;
+    let split = split_rows(theta, x, tc)?;
+    let theta_std = Scaler::fit(split.theta_train.view(), THETA_STD_FLOOR)?;
+    let x_std = Scaler::fit(split.x_train.view(), X_STD_FLOOR)?;
+    let mut maf = Maf::new(config.clone(), theta_std, x_std)?;
+    let ts_tr = maf.theta_std.transform_f32(split.theta_train.view())?;
+    let xs_tr = maf.x_std.transform_f32(split.x_train.view())?;
+    let ts_va = maf.theta_std.transform_f32(split.theta_val.view())?;
+    let xs_va = maf.x_std.transform_f32(split.x_val.view())?;
+    let history = {
+        let mut params = maf.params.clone();
+        let probe = maf.clone();
+        let obj = FlowObjective::new(&probe, ts_tr.view(), xs_tr.view())?;
+        let val = FlowObjective::new(&probe, ts_va.view(), xs_va.view())?;
+        let mut opt = Adam::new(tc.learning_rate);
+        let h = nn::train(
+            &obj,
+            Some(&val),
+            &mut params,
+            &mut opt,
+            &loop_config(tc),
+            None,
+        )?;
+        maf.set_params(&params)?;
+        h
+    };
+    Ok((
+        maf,
+        FlowTrainReport {
+            n_rows: theta.nrows(),
+            n_excluded: split.n_excluded,
+            n_train: ts_tr.nrows(),
+            n_val: ts_va.nrows(),
+            epochs: history.epochs(),
+            best_epoch: history.best_epoch,
+            best_val_log_prob: history.best_val_loss.map_or(f64::NAN, |v| -v),
+            train_loss: history.train_loss,
+            val_loss: history.val_loss,
+            steps: history.steps,
+            seconds: history.seconds,
+        },
+    ))
+}
+
+/// The finite rows of (θ, x), shuffled once and split into training and validation parts.
+struct Split {
+    theta_train: Array2<f64>,
+    x_train: Array2<f64>,
+    theta_val: Array2<f64>,
+    x_val: Array2<f64>,
+    /// Rows dropped because θ or x had non-finite values.
+    n_excluded: usize,
+}
+
+/// Drops non-finite rows, shuffles with stream 0 of `tc.seed` and splits off the last
+/// `validation_fraction` for validation; too few rows for one batch is an error.
+fn split_rows(
+    theta: ArrayView2<f64>,
+    x: ArrayView2<f64>,
+    tc: &FlowTrainConfig,
+) -> Result<Split, FlowError> {
     if theta.nrows() != x.nrows() {
         return Err(FlowError::Shape {
             what: "x rows".into(),
@@ -225,57 +286,33 @@ pub fn train(
     order.shuffle(&mut crate::rng::stream(tc.seed, 0));
     let pick = |a: &ArrayView2<f64>, rows: &[usize]| a.select(ndarray::Axis(0), rows);
     let (tr, va) = order.split_at(n_train);
-    let (t_tr, x_tr) = (pick(&theta, tr), pick(&x, tr));
-    let (t_va, x_va) = (pick(&theta, va), pick(&x, va));
-    let theta_std = Scaler::fit(t_tr.view(), THETA_STD_FLOOR)?;
-    let x_std = Scaler::fit(x_tr.view(), X_STD_FLOOR)?;
-    let mut maf = Maf::new(config.clone(), theta_std, x_std)?;
-    let ts_tr = maf.theta_std.transform_f32(t_tr.view())?;
-    let xs_tr = maf.x_std.transform_f32(x_tr.view())?;
-    let ts_va = maf.theta_std.transform_f32(t_va.view())?;
-    let xs_va = maf.x_std.transform_f32(x_va.view())?;
-    let history = {
-        let mut params = maf.params.clone();
-        let probe = maf.clone();
-        let obj = FlowObjective::new(&probe, ts_tr.view(), xs_tr.view())?;
-        let val = FlowObjective::new(&probe, ts_va.view(), xs_va.view())?;
-        let mut opt = Adam::new(tc.learning_rate);
-        let cfg = TrainConfig {
-            batch_size: tc.batch_size,
-            epochs: tc.max_epochs,
-            shuffle: Shuffle::EveryEpoch,
-            drop_last: true,
-            seed: tc.seed,
-            clip_grad_norm: tc.clip_grad_norm,
-            early_stopping: Some(EarlyStopping {
-                patience: tc.patience,
-                restore_best: true,
-            }),
-            chunk_rows: tc.chunk_rows,
-            parallel: tc.parallel,
-            eval_chunk_rows: 1000,
-            label: "flow".into(),
-        };
-        let h = nn::train(&obj, Some(&val), &mut params, &mut opt, &cfg, None)?;
-        maf.set_params(&params)?;
-        h
-    };
-    Ok((
-        maf,
-        FlowTrainReport {
-            n_rows,
-            n_excluded: n_rows - n,
-            n_train,
-            n_val,
-            epochs: history.epochs(),
-            best_epoch: history.best_epoch,
-            best_val_log_prob: history.best_val_loss.map_or(f64::NAN, |v| -v),
-            train_loss: history.train_loss,
-            val_loss: history.val_loss,
-            steps: history.steps,
-            seconds: history.seconds,
-        },
-    ))
+    Ok(Split {
+        theta_train: pick(&theta, tr),
+        x_train: pick(&x, tr),
+        theta_val: pick(&theta, va),
+        x_val: pick(&x, va),
+        n_excluded: n_rows - n,
+    })
+}
+
+/// The generic training loop's settings for the flow (spec A.2).
+fn loop_config(tc: &FlowTrainConfig) -> TrainConfig {
+    TrainConfig {
+        batch_size: tc.batch_size,
+        epochs: tc.max_epochs,
+        shuffle: Shuffle::EveryEpoch,
+        drop_last: true,
+        seed: tc.seed,
+        clip_grad_norm: tc.clip_grad_norm,
+        early_stopping: Some(EarlyStopping {
+            patience: tc.patience,
+            restore_best: true,
+        }),
+        chunk_rows: tc.chunk_rows,
+        parallel: tc.parallel,
+        eval_chunk_rows: 1000,
+        label: "flow".into(),
+    }
 }
 
 fn check_train_config(tc: &FlowTrainConfig) -> Result<(), FlowError> {

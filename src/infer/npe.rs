@@ -79,29 +79,8 @@ pub fn train_npe(
         return Err(InferError::option("n_sims", 0, "must be positive"));
     }
     let theta = prior.sample(opts.n_sims, derive_seed(opts.seed, 0));
-    let n_obs = sim.output_names().len();
-    let mut x = Array2::<f64>::from_elem((opts.n_sims, n_obs), f64::NAN);
-    let chunk = opts.sim_chunk.max(1);
-    let progress = Progress::new(opts.n_sims as u64, "simulating");
-    for (c, rows) in theta.axis_chunks_iter(Axis(0), chunk).enumerate() {
-        crate::interrupt::check()?;
-        let (xc, ok) = sim.simulate(rows)?;
-        if xc.dim() != (rows.nrows(), n_obs) || ok.len() != rows.nrows() {
-            return Err(InferError::Shape {
-                what: format!("simulator '{}' output", sim.describe()),
-                expected: format!("({}, {n_obs}) and {} flags", rows.nrows(), rows.nrows()),
-                found: format!("{:?} and {} flags", xc.dim(), ok.len()),
-            });
-        }
-        let a = c * chunk;
-        for (i, good) in ok.iter().enumerate() {
-            if *good {
-                x.row_mut(a + i).assign(&xc.row(i));
-            }
-        }
-        progress.inc(rows.nrows() as u64);
-    }
-    progress.finish();
+    let x = simulate_rows(sim, theta.view(), opts.sim_chunk)?;
+    let n_obs = x.ncols();
     let simulate_seconds = started.elapsed().as_secs_f64();
     let good: Vec<usize> = (0..opts.n_sims)
         .filter(|&r| x.row(r).iter().all(|v| v.is_finite()))
@@ -143,6 +122,39 @@ pub fn train_npe(
         info,
     )?;
     Ok((post, report))
+}
+
+/// Runs `sim` on every row of `theta` in chunks of `chunk` rows (interruptible, with a
+/// progress bar): x `(n, n_obs)`, NaN rows where the simulation failed.
+fn simulate_rows(
+    sim: &dyn Simulator,
+    theta: ArrayView2<f64>,
+    chunk: usize,
+) -> Result<Array2<f64>, InferError> {
+    let n_obs = sim.output_names().len();
+    let mut x = Array2::<f64>::from_elem((theta.nrows(), n_obs), f64::NAN);
+    let chunk = chunk.max(1);
+    let progress = Progress::new(theta.nrows() as u64, "simulating");
+    for (c, rows) in theta.axis_chunks_iter(Axis(0), chunk).enumerate() {
+        crate::interrupt::check()?;
+        let (xc, ok) = sim.simulate(rows)?;
+        if xc.dim() != (rows.nrows(), n_obs) || ok.len() != rows.nrows() {
+            return Err(InferError::Shape {
+                what: format!("simulator '{}' output", sim.describe()),
+                expected: format!("({}, {n_obs}) and {} flags", rows.nrows(), rows.nrows()),
+                found: format!("{:?} and {} flags", xc.dim(), ok.len()),
+            });
+        }
+        let a = c * chunk;
+        for (i, good) in ok.iter().enumerate() {
+            if *good {
+                x.row_mut(a + i).assign(&xc.row(i));
+            }
+        }
+        progress.inc(rows.nrows() as u64);
+    }
+    progress.finish();
+    Ok(x)
 }
 
 /// Trains a posterior on given pairs: θ `(n, 6)` and **already noisy** x `(n, n_obs)`;

@@ -5,7 +5,7 @@
 //! so no noise is added at inference time. Per-row errors (the catalog's `err_*` columns) are
 //! only compared with the noise the posterior was trained with.
 
-use ndarray::{ArrayView2, Axis};
+use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -150,43 +150,10 @@ pub fn validate(obs: &Observations, expected: &[String]) -> Result<Validated, Ob
     if let Some(err) = &obs.errors {
         check_shape("the error array", err.dim(), (n, m))?;
     }
-    let col = |j: usize, names: &[String], fallback: &[String]| -> String {
-        names
-            .get(j)
-            .or_else(|| fallback.get(j))
-            .cloned()
-            .unwrap_or_else(|| format!("column {j}"))
-    };
     let mut rows = Vec::with_capacity(n);
     let mut skipped = Vec::new();
-    for (i, row) in obs.values.axis_iter(Axis(0)).enumerate() {
-        let mut problems = Vec::new();
-        for (j, &v) in row.iter().enumerate() {
-            let missing = obs.missing.as_ref().is_some_and(|mm| mm[[i, j]]);
-            if missing {
-                problems.push(Problem::Missing {
-                    column: col(j, &obs.columns, expected),
-                });
-            } else if !v.is_finite() {
-                problems.push(Problem::NotFinite {
-                    column: col(j, &obs.columns, expected),
-                    value: v,
-                });
-            }
-            if let Some(err) = &obs.errors {
-                let e = err[[i, j]];
-                if !(e.is_finite() && e > 0.0) {
-                    let name =
-                        obs.error_columns.get(j).cloned().unwrap_or_else(|| {
-                            format!("error of {}", col(j, &obs.columns, expected))
-                        });
-                    problems.push(Problem::BadError {
-                        column: name,
-                        value: e,
-                    });
-                }
-            }
-        }
+    for i in 0..n {
+        let problems = row_problems(obs, i, expected);
         if problems.is_empty() {
             rows.push(i);
         } else {
@@ -204,6 +171,41 @@ pub fn validate(obs: &Observations, expected: &[String]) -> Result<Validated, Ob
         });
     }
     Ok(Validated { rows, skipped })
+}
+
+/// The problems of row `i` (empty when the row is usable); columns are named from
+/// `obs.columns`, else from `expected`.
+fn row_problems(obs: &Observations, i: usize, expected: &[String]) -> Vec<Problem> {
+    let col = |j: usize| -> String {
+        obs.columns
+            .get(j)
+            .or_else(|| expected.get(j))
+            .cloned()
+            .unwrap_or_else(|| format!("column {j}"))
+    };
+    let mut problems = Vec::new();
+    for (j, &v) in obs.values.row(i).iter().enumerate() {
+        if obs.missing.as_ref().is_some_and(|mm| mm[[i, j]]) {
+            problems.push(Problem::Missing { column: col(j) });
+        } else if !v.is_finite() {
+            problems.push(Problem::NotFinite {
+                column: col(j),
+                value: v,
+            });
+        }
+        if let Some(err) = &obs.errors {
+            let e = err[[i, j]];
+            if !(e.is_finite() && e > 0.0) {
+                let column = obs
+                    .error_columns
+                    .get(j)
+                    .cloned()
+                    .unwrap_or_else(|| format!("error of {}", col(j)));
+                problems.push(Problem::BadError { column, value: e });
+            }
+        }
+    }
+    problems
 }
 
 fn check_shape(

@@ -32,59 +32,24 @@ pub fn corner(
     let mut fig = Figure::grid(d, d);
     fig.width = (260 * d as u32).max(500);
     fig.height = fig.width;
-    let blue = (31, 119, 180);
-    let red = (214, 39, 40);
     for i in 0..d {
         for j in 0..=i {
             fig.select(i * d + j)?;
-            let (xname, x) = &columns[j];
+            let truth = |k: usize| truths.map(|t| t[k]);
             if i == j {
-                fig.panel().title = Some(summary_title(xname, x));
-                fig.push(Series::Hist {
-                    hist: Hist {
-                        values: x.clone(),
-                        bins,
-                        range: None,
-                        density: false,
-                        cumulative: false,
-                        step: true,
-                    },
-                    label: None,
-                    color: blue,
-                });
-                if let Some(t) = truths {
-                    fig.push(Series::VLine {
-                        x: t[j],
-                        label: None,
-                        color: red,
-                        dashed: false,
-                    });
-                }
+                diagonal_panel(&mut fig, &columns[j], truth(j), bins);
             } else {
-                let (_, y) = &columns[i];
-                fig.push(Series::Hist2d {
-                    x: x.clone(),
-                    y: y.clone(),
+                pair_panel(
+                    &mut fig,
+                    &columns[j].1,
+                    &columns[i].1,
+                    truth(j),
+                    truth(i),
                     bins,
-                    color: blue,
-                });
-                if let Some(t) = truths {
-                    fig.push(Series::VLine {
-                        x: t[j],
-                        label: None,
-                        color: red,
-                        dashed: false,
-                    });
-                    fig.push(Series::HLine {
-                        y: t[i],
-                        label: None,
-                        color: red,
-                        dashed: false,
-                    });
-                }
+                );
             }
             if i == d - 1 {
-                fig.panel().xlabel = Some(xname.clone());
+                fig.panel().xlabel = Some(columns[j].0.clone());
             }
             if j == 0 && i > 0 {
                 fig.panel().ylabel = Some(columns[i].0.clone());
@@ -93,6 +58,74 @@ pub fn corner(
     }
     fig.select(0)?;
     Ok(fig)
+}
+
+const SAMPLES_BLUE: (u8, u8, u8) = (31, 119, 180);
+const TRUTH_RED: (u8, u8, u8) = (214, 39, 40);
+
+/// A diagonal panel: the 1-D histogram of one column, its summary as the title, the truth.
+fn diagonal_panel(
+    fig: &mut Figure,
+    (name, x): &(String, Vec<f64>),
+    truth: Option<f64>,
+    bins: usize,
+) {
+    fig.panel().title = Some(summary_title(name, x));
+    fig.push(Series::Hist {
+        hist: Hist {
+            values: x.clone(),
+            bins,
+            range: None,
+            density: false,
+            cumulative: false,
+            step: true,
+        },
+        label: None,
+        color: SAMPLES_BLUE,
+    });
+    if let Some(t) = truth {
+        fig.push(truth_line(t, true));
+    }
+}
+
+/// An off-diagonal panel: the 2-D histogram of (x, y) and the truth cross-hair.
+fn pair_panel(
+    fig: &mut Figure,
+    x: &[f64],
+    y: &[f64],
+    truth_x: Option<f64>,
+    truth_y: Option<f64>,
+    bins: usize,
+) {
+    fig.push(Series::Hist2d {
+        x: x.to_vec(),
+        y: y.to_vec(),
+        bins,
+        color: SAMPLES_BLUE,
+    });
+    if let (Some(tx), Some(ty)) = (truth_x, truth_y) {
+        fig.push(truth_line(tx, true));
+        fig.push(truth_line(ty, false));
+    }
+}
+
+/// The truth marker: a vertical (`vertical`) or horizontal solid red line at `at`.
+fn truth_line(at: f64, vertical: bool) -> Series {
+    if vertical {
+        Series::VLine {
+            x: at,
+            label: None,
+            color: TRUTH_RED,
+            dashed: false,
+        }
+    } else {
+        Series::HLine {
+            y: at,
+            label: None,
+            color: TRUTH_RED,
+            dashed: false,
+        }
+    }
 }
 
 fn summary_title(name: &str, x: &[f64]) -> String {

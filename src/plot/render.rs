@@ -2,7 +2,7 @@
 
 use super::extent::{axis, color_range, extent};
 use super::figure::Panel;
-use super::series::{draw_colorbar, draw_series, DrawResult, SeriesCtx};
+use super::series::{draw_colorbar, draw_series, Chart, DrawResult, SeriesCtx};
 use super::style::{ensure_font, tick};
 use super::{Figure, PlotError};
 use crate::fsutil;
@@ -99,22 +99,40 @@ fn draw_panel<DB: DrawingBackend>(panel: &Panel, area: &DrawingArea<DB, Shift>) 
     let mut chart = builder
         .build_cartesian_2d(xr.clone(), yr.clone())
         .map_err(|e| e.to_string())?;
+    draw_mesh(&mut chart, panel, (pw, ph))?;
+    let (lx, ly) = (panel.logx, panel.logy);
+    let ctx = SeriesCtx {
+        tx: axis(lx),
+        ty: axis(ly),
+        x: (xr.start, xr.end),
+        y: (yr.start, yr.end),
+        crange,
+    };
+    let mut labelled = false;
+    for s in &panel.series {
+        labelled |= draw_series(&mut chart, s, &ctx)?;
+    }
+    if labelled {
+        draw_legend(&mut chart)?;
+    }
+    if let (Some(bar), Some(cr)) = (bar, crange) {
+        draw_colorbar(&bar, cr, panel.clabel.as_deref())?;
+    }
+    Ok(())
+}
+
+/// Axes, grid and tick labels of a panel whose plot area is `(pw, ph)` pixels; log axes
+/// label decades only.
+fn draw_mesh<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Chart<'a, DB>,
+    panel: &Panel,
+    (pw, ph): (u32, u32),
+) -> DrawResult<()> {
+    let (xr, yr) = (chart.x_range(), chart.y_range());
     let (lx, ly) = (panel.logx, panel.logy);
     let (sx, sy) = (xr.end - xr.start, yr.end - yr.start);
-    let fx = move |v: &f64| {
-        if lx {
-            log_tick(*v)
-        } else {
-            tick(*v, sx)
-        }
-    };
-    let fy = move |v: &f64| {
-        if ly {
-            log_tick(*v)
-        } else {
-            tick(*v, sy)
-        }
-    };
+    let fx = move |v: &f64| if lx { log_tick(*v) } else { tick(*v, sx) };
+    let fy = move |v: &f64| if ly { log_tick(*v) } else { tick(*v, sy) };
     chart
         .configure_mesh()
         .x_desc(panel.xlabel.clone().unwrap_or_default())
@@ -128,32 +146,19 @@ fn draw_panel<DB: DrawingBackend>(panel: &Panel, area: &DrawingArea<DB, Shift>) 
         .light_line_style(RGBColor(235, 235, 235))
         .bold_line_style(RGBColor(210, 210, 210))
         .draw()
-        .map_err(|e| e.to_string())?;
-    let ctx = SeriesCtx {
-        tx: axis(lx),
-        ty: axis(ly),
-        x: (xr.start, xr.end),
-        y: (yr.start, yr.end),
-        crange,
-    };
-    let mut labelled = false;
-    for s in &panel.series {
-        labelled |= draw_series(&mut chart, s, &ctx)?;
-    }
-    if labelled {
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .label_font(("sans-serif", 14))
-            .background_style(WHITE.mix(0.85))
-            .border_style(RGBColor(160, 160, 160))
-            .draw()
-            .map_err(|e| e.to_string())?;
-    }
-    if let (Some(bar), Some(cr)) = (bar, crange) {
-        draw_colorbar(&bar, cr, panel.clabel.as_deref())?;
-    }
-    Ok(())
+        .map_err(|e| e.to_string())
+}
+
+/// The legend box of the labelled series, upper right.
+fn draw_legend<'a, DB: DrawingBackend + 'a>(chart: &mut Chart<'a, DB>) -> DrawResult<()> {
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .label_font(("sans-serif", 14))
+        .background_style(WHITE.mix(0.85))
+        .border_style(RGBColor(160, 160, 160))
+        .draw()
+        .map_err(|e| e.to_string())
 }
 
 /// Label of a tick at log10 position `v`: only decades (1, 10, 100, …) are labelled.

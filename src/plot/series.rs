@@ -135,35 +135,44 @@ pub(crate) fn draw_series<DB: DrawingBackend, F: Fn(f64) -> f64 + Copy>(
             color,
             alpha,
         } => band_series(chart, x, lo, hi, *color, *alpha, label.as_deref(), c),
+        Series::HLine { .. } | Series::VLine { .. } => reference_line(chart, s, c),
+        Series::Hist2d { x, y, bins, color } => hist2d_series(chart, x, y, *bins, *color, c),
+    }?;
+    Ok(labelled)
+}
+
+/// A horizontal or vertical reference line across the whole panel (2 px).
+fn reference_line<DB: DrawingBackend, F: Fn(f64) -> f64 + Copy>(
+    chart: &mut Chart<'_, DB>,
+    s: &Series,
+    c: &SeriesCtx<F>,
+) -> DrawResult<()> {
+    let (points, label, color, dashed) = match s {
         Series::HLine {
             y,
             label,
             color,
             dashed,
-        } => polyline(
-            chart,
+        } => (
             vec![(c.x.0, (c.ty)(*y)), (c.x.1, (c.ty)(*y))],
-            *color,
-            2,
-            *dashed,
-            label.as_deref(),
+            label,
+            color,
+            dashed,
         ),
         Series::VLine {
             x,
             label,
             color,
             dashed,
-        } => polyline(
-            chart,
+        } => (
             vec![((c.tx)(*x), c.y.0), ((c.tx)(*x), c.y.1)],
-            *color,
-            2,
-            *dashed,
-            label.as_deref(),
+            label,
+            color,
+            dashed,
         ),
-        Series::Hist2d { x, y, bins, color } => hist2d_series(chart, x, y, *bins, *color, c),
-    }?;
-    Ok(labelled)
+        _ => return Ok(()),
+    };
+    polyline(chart, points, *color, 2, *dashed, label.as_deref())
 }
 
 fn hist_series<DB: DrawingBackend, F: Fn(f64) -> f64 + Copy>(

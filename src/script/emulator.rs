@@ -52,31 +52,7 @@ fn emulator_options(options: Map) -> RhaiResult<(EmulatorOptions, Option<Table>)
     } else {
         EmulatorOptions::default()
     };
-    if let Some(h) = o.numbers("hidden")? {
-        if h.iter().any(|&w| w < 1.0 || w.fract() != 0.0) {
-            return Err(rt_error(format!(
-                "train_emulator: hidden widths must be positive integers, got {h:?}"
-            )));
-        }
-        opts.hidden = h.into_iter().map(|w| w as usize).collect();
-    }
-    let activations = [
-        ("tanh", Activation::Tanh),
-        ("relu", Activation::Relu),
-        ("softplus", Activation::Softplus),
-    ];
-    if let Some(a) = o.choice("activation", &activations)? {
-        opts.activation = a;
-    }
-    let lr = o.f64("lr")?;
-    let wd = o.f64("weight_decay")?.unwrap_or(0.0);
-    let kinds = [("schedule_free", 0), ("adam", 1), ("adamw", 2)];
-    let lr = lr.unwrap_or(1e-3);
-    opts.optimizer = match o.choice("optimizer", &kinds)?.unwrap_or(0) {
-        0 => OptimizerConfig::schedule_free(lr).with_weight_decay(wd),
-        1 => OptimizerConfig::adam(lr).with_weight_decay(wd),
-        _ => OptimizerConfig::adamw(lr, wd),
-    };
+    network_options(&mut o, &mut opts)?;
     if let Some(b) = o.usize("batch")? {
         opts.batch_size = b;
     }
@@ -117,6 +93,37 @@ fn emulator_options(options: Map) -> RhaiResult<(EmulatorOptions, Option<Table>)
     };
     o.finish()?;
     Ok((opts, validation))
+}
+
+/// The network and optimizer options of `train_emulator`: hidden, activation, lr,
+/// weight_decay, optimizer.
+fn network_options(o: &mut Opts, opts: &mut EmulatorOptions) -> RhaiResult<()> {
+    if let Some(h) = o.numbers("hidden")? {
+        if h.iter().any(|&w| w < 1.0 || w.fract() != 0.0) {
+            return Err(rt_error(format!(
+                "train_emulator: hidden widths must be positive integers, got {h:?}"
+            )));
+        }
+        opts.hidden = h.into_iter().map(|w| w as usize).collect();
+    }
+    let activations = [
+        ("tanh", Activation::Tanh),
+        ("relu", Activation::Relu),
+        ("softplus", Activation::Softplus),
+    ];
+    if let Some(a) = o.choice("activation", &activations)? {
+        opts.activation = a;
+    }
+    let lr = o.f64("lr")?;
+    let wd = o.f64("weight_decay")?.unwrap_or(0.0);
+    let kinds = [("schedule_free", 0), ("adam", 1), ("adamw", 2)];
+    let lr = lr.unwrap_or(1e-3);
+    opts.optimizer = match o.choice("optimizer", &kinds)?.unwrap_or(0) {
+        0 => OptimizerConfig::schedule_free(lr).with_weight_decay(wd),
+        1 => OptimizerConfig::adam(lr).with_weight_decay(wd),
+        _ => OptimizerConfig::adamw(lr, wd),
+    };
+    Ok(())
 }
 
 fn stats_map(s: &ErrorStats) -> Map {

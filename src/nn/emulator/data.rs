@@ -73,6 +73,37 @@ pub(crate) fn check_pair(
     Ok(())
 }
 
+impl TrainReport {
+    /// The report before training: row counts of the cleaning step, no epochs yet.
+    fn empty(
+        n_rows: usize,
+        n_excluded_nonfinite: usize,
+        n_excluded_all_zero: usize,
+        opts: &EmulatorOptions,
+    ) -> Self {
+        TrainReport {
+            n_rows,
+            n_excluded_nonfinite,
+            n_excluded_all_zero,
+            n_train: 0,
+            n_val: 0,
+            validation: "none".into(),
+            epochs: 0,
+            steps: 0,
+            train_seconds: 0.0,
+            train_loss: Vec::new(),
+            val_loss: Vec::new(),
+            val_mse: None,
+            best_epoch: None,
+            stopped_early: false,
+            options: opts.clone(),
+            galchem_version: env!("CARGO_PKG_VERSION").into(),
+        }
+    }
+}
+
+/// Cleans the training pairs (spec: drop all-zero and non-finite rows), then takes the
+/// validation set as given, or splits it off (`validation_fraction`), or uses none.
 pub(crate) fn prepare(
     theta: ArrayView2<f64>,
     y: ArrayView2<f64>,
@@ -81,24 +112,7 @@ pub(crate) fn prepare(
 ) -> Result<Prepared, NnError> {
     check_pair("training set", &theta, &y)?;
     let c = clean(theta, y);
-    let mut report = TrainReport {
-        n_rows: theta.nrows(),
-        n_excluded_nonfinite: c.n_nonfinite,
-        n_excluded_all_zero: c.n_all_zero,
-        n_train: 0,
-        n_val: 0,
-        validation: "none".into(),
-        epochs: 0,
-        steps: 0,
-        train_seconds: 0.0,
-        train_loss: Vec::new(),
-        val_loss: Vec::new(),
-        val_mse: None,
-        best_epoch: None,
-        stopped_early: false,
-        options: opts.clone(),
-        galchem_version: env!("CARGO_PKG_VERSION").into(),
-    };
+    let mut report = TrainReport::empty(theta.nrows(), c.n_nonfinite, c.n_all_zero, opts);
     let (x_train, y_train, x_val, y_val) = match validation {
         Some((xv, yv)) => {
             check_pair("validation set", &xv, &yv)?;
