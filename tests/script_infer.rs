@@ -235,6 +235,21 @@ fn bad_inputs_are_clear_errors() {
         d,
     );
     assert!(!ok && err.contains("8 needed"), "{err}");
+    let (ok, _, err) = galchem(
+        &[
+            "eval",
+            &format!(
+                "let t = chempy(\"tng\").draw_valid(paper_prior(), 3, 1); load_posterior(\"{}\").evaluate_exact(t.runs, 42, #{{}})",
+                post.display()
+            ),
+        ],
+        d,
+        d,
+    );
+    assert!(
+        !ok && err.contains("evaluate_exact: the simulator must be"),
+        "{err}"
+    );
 }
 
 #[test]

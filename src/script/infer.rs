@@ -21,6 +21,68 @@ fn to_map<T: serde::Serialize>(v: &T) -> RhaiResult<Map> {
         .ok_or_else(|| rt_error("internal: not a map"))
 }
 
+/// Runs `f` with the simulator a script passed: a `chempy(...)` simulator or an emulator
+/// (described as `name`, default "emulator"); anything else is an error of `what`.
+fn with_simulator<R>(
+    source: &Dynamic,
+    name: Option<String>,
+    what: &str,
+    f: impl FnOnce(&dyn Simulator) -> RhaiResult<R>,
+) -> RhaiResult<R> {
+    if let Some(sim) = source.clone().try_cast::<crate::gce::Chempy>() {
+        f(&sim)
+    } else if let Some(emu) = source.clone().try_cast::<Emulator>() {
+        let named = NamedEmulator {
+            emulator: &emu,
+            name: name.unwrap_or_else(|| "emulator".into()),
+        };
+        f(&named)
+    } else {
+        Err(rt_error(format!(
+            "{what}: the simulator must be chempy(\"tng\"), chempy(\"alt\") or an emulator, not {}",
+            source.type_name()
+        )))
+    }
+}
+
+/// Held-out pairs from a table of runs for `evaluate*`: θ `(n, 6)`, x `(n, 8)` with the
+/// noise of option `noise` (default the posterior's) added once, and the options `samples`
+/// (1000) and `seed`.
+fn held_out_pairs(
+    post: &Posterior,
+    runs: &Table,
+    o: &mut Opts,
+    what: &str,
+) -> RhaiResult<(ndarray::Array2<f64>, ndarray::Array2<f64>, usize, u64)> {
+    let samples = o.usize("samples")?.unwrap_or(1000);
+    let seed = o.seed("seed")?.unwrap_or(crate::rng::DEFAULT_SEED);
+    let noise = match o.raw("noise") {
+        None => post.noise().clone(),
+        Some(d) => NoiseModel {
+            sigma: match as_f64(&d) {
+                Some(s) => vec![s; ABUNDANCE_NAMES.len()],
+                None => numbers(&d, &format!("{what}: option 'noise'"))?,
+            },
+        },
+    };
+    let (theta, mut x, _) = super::emulator::training_arrays(runs, what)?;
+    noise.add(&mut x, crate::infer::npe::derive_seed(seed, 1));
+    Ok((theta, x, samples, seed))
+}
+
+/// APE quartiles as a script map: name → #{ p25, median, p75 }.
+fn ape_by_name(apes: &[crate::infer::evaluate::ApeSummary]) -> Map {
+    apes.iter()
+        .map(|a| {
+            let mut e = Map::new();
+            e.insert("p25".into(), Dynamic::from_float(a.p25));
+            e.insert("median".into(), Dynamic::from_float(a.median));
+            e.insert("p75".into(), Dynamic::from_float(a.p75));
+            (a.name.as_str().into(), Dynamic::from_map(e))
+        })
+        .collect()
+}
+
 /// NPE options from a script map.
 fn npe_options(
     options: Map,
@@ -179,17 +241,9 @@ pub mod infer_api {
     #[rhai_fn(return_raw)]
     pub fn train_npe(source: Dynamic, options: Map) -> RhaiResult<Posterior> {
         let (opts, prior, name) = npe_options(options)?;
-        let (post, _report) = if let Some(sim) = source.clone().try_cast::<crate::gce::Chempy>() {
-            crate::infer::train_npe(&prior, &sim as &dyn Simulator, &opts).map_err(rt)?
-        } else if let Some(emu) = source.clone().try_cast::<Emulator>() {
-            let named = NamedEmulator {
-                emulator: &emu,
-                name: name.unwrap_or_else(|| "emulator".into()),
-            };
-            crate::infer::train_npe(&prior, &named as &dyn Simulator, &opts).map_err(rt)?
-        } else {
-            return Err(rt_error(format!("train_npe: the source must be a simulator (chempy(\"tng\")) or an emulator, not {}", source.type_name())));
-        };
+        let (post, _report) = with_simulator(&source, name, "train_npe", |sim| {
+            crate::infer::train_npe(&prior, sim, &opts).map_err(rt)
+        })?;
         Ok(post)
     }
 
@@ -252,34 +306,46 @@ pub mod infer_api {
     #[rhai_fn(global, return_raw, pure)]
     pub fn evaluate(post: &mut Posterior, runs: Table, options: Map) -> RhaiResult<Map> {
         let mut o = Opts::new(options, "evaluate");
-        let samples = o.usize("samples")?.unwrap_or(1000);
-        let seed = o.seed("seed")?.unwrap_or(crate::rng::DEFAULT_SEED);
-        let noise = match o.raw("noise") {
-            None => post.noise().clone(),
-            Some(d) => NoiseModel {
-                sigma: match as_f64(&d) {
-                    Some(s) => vec![s; ABUNDANCE_NAMES.len()],
-                    None => numbers(&d, "evaluate: option 'noise'")?,
-                },
-            },
-        };
+        let (theta, x, samples, seed) = held_out_pairs(post, &runs, &mut o, "evaluate")?;
         o.finish()?;
-        let (theta, mut x, _) = super::super::emulator::training_arrays(&runs, "evaluate")?;
-        noise.add(&mut x, crate::infer::npe::derive_seed(seed, 1));
         let r = crate::infer::evaluate(post, theta.view(), x.view(), samples, seed).map_err(rt)?;
         let mut m = to_map(&r)?;
-        let ape: Map = r
-            .ape
-            .iter()
-            .map(|a| {
-                let mut e = Map::new();
-                e.insert("p25".into(), Dynamic::from_float(a.p25));
-                e.insert("median".into(), Dynamic::from_float(a.median));
-                e.insert("p75".into(), Dynamic::from_float(a.p75));
-                (a.name.as_str().into(), Dynamic::from_map(e))
-            })
-            .collect();
-        m.insert("ape".into(), Dynamic::from_map(ape));
+        m.insert("ape".into(), Dynamic::from_map(ape_by_name(&r.ape)));
+        Ok(m)
+    }
+
+    /// The flow against the exact posterior: on a table of held-out runs (as `evaluate`,
+    /// noise added once), each run's `samples` (1000) flow draws are importance-weighted with
+    /// the likelihood of `sim` (`chempy("tng")` or an emulator) and the posterior's noise
+    /// model. Reports `ape_global_flow` and `ape_global_exact` (quartiles of the pooled APE
+    /// of α_IMF and log10 N_Ia for the flow's and the exact posterior means), `ape_exact`
+    /// (per parameter), `median_ess` and `min_ess` (effective sample sizes of the weights)
+    /// and `seconds`. Costs runs × samples simulations; options `samples`, `seed`, `noise`.
+    /// ```rhai
+    /// let sim = chempy("tng");
+    /// let test = sim.draw_valid(paper_prior(#{ birth: [2.0, 12.8] }), 100, 7);
+    /// let ex = post.evaluate_exact(test.runs, sim, #{ samples: 500 });
+    /// print(`${ex.ape_global_flow.median} % vs exact ${ex.ape_global_exact.median} %`);
+    /// ```
+    #[rhai_fn(global, return_raw, pure)]
+    pub fn evaluate_exact(
+        post: &mut Posterior,
+        runs: Table,
+        sim: Dynamic,
+        options: Map,
+    ) -> RhaiResult<Map> {
+        let mut o = Opts::new(options, "evaluate_exact");
+        let (theta, x, samples, seed) = held_out_pairs(post, &runs, &mut o, "evaluate_exact")?;
+        o.finish()?;
+        let r = with_simulator(&sim, None, "evaluate_exact", |sim| {
+            crate::infer::evaluate_exact(post, sim, theta.view(), x.view(), samples, seed)
+                .map_err(rt)
+        })?;
+        let mut m = to_map(&r)?;
+        m.insert(
+            "ape_exact".into(),
+            Dynamic::from_map(ape_by_name(&r.ape_exact)),
+        );
         Ok(m)
     }
 
