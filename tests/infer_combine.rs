@@ -237,3 +237,39 @@ fn mv(a: &Mat2, v: &[f64; 2]) -> [f64; 2] {
 fn add_v(a: &[f64; 2], b: &[f64; 2]) -> [f64; 2] {
     [a[0] + b[0], a[1] + b[1]]
 }
+
+/// Weighted fits: equal weights give the plain fit; integer weights equal repeated samples
+/// (up to the covariance normalisation, which uses the effective sample size); bad weights
+/// are errors.
+#[test]
+fn weighted_fits() {
+    use galchem::infer::combine::fit_star_weighted;
+    let s = ndarray::array![[1.0, 2.0], [2.0, 1.0], [4.0, 5.0], [3.0, 3.5]];
+    let plain = fit_star(0, s.view()).unwrap();
+    let equal = fit_star_weighted(0, s.view(), &[2.0; 4]).unwrap();
+    for a in 0..2 {
+        assert!(close(plain.mean[a], equal.mean[a], 1e-14));
+        for b in 0..2 {
+            assert!(close(plain.cov[a][b], equal.cov[a][b], 1e-12));
+        }
+    }
+    assert_eq!(equal.n_samples, 4);
+    // weights (2, 1, 1, 0): the means of the samples (1, 1, 2, 4) and (2, 2, 1, 5)
+    let w = fit_star_weighted(0, s.view(), &[2.0, 1.0, 1.0, 0.0]).unwrap();
+    assert!(close(w.mean[0], 2.0, 1e-14) && close(w.mean[1], 2.5, 1e-14));
+    // Σw² = 6/16: variance Σw(x−m)² / (1 − Σw²) of the first column
+    let var0 = (0.5 * 1.0 + 0.25 * 0.0 + 0.25 * 4.0) / (1.0 - 6.0 / 16.0);
+    assert!(close(w.cov[0][0], var0, 1e-12), "{} vs {var0}", w.cov[0][0]);
+    assert_eq!(w.n_samples, 2); // ESS 16/6 = 2.67
+    for bad in [
+        vec![1.0, 1.0, 1.0],
+        vec![1.0, -1.0, 1.0, 1.0],
+        vec![0.0; 4],
+        vec![f64::NAN, 1.0, 1.0, 1.0],
+    ] {
+        let e = fit_star_weighted(3, s.view(), &bad)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("star 3") && e.contains("weights"), "{e}");
+    }
+}

@@ -96,6 +96,34 @@ fn npe_and_infer_scripts_write_their_reports() {
         "{out}"
     );
     assert!(d.join("j.svg").is_file());
+
+    // refined with the simulator: the JSON records it and the effective sample size
+    let (ok, out, err) = galchem(
+        &[
+            "run",
+            &script("scripts/infer.rhai"),
+            "--",
+            "posterior=p.json",
+            &format!("catalog={}", catalog().display()),
+            "n_stars=10",
+            "samples=100",
+            "refine=tng",
+            "out=rr.json",
+        ],
+        d,
+        d,
+    );
+    assert!(ok, "{out}{err}");
+    let rr: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("rr.json")).unwrap()).unwrap();
+    assert_eq!(rr["refined_with"].as_str(), Some("chempy:tng"), "{rr}");
+    let ess = rr["median_ess"].as_f64().unwrap();
+    assert!((1.0..=100.0).contains(&ess), "{rr}");
+    assert!(out.contains("refined with chempy:tng"), "{out}");
+    assert!(
+        r["refined_with"].is_null() && r["median_ess"].is_null(),
+        "{r}"
+    );
 }
 
 #[test]

@@ -11,7 +11,9 @@ use super::combine::{combine_running, fit_star, CombineError, CombineMethod, Com
 use super::error::InferError;
 use super::observe::{validate, Observations, SkippedRow};
 use super::posterior::Posterior;
+use super::refine::Refiner;
 use super::rejection::RejectionOptions;
+use super::simulator::Simulator;
 use ndarray::{s, Array2, Array3, Axis};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -67,6 +69,10 @@ pub struct StarSummary {
     pub quantiles: Vec<[f64; 5]>,
     /// Fraction of flow draws inside the prior support.
     pub acceptance: f64,
+    /// Effective sample size of the importance weights when the star was refined with a
+    /// simulator (the summary is then of the weighted draws).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ess: Option<f64>,
 }
 
 /// One point of the running combination (paper Fig. 5): the first `n_stars` stars.
@@ -106,6 +112,10 @@ pub struct CatalogInference {
     pub samples: Option<Array3<f64>>,
     /// Differences between the catalog's errors and the posterior's training noise.
     pub warnings: Vec<String>,
+    /// The simulator whose likelihood refined every star (importance sampling), if any.
+    pub refined_with: Option<String>,
+    /// Median effective sample size of the refined stars' weights.
+    pub median_ess: Option<f64>,
     /// Wall-clock seconds.
     pub seconds: f64,
 }
@@ -115,6 +125,19 @@ pub fn infer_catalog(
     posterior: &Posterior,
     obs: &Observations,
     opts: &InferOptions,
+) -> Result<CatalogInference, InferError> {
+    infer_catalog_with(posterior, obs, opts, None)
+}
+
+/// [`infer_catalog`], with every star's draws refined by importance sampling with the
+/// likelihood of `refine` (see [`super::refine`]) and the catalog's errors (else the
+/// posterior's noise model) when a simulator is given. Stars whose draws all get weight 0
+/// are skipped with the reason.
+pub fn infer_catalog_with(
+    posterior: &Posterior,
+    obs: &Observations,
+    opts: &InferOptions,
+    refine: Option<&dyn Simulator>,
 ) -> Result<CatalogInference, InferError> {
     let started = Instant::now();
     if opts.samples < 3 {
@@ -134,7 +157,13 @@ pub fn infer_catalog(
         stars,
         fits,
         skipped: unusable,
-    } = summarise_stars(obs, &rows, &samples, &outcomes);
+    } = summarise_stars(
+        obs,
+        &rows,
+        &samples,
+        &outcomes,
+        refine.map(|sim| Refiner { posterior, sim }).as_ref(),
+    );
     skipped.extend(unusable);
     skipped.sort_by_key(|s| s.row);
     if fits.is_empty() {
@@ -143,7 +172,13 @@ pub fn infer_catalog(
     let (combined, running) = combine_stars(posterior, &fits, opts.method)?;
     let mean_acceptance = stars.iter().map(|s| s.acceptance).sum::<f64>() / stars.len() as f64;
     let samples = opts.keep_samples.then(|| samples.select(Axis(0), &kept));
-    let warnings = noise_warnings(posterior, obs, &rows);
+    let warnings = if refine.is_some() {
+        Vec::new() // the refined likelihood uses the catalog's own errors
+    } else {
+        noise_warnings(posterior, obs, &rows)
+    };
+    let mut ess: Vec<f64> = stars.iter().filter_map(|s| s.ess).collect();
+    ess.sort_by(f64::total_cmp);
     Ok(CatalogInference {
         param_names: posterior.param_names().to_vec(),
         n_rows: obs.values.nrows(),
@@ -156,6 +191,8 @@ pub fn infer_catalog(
         samples_per_star: opts.samples,
         samples,
         warnings,
+        refined_with: refine.map(|sim| sim.describe()),
+        median_ess: crate::stats::quantile_sorted(&ess, 0.5).ok(),
         seconds: started.elapsed().as_secs_f64(),
     })
 }
@@ -191,38 +228,61 @@ struct PerStar {
 }
 
 /// Per-star summaries and Gaussian fits of (α_IMF, log10 N_Ia), in parallel over stars;
-/// `samples` is `(stars, n, D)` for the catalog rows `rows`.
+/// `samples` is `(stars, n, D)` for the catalog rows `rows`. With a `refiner`, every star's
+/// draws are importance-weighted first (x and errors from `obs`, else the posterior's noise).
 fn summarise_stars(
     obs: &Observations,
     rows: &[usize],
     samples: &Array3<f64>,
     outcomes: &[super::batch::ObsResult],
+    refiner: Option<&Refiner>,
 ) -> PerStar {
     let label = |r: usize| obs.labels.as_ref().and_then(|l| l.get(r).cloned());
-    let unusable = |row: usize, message: String| SkippedRow {
-        row,
-        label: label(row),
-        problems: vec![super::observe::Problem::OutsidePrior { message }],
-    };
     let per_star: Vec<Result<(StarSummary, StarFit), SkippedRow>> = rows
         .par_iter()
         .zip(outcomes.par_iter())
         .enumerate()
-        .map(|(i, (&row, out))| match out {
-            Ok(acc) => {
-                let s = samples.index_axis(Axis(0), i);
-                match fit_star(row, s.slice(s![.., 0..2])) {
-                    Ok(fit) => Ok((summarise(row, label(row), s, *acc), fit)),
-                    Err(e) => Err(unusable(row, e.to_string())),
+        .map(|(i, (&row, out))| {
+            let acc = *out
+                .as_ref()
+                .map_err(|e| unusable(obs, row, e.to_string()))?;
+            let s = samples.index_axis(Axis(0), i);
+            let star = match refiner {
+                None => fit_star(row, s.slice(s![.., 0..2]))
+                    .map(|fit| (summarise(row, label(row), s, acc), fit))
+                    .map_err(|e| e.to_string()),
+                Some(r) => {
+                    let x = obs.values.row(row).to_vec();
+                    let sigma = match &obs.errors {
+                        Some(e) => e.row(row).to_vec(),
+                        None => r.posterior.noise().sigma.clone(),
+                    };
+                    r.star(row, label(row), &x, &sigma, s, acc)
+                        .map(|r| (r.summary, r.fit))
+                        .map_err(|e| e.to_string())
                 }
-            }
-            Err(e) => Err(unusable(row, e.to_string())),
+            };
+            star.map_err(|message| unusable(obs, row, message))
         })
         .collect();
+    collect_stars(per_star)
+}
+
+/// A star that cannot be combined, with the reason.
+fn unusable(obs: &Observations, row: usize, message: String) -> SkippedRow {
+    SkippedRow {
+        row,
+        label: obs.labels.as_ref().and_then(|l| l.get(row).cloned()),
+        problems: vec![super::observe::Problem::OutsidePrior { message }],
+    }
+}
+
+/// Splits per-star outcomes (in sampled-row order) into kept stars and skipped rows.
+fn collect_stars(per_star: Vec<Result<(StarSummary, StarFit), SkippedRow>>) -> PerStar {
     let mut out = PerStar {
-        kept: Vec::with_capacity(rows.len()),
-        stars: Vec::with_capacity(rows.len()),
-        fits: Vec::with_capacity(rows.len()),
+        kept: Vec::with_capacity(per_star.len()),
+        stars: Vec::with_capacity(per_star.len()),
+        fits: Vec::with_capacity(per_star.len()),
         skipped: Vec::new(),
     };
     for (i, r) in per_star.into_iter().enumerate() {
@@ -311,6 +371,7 @@ fn summarise(
         sd,
         quantiles,
         acceptance,
+        ess: None,
     }
 }
 

@@ -47,6 +47,9 @@ pub enum CombineError {
     /// A star's sample covariance is singular (e.g. all samples identical).
     #[error("star {star}: the sample covariance of (alpha_imf, log10_n_ia) is singular (determinant {det:e}); its samples carry no usable spread")]
     SingularStar { star: usize, det: f64 },
+    /// Importance weights that do not match the samples or are not usable.
+    #[error("star {star}: {n} weights for {rows} samples; weights must be finite, non-negative and not all zero")]
+    BadWeights { star: usize, n: usize, rows: usize },
     /// The prior covariance is not positive definite.
     #[error("the prior covariance of (alpha_imf, log10_n_ia) is not positive definite")]
     BadPrior,
@@ -159,6 +162,41 @@ pub struct StarFit {
 /// Fits a Gaussian to one star's samples, shape `(n_samples, 2)` with columns
 /// (α_IMF, log10 N_Ia). `star` only labels errors.
 pub fn fit_star(star: usize, samples: ArrayView2<f64>) -> Result<StarFit, CombineError> {
+    fit_moments(star, samples, None)
+}
+
+/// Like [`fit_star`] for weighted samples (e.g. importance weights, see
+/// [`super::importance`]): `weights` `(n_samples)`, non-negative, normalised here. The
+/// covariance uses the reliability-weight correction 1/(1 − Σw²), which is the N − 1
+/// normalisation for equal weights; `sd_n` is the uncorrected weighted standard deviation and
+/// `n_samples` the effective sample size (Σw)²/Σw² rounded down.
+pub fn fit_star_weighted(
+    star: usize,
+    samples: ArrayView2<f64>,
+    weights: &[f64],
+) -> Result<StarFit, CombineError> {
+    let sum: f64 = weights.iter().sum();
+    if weights.len() != samples.nrows()
+        || weights.iter().any(|w| !(w.is_finite() && *w >= 0.0))
+        || !(sum > 0.0 && sum.is_finite())
+    {
+        return Err(CombineError::BadWeights {
+            star,
+            n: weights.len(),
+            rows: samples.nrows(),
+        });
+    }
+    let w: Vec<f64> = weights.iter().map(|v| v / sum).collect();
+    fit_moments(star, samples, Some(&w))
+}
+
+/// Mean and covariance of `samples` `(n, 2)`, equally weighted (`None`) or with normalised
+/// weights.
+fn fit_moments(
+    star: usize,
+    samples: ArrayView2<f64>,
+    weights: Option<&[f64]>,
+) -> Result<StarFit, CombineError> {
     if samples.ncols() != 2 {
         return Err(CombineError::WrongShape {
             star,
@@ -173,33 +211,42 @@ pub fn fit_star(star: usize, samples: ArrayView2<f64>) -> Result<StarFit, Combin
         return Err(CombineError::NotFinite { star });
     }
     let nf = n as f64;
+    // weight of row k relative to the plain sum: 1 for equal weights, N·w_k otherwise
+    let rel = |k: usize| weights.map_or(1.0, |w| w[k] * nf);
     let mut mean = [0.0; 2];
-    for row in samples.rows() {
-        mean[0] += row[0];
-        mean[1] += row[1];
+    for (k, row) in samples.rows().into_iter().enumerate() {
+        mean[0] += rel(k) * row[0];
+        mean[1] += rel(k) * row[1];
     }
     mean[0] /= nf;
     mean[1] /= nf;
     let (mut sxx, mut sxy, mut syy) = (0.0, 0.0, 0.0);
-    for row in samples.rows() {
+    for (k, row) in samples.rows().into_iter().enumerate() {
         let dx = row[0] - mean[0];
         let dy = row[1] - mean[1];
-        sxx += dx * dx;
-        sxy += dx * dy;
-        syy += dy * dy;
+        sxx += rel(k) * dx * dx;
+        sxy += rel(k) * dx * dy;
+        syy += rel(k) * dy * dy;
     }
-    let d = nf - 1.0;
+    // N − 1 for equal weights; N·(1 − Σw²) in general (Σ rel = N)
+    let (d, n_eff) = match weights {
+        None => (nf - 1.0, n),
+        Some(w) => {
+            let sq: f64 = w.iter().map(|v| v * v).sum();
+            (nf * (1.0 - sq), (1.0 / sq).floor() as usize)
+        }
+    };
     let cov = [[sxx / d, sxy / d], [sxy / d, syy / d]];
     let det = det2(&cov);
     // negated comparisons: NaN counts as singular too
-    if det.is_nan() || det <= 1e-300 || cov[0][0].is_nan() || cov[0][0] <= 0.0 {
+    if det.is_nan() || det <= 1e-300 || cov[0][0].is_nan() || cov[0][0] <= 0.0 || d <= 0.0 {
         return Err(CombineError::SingularStar { star, det });
     }
     Ok(StarFit {
         mean,
         cov,
         sd_n: [(sxx / nf).sqrt(), (syy / nf).sqrt()],
-        n_samples: n,
+        n_samples: n_eff,
     })
 }
 

@@ -12,12 +12,13 @@ pub mod npe;
 pub mod observe;
 pub mod posterior;
 pub mod prior;
+pub mod refine;
 pub mod rejection;
 pub mod simulator;
 pub mod sources;
 pub mod table_input;
 
-pub use catalog::{infer_catalog, CatalogInference, InferOptions, StarSummary};
+pub use catalog::{infer_catalog, infer_catalog_with, CatalogInference, InferOptions, StarSummary};
 pub use combine::CombineMethod;
 pub use error::InferError;
 pub use evaluate::{evaluate, evaluate_exact, EvalReport, ExactReport};

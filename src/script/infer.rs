@@ -170,7 +170,11 @@ fn observation(x: &Dynamic) -> RhaiResult<Vec<f64>> {
 }
 
 /// Catalog inference options from a script map.
-fn infer_options(options: Map, t: &Table) -> RhaiResult<(InferOptions, ColumnMap)> {
+/// Catalog-inference options, the column mapping, and the simulator of option `refine`.
+fn infer_options(
+    options: Map,
+    t: &Table,
+) -> RhaiResult<(InferOptions, ColumnMap, Option<Dynamic>)> {
     let mut o = Opts::new(options, "infer");
     let mut opts = InferOptions {
         n_stars: o.usize("n_stars")?,
@@ -216,8 +220,9 @@ fn infer_options(options: Map, t: &Table) -> RhaiResult<(InferOptions, ColumnMap
     if let Some(l) = o.string("label")? {
         map.label = (!l.is_empty()).then_some(l);
     }
+    let refine = o.raw("refine").filter(|d| !d.is_unit());
     o.finish()?;
-    Ok((opts, map))
+    Ok((opts, map, refine))
 }
 
 #[export_module]
@@ -276,19 +281,28 @@ pub mod infer_api {
     /// (1000 per star), `seed`, `method` (`divide_prior` = the derivation, the default;
     /// `paper` = the reference code; `inverse_variance` = the abstract's numbers), `columns`
     /// (map abundance name → catalog column), `errors` (error columns or false), `label`
-    /// (row label column), `keep_samples` (adds every sample as `samples`). Returns a map with
+    /// (row label column), `keep_samples` (adds every sample as `samples`), `refine` (a
+    /// simulator, `chempy("tng")` or an emulator: every star's draws are importance-weighted
+    /// to the exact posterior of that simulator with the catalog's errors; costs `samples`
+    /// simulations per star). Returns a map with
     /// `n_stars`, `alpha_imf_mean`, `alpha_imf_sd`, `log10_n_ia_mean`, `log10_n_ia_sd`, `mean`,
-    /// `cov`, `method`, `seconds`, `skipped` (rows and reasons), `stars` (per-star table),
-    /// `running` (the combination of the first n stars, n = 1 … N), `warnings`.
+    /// `cov`, `method`, `seconds`, `skipped` (rows and reasons), `stars` (per-star table, with
+    /// `ess` when refined), `running` (the combination of the first n stars, n = 1 … N),
+    /// `warnings`, and when refined `refined_with` and `median_ess`.
     /// ```rhai
     /// let r = infer(post, read_csv(data_path("catalogs/mock_chempy_tng.csv")), #{ n_stars: 1000 });
     /// print(`alpha_IMF = ${r.alpha_imf_mean} ± ${r.alpha_imf_sd}`);
     /// ```
     #[rhai_fn(return_raw)]
     pub fn infer(post: Posterior, catalog: Table, options: Map) -> RhaiResult<Map> {
-        let (opts, map) = infer_options(options, &catalog)?;
+        let (opts, map, refine) = infer_options(options, &catalog)?;
         let obs = ObservationTable::from_table(&catalog, &map).map_err(rt)?;
-        let r = crate::infer::infer_catalog(&post, &obs.view(), &opts).map_err(rt)?;
+        let r = match refine {
+            None => crate::infer::infer_catalog(&post, &obs.view(), &opts).map_err(rt)?,
+            Some(d) => with_simulator(&d, None, "infer: option 'refine'", |sim| {
+                crate::infer::infer_catalog_with(&post, &obs.view(), &opts, Some(sim)).map_err(rt)
+            })?,
+        };
         inference_map(&r)
     }
 

@@ -54,6 +54,10 @@ pub fn inference_map(r: &CatalogInference) -> RhaiResult<Map> {
         "warnings".into(),
         Dynamic::from_array(r.warnings.iter().cloned().map(Dynamic::from).collect()),
     );
+    if let (Some(sim), Some(ess)) = (&r.refined_with, r.median_ess) {
+        m.insert("refined_with".into(), Dynamic::from(sim.clone()));
+        m.insert("median_ess".into(), f(ess));
+    }
     m.insert("stars".into(), Dynamic::from(stars_table(r)?));
     m.insert("running".into(), Dynamic::from(running_table(r)?));
     if let Some(s) = &r.samples {
@@ -101,6 +105,12 @@ fn stars_table(r: &CatalogInference) -> RhaiResult<Table> {
         "acceptance".into(),
         ColumnData::Float(r.stars.iter().map(|s| s.acceptance).collect()),
     ));
+    if r.refined_with.is_some() {
+        cols.push((
+            "ess".into(),
+            ColumnData::Float(r.stars.iter().map(|s| s.ess.unwrap_or(f64::NAN)).collect()),
+        ));
+    }
     Table::from_columns(cols).map_err(rt)
 }
 
