@@ -498,3 +498,36 @@ fn refined_catalog_inference_uses_the_catalogs_errors() {
         "mean |sd/exact − 1|: refined {width_refined}, flow {width_plain}"
     );
 }
+
+/// A simulator that fails everywhere gives every draw weight 0: each star is skipped with the
+/// reason, and with no star left the error says why.
+#[test]
+fn refinement_with_a_failing_simulator_is_a_clear_error() {
+    struct Failing;
+    impl Simulator for Failing {
+        fn describe(&self) -> String {
+            "failing".into()
+        }
+        fn simulate(
+            &self,
+            theta: ArrayView2<f64>,
+        ) -> Result<(Array2<f64>, Vec<bool>), SimulatorError> {
+            Ok((
+                Array2::zeros((theta.nrows(), 8)),
+                vec![false; theta.nrows()],
+            ))
+        }
+    }
+    let p = trained();
+    let x = observe(&[-2.3, -2.89, -0.3, 0.55, 0.5, 7.0], 5);
+    let values = x.insert_axis(ndarray::Axis(0));
+    let obs = Observations::new(values.view());
+    let opts = InferOptions {
+        samples: 50,
+        ..Default::default()
+    };
+    let err = infer_catalog_with(p, &obs, &opts, Some(&Failing))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("no draw has a positive weight"), "{err}");
+}

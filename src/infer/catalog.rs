@@ -167,7 +167,12 @@ pub fn infer_catalog_with(
     skipped.extend(unusable);
     skipped.sort_by_key(|s| s.row);
     if fits.is_empty() {
-        return Err(InferError::Combine(CombineError::NoStars));
+        // every row was skipped: say why, with the first one
+        return Err(super::observe::ObserveError::NoUsableRows {
+            n_rows: obs.values.nrows(),
+            first: skipped.first().cloned(),
+        }
+        .into());
     }
     let (combined, running) = combine_stars(posterior, &fits, opts.method)?;
     let mean_acceptance = stars.iter().map(|s| s.acceptance).sum::<f64>() / stars.len() as f64;
@@ -273,7 +278,7 @@ fn unusable(obs: &Observations, row: usize, message: String) -> SkippedRow {
     SkippedRow {
         row,
         label: obs.labels.as_ref().and_then(|l| l.get(row).cloned()),
-        problems: vec![super::observe::Problem::OutsidePrior { message }],
+        problems: vec![super::observe::Problem::Unusable { message }],
     }
 }
 

@@ -52,8 +52,10 @@ pub enum Problem {
     NotFinite { column: String, value: f64 },
     /// The error column holds a value that is not a finite positive number.
     BadError { column: String, value: f64 },
-    /// The star's posterior lies (almost) entirely outside the prior support.
-    OutsidePrior { message: String },
+    /// The star was sampled but cannot be combined: its posterior lies (almost) entirely
+    /// outside the prior support, its samples give a singular Gaussian fit, or (refined
+    /// inference) no draw has a positive importance weight.
+    Unusable { message: String },
 }
 
 impl fmt::Display for Problem {
@@ -64,7 +66,7 @@ impl fmt::Display for Problem {
             Problem::BadError { column, value } => {
                 write!(f, "{column} = {value} is not a positive error")
             }
-            Problem::OutsidePrior { message } => f.write_str(message),
+            Problem::Unusable { message } => f.write_str(message),
         }
     }
 }
