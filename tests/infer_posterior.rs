@@ -531,3 +531,43 @@ fn refinement_with_a_failing_simulator_is_a_clear_error() {
         .to_string();
     assert!(err.contains("no draw has a positive weight"), "{err}");
 }
+
+/// Stars far outside the prior (α_IMF = −0.5, six prior sd above its mean) pull the combined
+/// estimate there, and the result says so.
+#[test]
+fn estimates_far_outside_the_prior_are_flagged() {
+    let p = trained();
+    let n = 20;
+    let local = prior().sample(n, 79);
+    let mut values = Array2::zeros((n, 8));
+    for i in 0..n {
+        let th = [
+            -0.5,
+            -2.89,
+            local[[i, 2]],
+            local[[i, 3]],
+            local[[i, 4]],
+            local[[i, 5]],
+        ];
+        values.row_mut(i).assign(&observe(&th, 3000 + i as u64));
+    }
+    let obs = Observations::new(values.view());
+    let opts = InferOptions {
+        method: CombineMethod::Paper,
+        ..Default::default()
+    };
+    let r = infer_catalog(p, &obs, &opts).unwrap();
+    assert!(
+        r.warnings
+            .iter()
+            .any(|w| w.contains("far outside the prior") && w.contains("alpha_imf")),
+        "{:?} (alpha {})",
+        r.warnings,
+        r.combined.mean[0]
+    );
+    // a catalog at the truth has no such warning (see the recovery test's data)
+    let good = observe(&[-2.3, -2.89, -0.3, 0.55, 0.5, 7.0], 4);
+    let gv = good.insert_axis(ndarray::Axis(0));
+    let r = infer_catalog(p, &Observations::new(gv.view()), &opts).unwrap();
+    assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+}

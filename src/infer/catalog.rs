@@ -177,13 +177,15 @@ pub fn infer_catalog_with(
     let (combined, running) = combine_stars(posterior, &fits, opts.method)?;
     let mean_acceptance = stars.iter().map(|s| s.acceptance).sum::<f64>() / stars.len() as f64;
     let samples = opts.keep_samples.then(|| samples.select(Axis(0), &kept));
-    let warnings = if refine.is_some() {
+    let mut warnings = if refine.is_some() {
         Vec::new() // the refined likelihood uses the catalog's own errors
     } else {
         noise_warnings(posterior, obs, &rows)
     };
     let mut ess: Vec<f64> = stars.iter().filter_map(|s| s.ess).collect();
     ess.sort_by(f64::total_cmp);
+    warnings.extend(ess_warning(&ess, opts.samples));
+    warnings.extend(prior_distance_warning(posterior, &combined));
     Ok(CatalogInference {
         param_names: posterior.param_names().to_vec(),
         n_rows: obs.values.nrows(),
@@ -409,6 +411,46 @@ fn quantiles_by_selection<const L: usize>(v: &mut [f64], levels: &[f64; L]) -> [
     out
 }
 
+/// Warns when refinement had little to work with: a median effective sample size below 10 %
+/// of the draws means the flow's draws rarely fall where the simulator's posterior is (a
+/// catalog the simulator cannot explain, or errors much larger than the training noise), so
+/// the refined estimates rest on a few draws per star.
+fn ess_warning(sorted_ess: &[f64], samples: usize) -> Option<String> {
+    let median = crate::stats::quantile_sorted(sorted_ess, 0.5).ok()?;
+    let poor = sorted_ess.iter().filter(|&&e| e < 10.0).count();
+    (median < 0.1 * samples as f64).then(|| {
+        format!(
+            "refinement: the median effective sample size is {median:.1} of {samples} draws \
+             ({poor} of {} stars below 10): the flow's draws rarely fall where the simulator's \
+             posterior is (a catalog the simulator cannot explain?), so the refined estimates \
+             and their uncertainties are unreliable",
+            sorted_ess.len()
+        )
+    })
+}
+
+/// Warns when the combined estimate lies more than 3 prior standard deviations from the
+/// prior mean of (α_IMF, log10 N_Ia): the stars then pull the estimate where the posterior
+/// was not trained, typically because the catalog is not explained by the simulator.
+fn prior_distance_warning(posterior: &Posterior, combined: &Combined) -> Option<String> {
+    let prior = posterior.global_prior()?;
+    let names = ["alpha_imf", "log10_n_ia"];
+    let far: Vec<String> = (0..2)
+        .filter_map(|j| {
+            let z = (combined.mean[j] - prior.mean[j]) / prior.cov[j][j].sqrt();
+            (z.abs() > 3.0)
+                .then(|| format!("{} {:.3} ({z:+.1} prior sd)", names[j], combined.mean[j]))
+        })
+        .collect();
+    (!far.is_empty()).then(|| {
+        format!(
+            "the combined estimate lies far outside the prior: {}; the catalog is probably not \
+             explained by the simulator and prior the posterior was trained on (misspecification)",
+            far.join(", ")
+        )
+    })
+}
+
 /// Warns when the catalog's errors differ from the noise the posterior was trained with
 /// (the posterior then under- or over-states the uncertainty of those stars).
 fn noise_warnings(posterior: &Posterior, obs: &Observations, rows: &[usize]) -> Vec<String> {
@@ -440,6 +482,17 @@ pub fn global_samples(samples: &Array3<f64>, star: usize) -> Option<Array2<f64>>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ess_warning_only_when_the_median_is_small() {
+        assert!(ess_warning(&[], 1000).is_none());
+        assert!(ess_warning(&[50.0, 200.0, 700.0], 1000).is_none());
+        let w = ess_warning(&[1.2, 3.0, 40.0], 1000).unwrap();
+        assert!(
+            w.contains("3.0 of 1000") && w.contains("2 of 3 stars below 10"),
+            "{w}"
+        );
+    }
 
     #[test]
     fn quantiles_by_selection_match_sorting() {
