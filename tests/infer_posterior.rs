@@ -434,7 +434,10 @@ fn exact_evaluation_reports_both_apes() {
     let (mut x, _) = LinearSim.simulate(theta.view()).unwrap();
     NoiseModel::uniform(8, SIGMA).add(&mut x, 22);
     let r = galchem::infer::evaluate_exact(p, &LinearSim, theta.view(), x.view(), 400, 3).unwrap();
-    assert_eq!((r.n, r.samples, r.ape_exact.len()), (60, 400, 6));
+    assert_eq!(
+        (r.n, r.n_unweighted, r.samples, r.ape_exact.len()),
+        (60, 0, 400, 6)
+    );
     assert!(r.min_ess > 10.0 && r.median_ess <= 400.0, "{r:?}");
     let (flow, exact) = (r.ape_global_flow.median, r.ape_global_exact.median);
     assert!(exact.is_finite() && flow.is_finite());

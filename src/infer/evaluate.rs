@@ -133,8 +133,10 @@ fn ape_per_parameter(theta: ArrayView2<f64>, means: &[Vec<f64>]) -> Vec<Vec<f64>
 /// The flow against the exact posterior on held-out pairs (see [`evaluate_exact`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExactReport {
-    /// Held-out pairs.
+    /// Held-out pairs in the APEs.
     pub n: usize,
+    /// Pairs left out because none of their draws got a positive weight.
+    pub n_unweighted: usize,
     /// Flow draws per pair.
     pub samples: usize,
     /// APE quartiles of the flow's posterior means, (α_IMF, log10 N_Ia) pooled.
@@ -169,7 +171,7 @@ pub fn evaluate_exact(
     check_pairs(posterior, theta, x)?;
     let b = posterior.sample_many(x, samples, seed, &RejectionOptions::default())?;
     let sigma = &posterior.noise().sigma;
-    let per_pair: Vec<(Vec<f64>, Vec<f64>, f64)> = (0..theta.nrows())
+    let outcomes: Vec<Result<(Vec<f64>, Vec<f64>, f64), InferError>> = (0..theta.nrows())
         .into_par_iter()
         .map(|i| {
             let s = b.samples.index_axis(Axis(0), i);
@@ -180,16 +182,35 @@ pub fn evaluate_exact(
             let flow_mean = weighted_mean(s, &vec![1.0 / s.nrows() as f64; s.nrows()]);
             Ok((flow_mean, weighted_mean(s, &imp.weights), imp.ess))
         })
-        .collect::<Result<_, InferError>>()?;
+        .collect();
+    // pairs whose draws all get weight 0 (e.g. every simulation failed) are left out of
+    // both APEs; with none left, the first reason is the error
+    let kept: Vec<usize> = (0..outcomes.len())
+        .filter(|&i| outcomes[i].is_ok())
+        .collect();
+    let n_unweighted = outcomes.len() - kept.len();
+    let mut per_pair = Vec::with_capacity(kept.len());
+    let mut first_error = None;
+    for o in outcomes {
+        match o {
+            Ok(v) => per_pair.push(v),
+            Err(e) => first_error = first_error.or(Some(e)),
+        }
+    }
+    if let (true, Some(e)) = (per_pair.is_empty(), first_error) {
+        return Err(e);
+    }
+    let theta = theta.select(Axis(0), &kept);
     let flow_means: Vec<Vec<f64>> = per_pair.iter().map(|p| p.0.clone()).collect();
     let exact_means: Vec<Vec<f64>> = per_pair.iter().map(|p| p.1.clone()).collect();
     let mut ess: Vec<f64> = per_pair.iter().map(|p| p.2).collect();
     ess.sort_by(f64::total_cmp);
-    let flow = ape_per_parameter(theta, &flow_means);
-    let exact = ape_per_parameter(theta, &exact_means);
+    let flow = ape_per_parameter(theta.view(), &flow_means);
+    let exact = ape_per_parameter(theta.view(), &exact_means);
     const GLOBAL: &str = "alpha_imf+log10_n_ia";
     Ok(ExactReport {
         n: theta.nrows(),
+        n_unweighted,
         samples,
         ape_global_flow: ape_summary(GLOBAL, &flow[..2].concat()),
         ape_global_exact: ape_summary(GLOBAL, &exact[..2].concat()),

@@ -333,8 +333,10 @@ pub mod infer_api {
     /// the likelihood of `sim` (`chempy("tng")` or an emulator) and the posterior's noise
     /// model. Reports `ape_global_flow` and `ape_global_exact` (quartiles of the pooled APE
     /// of α_IMF and log10 N_Ia for the flow's and the exact posterior means), `ape_exact`
-    /// (per parameter), `median_ess` and `min_ess` (effective sample sizes of the weights)
-    /// and `seconds`. Costs runs × samples simulations; options `samples`, `seed`, `noise`.
+    /// (per parameter), `median_ess` and `min_ess` (effective sample sizes of the weights),
+    /// `n` (runs compared), `n_unweighted` (runs left out because no draw got a positive
+    /// weight) and `seconds`. Costs runs × samples simulations; options `samples`, `seed`,
+    /// `noise`.
     /// ```rhai
     /// let sim = chempy("tng");
     /// let test = sim.draw_valid(paper_prior(#{ birth: [2.0, 12.8] }), 100, 7);
