@@ -154,6 +154,14 @@ pub struct ExactReport {
     pub seconds: f64,
 }
 
+/// One held-out pair in [`evaluate_exact`]: the flow's and the exact posterior means
+/// `(6)` and the effective sample size of the weights.
+struct PairMeans {
+    flow: Vec<f64>,
+    exact: Vec<f64>,
+    ess: f64,
+}
+
 /// Compares the flow with the exact posterior given the likelihood of `sim` and the
 /// posterior's noise model: for every held-out pair (θ_true `(n, 6)`, noisy x `(n, n_obs)`),
 /// `samples` flow draws (streams `rng::stream(seed, i)`) are importance-weighted
@@ -171,7 +179,7 @@ pub fn evaluate_exact(
     check_pairs(posterior, theta, x)?;
     let b = posterior.sample_many(x, samples, seed, &RejectionOptions::default())?;
     let sigma = &posterior.noise().sigma;
-    let outcomes: Vec<Result<(Vec<f64>, Vec<f64>, f64), InferError>> = (0..theta.nrows())
+    let outcomes: Vec<Result<PairMeans, InferError>> = (0..theta.nrows())
         .into_par_iter()
         .map(|i| {
             let s = b.samples.index_axis(Axis(0), i);
@@ -180,7 +188,11 @@ pub fn evaluate_exact(
             let log_q = posterior.flow().log_prob(s, xs.view())?;
             let imp = importance_weights(posterior.prior(), sim, &xi, sigma, s, &log_q)?;
             let flow_mean = weighted_mean(s, &vec![1.0 / s.nrows() as f64; s.nrows()]);
-            Ok((flow_mean, weighted_mean(s, &imp.weights), imp.ess))
+            Ok(PairMeans {
+                flow: flow_mean,
+                exact: weighted_mean(s, &imp.weights),
+                ess: imp.ess,
+            })
         })
         .collect();
     // pairs whose draws all get weight 0 (e.g. every simulation failed) are left out of
@@ -201,9 +213,9 @@ pub fn evaluate_exact(
         return Err(e);
     }
     let theta = theta.select(Axis(0), &kept);
-    let flow_means: Vec<Vec<f64>> = per_pair.iter().map(|p| p.0.clone()).collect();
-    let exact_means: Vec<Vec<f64>> = per_pair.iter().map(|p| p.1.clone()).collect();
-    let mut ess: Vec<f64> = per_pair.iter().map(|p| p.2).collect();
+    let flow_means: Vec<Vec<f64>> = per_pair.iter().map(|p| p.flow.clone()).collect();
+    let exact_means: Vec<Vec<f64>> = per_pair.iter().map(|p| p.exact.clone()).collect();
+    let mut ess: Vec<f64> = per_pair.iter().map(|p| p.ess).collect();
     ess.sort_by(f64::total_cmp);
     let flow = ape_per_parameter(theta.view(), &flow_means);
     let exact = ape_per_parameter(theta.view(), &exact_means);
