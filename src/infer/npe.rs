@@ -124,6 +124,34 @@ pub fn train_npe(
     Ok((post, report))
 }
 
+/// The training record stored with a posterior (simulation counts are filled in by the
+/// caller that ran the simulations).
+fn training_info(
+    source: &str,
+    n_sims: usize,
+    seed: u64,
+    train_config: FlowTrainConfig,
+    tr: &FlowTrainReport,
+) -> TrainingInfo {
+    TrainingInfo {
+        source: source.to_string(),
+        n_sims,
+        n_failed: 0,
+        n_excluded: tr.n_excluded,
+        n_train: tr.n_train,
+        n_val: tr.n_val,
+        epochs: tr.epochs,
+        best_epoch: tr.best_epoch,
+        best_val_log_prob: tr.best_val_log_prob,
+        simulate_seconds: 0.0,
+        train_seconds: tr.seconds,
+        seed,
+        train_config,
+        train_loss: tr.train_loss.clone(),
+        val_loss: tr.val_loss.clone(),
+    }
+}
+
 /// Runs `sim` on every row of `theta` in chunks of `chunk` rows (interruptible, with a
 /// progress bar): x `(n, n_obs)`, NaN rows where the simulation failed.
 fn simulate_rows(
@@ -192,23 +220,7 @@ pub fn train_on_pairs(
         ..opts.train.clone()
     };
     let (maf, tr) = flow::train(theta, x, &fc, &tc)?;
-    let info = TrainingInfo {
-        source: source.to_string(),
-        n_sims: theta.nrows(),
-        n_failed: 0,
-        n_excluded: tr.n_excluded,
-        n_train: tr.n_train,
-        n_val: tr.n_val,
-        epochs: tr.epochs,
-        best_epoch: tr.best_epoch,
-        best_val_log_prob: tr.best_val_log_prob,
-        simulate_seconds: 0.0,
-        train_seconds: tr.seconds,
-        seed: opts.seed,
-        train_config: tc,
-        train_loss: tr.train_loss.clone(),
-        val_loss: tr.val_loss.clone(),
-    };
+    let info = training_info(source, theta.nrows(), opts.seed, tc, &tr);
     let post = Posterior::new(
         maf,
         prior.clone(),

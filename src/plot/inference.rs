@@ -77,18 +77,24 @@ pub fn n_stars_figure(
                 dashed: true,
             });
         }
-        if let Some((name, refs)) = reference {
-            let red = (214, 39, 40);
-            for (i, (rn, v)) in refs.iter().enumerate() {
-                let [med, lo, hi] = v[k];
-                let label = (i == 0).then(|| name.clone());
-                fig.line(vec![*rn, *rn], vec![lo, hi], None, Some(red), 3, false)?;
-                fig.scatter(vec![*rn], vec![med], None, label, Some(red), 5)?;
-            }
+        if let Some(r) = reference {
+            reference_points(&mut fig, r, k)?;
         }
     }
     fig.select(0)?;
     Ok(fig)
+}
+
+/// The reference estimates (e.g. HMC medians with 1σ bars) of parameter `k`, in red.
+fn reference_points(fig: &mut Figure, (name, refs): &Reference, k: usize) -> Result<(), PlotError> {
+    let red = (214, 39, 40);
+    for (i, (rn, v)) in refs.iter().enumerate() {
+        let [med, lo, hi] = v[k];
+        let label = (i == 0).then(|| name.clone());
+        fig.line(vec![*rn, *rn], vec![lo, hi], None, Some(red), 3, false)?;
+        fig.scatter(vec![*rn], vec![med], None, label, Some(red), 5)?;
+    }
+    Ok(())
 }
 
 /// Fig. 6: the joint posterior of the global parameters as 1σ, 2σ and 3σ ellipses of the
