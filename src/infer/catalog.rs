@@ -140,13 +140,6 @@ pub fn infer_catalog_with(
     refine: Option<&dyn Simulator>,
 ) -> Result<CatalogInference, InferError> {
     let started = Instant::now();
-    if opts.samples < 3 {
-        return Err(InferError::option(
-            "samples",
-            opts.samples,
-            "at least 3 per star are needed to fit a Gaussian",
-        ));
-    }
     let (rows, mut skipped) = select_rows(posterior, obs, opts)?;
     let xs = obs.values.select(Axis(0), &rows);
     let ids: Vec<u64> = rows.iter().map(|&r| r as u64).collect();
@@ -177,15 +170,15 @@ pub fn infer_catalog_with(
     let (combined, running) = combine_stars(posterior, &fits, opts.method)?;
     let mean_acceptance = stars.iter().map(|s| s.acceptance).sum::<f64>() / stars.len() as f64;
     let samples = opts.keep_samples.then(|| samples.select(Axis(0), &kept));
-    let mut warnings = if refine.is_some() {
-        Vec::new() // the refined likelihood uses the catalog's own errors
-    } else {
-        noise_warnings(posterior, obs, &rows)
-    };
-    let mut ess: Vec<f64> = stars.iter().filter_map(|s| s.ess).collect();
-    ess.sort_by(f64::total_cmp);
-    warnings.extend(ess_warning(&ess, opts.samples));
-    warnings.extend(prior_distance_warning(posterior, &combined));
+    let (warnings, median_ess) = result_warnings(
+        posterior,
+        obs,
+        &rows,
+        &stars,
+        &combined,
+        refine.is_some(),
+        opts.samples,
+    );
     Ok(CatalogInference {
         param_names: posterior.param_names().to_vec(),
         n_rows: obs.values.nrows(),
@@ -199,18 +192,25 @@ pub fn infer_catalog_with(
         samples,
         warnings,
         refined_with: refine.map(|sim| sim.describe()),
-        median_ess: crate::stats::quantile_sorted(&ess, 0.5).ok(),
+        median_ess,
         seconds: started.elapsed().as_secs_f64(),
     })
 }
 
 /// The usable rows to infer (the first `n_stars` of them, if set) and the rows skipped
-/// before them, with their problems.
+/// before them, with their problems; too few samples per star is an error.
 fn select_rows(
     posterior: &Posterior,
     obs: &Observations,
     opts: &InferOptions,
 ) -> Result<(Vec<usize>, Vec<SkippedRow>), InferError> {
+    if opts.samples < 3 {
+        return Err(InferError::option(
+            "samples",
+            opts.samples,
+            "at least 3 per star are needed to fit a Gaussian",
+        ));
+    }
     let v = validate(obs, posterior.obs_names())?;
     let mut skipped = v.skipped;
     let rows: Vec<usize> = match opts.n_stars {
@@ -409,6 +409,30 @@ fn quantiles_by_selection<const L: usize>(v: &mut [f64], levels: &[f64; L]) -> [
         *o = a + (h - lo as f64) * (b - a);
     }
     out
+}
+
+/// The warnings of a catalog inference and the median effective sample size of refined
+/// stars: catalog errors unlike the training noise (unrefined only: refinement uses them),
+/// poor refinement, and a combined estimate far outside the prior.
+fn result_warnings(
+    posterior: &Posterior,
+    obs: &Observations,
+    rows: &[usize],
+    stars: &[StarSummary],
+    combined: &Combined,
+    refined: bool,
+    samples: usize,
+) -> (Vec<String>, Option<f64>) {
+    let mut warnings = if refined {
+        Vec::new()
+    } else {
+        noise_warnings(posterior, obs, rows)
+    };
+    let mut ess: Vec<f64> = stars.iter().filter_map(|s| s.ess).collect();
+    ess.sort_by(f64::total_cmp);
+    warnings.extend(ess_warning(&ess, samples));
+    warnings.extend(prior_distance_warning(posterior, combined));
+    (warnings, crate::stats::quantile_sorted(&ess, 0.5).ok())
 }
 
 /// Warns when refinement had little to work with: a median effective sample size below 10 %

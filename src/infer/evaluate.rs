@@ -154,6 +154,33 @@ pub struct ExactReport {
     pub seconds: f64,
 }
 
+/// The flow's and the exact posterior means of every pair, in parallel: `draws`
+/// `(n, samples, 6)` are the flow's draws for the observations `x` `(n, n_obs)`.
+fn exact_means(
+    posterior: &Posterior,
+    sim: &dyn Simulator,
+    x: ArrayView2<f64>,
+    draws: &ndarray::Array3<f64>,
+) -> Vec<Result<PairMeans, InferError>> {
+    let sigma = &posterior.noise().sigma;
+    (0..x.nrows())
+        .into_par_iter()
+        .map(|i| {
+            let s = draws.index_axis(Axis(0), i);
+            let xi = x.row(i).to_vec();
+            let xs = Array2::from_shape_fn((s.nrows(), xi.len()), |(_, j)| xi[j]);
+            let log_q = posterior.flow().log_prob(s, xs.view())?;
+            let imp = importance_weights(posterior.prior(), sim, &xi, sigma, s, &log_q)?;
+            let flow_mean = weighted_mean(s, &vec![1.0 / s.nrows() as f64; s.nrows()]);
+            Ok(PairMeans {
+                flow: flow_mean,
+                exact: weighted_mean(s, &imp.weights),
+                ess: imp.ess,
+            })
+        })
+        .collect()
+}
+
 /// One held-out pair in [`evaluate_exact`]: the flow's and the exact posterior means
 /// `(6)` and the effective sample size of the weights.
 struct PairMeans {
@@ -178,23 +205,7 @@ pub fn evaluate_exact(
     let started = Instant::now();
     check_pairs(posterior, theta, x)?;
     let b = posterior.sample_many(x, samples, seed, &RejectionOptions::default())?;
-    let sigma = &posterior.noise().sigma;
-    let outcomes: Vec<Result<PairMeans, InferError>> = (0..theta.nrows())
-        .into_par_iter()
-        .map(|i| {
-            let s = b.samples.index_axis(Axis(0), i);
-            let xi = x.row(i).to_vec();
-            let xs = Array2::from_shape_fn((s.nrows(), xi.len()), |(_, j)| xi[j]);
-            let log_q = posterior.flow().log_prob(s, xs.view())?;
-            let imp = importance_weights(posterior.prior(), sim, &xi, sigma, s, &log_q)?;
-            let flow_mean = weighted_mean(s, &vec![1.0 / s.nrows() as f64; s.nrows()]);
-            Ok(PairMeans {
-                flow: flow_mean,
-                exact: weighted_mean(s, &imp.weights),
-                ess: imp.ess,
-            })
-        })
-        .collect();
+    let outcomes = exact_means(posterior, sim, x, &b.samples);
     // pairs whose draws all get weight 0 (e.g. every simulation failed) are left out of
     // both APEs; with none left, the first reason is the error
     let kept: Vec<usize> = (0..outcomes.len())
