@@ -34,6 +34,25 @@ fn tiny_posterior(dir: &Path) -> PathBuf {
     dir.join("post.json")
 }
 
+/// Runs scripts/infer.rhai in `d` with the posterior `p.json`, the bundled catalog and
+/// `args` (which name the output `out=NAME`): the JSON written and the printed output.
+fn run_infer(d: &Path, args: &[&str]) -> (serde_json::Value, String) {
+    let (script, catalog) = (
+        script("scripts/infer.rhai"),
+        format!("catalog={}", catalog().display()),
+    );
+    let mut all = vec!["run", &script, "--", "posterior=p.json", &catalog];
+    all.extend_from_slice(args);
+    let (ok, out, err) = galchem(&all, d, d);
+    assert!(ok, "{out}{err}");
+    let name = args
+        .iter()
+        .find_map(|a| a.strip_prefix("out="))
+        .expect("an out= argument");
+    let json = std::fs::read_to_string(d.join(name)).unwrap();
+    (serde_json::from_str(&json).unwrap(), out)
+}
+
 #[test]
 fn npe_and_infer_scripts_write_their_reports() {
     let dir = tempfile::tempdir().unwrap();
@@ -62,24 +81,10 @@ fn npe_and_infer_scripts_write_their_reports() {
             && rep["test"]["mean_log_prob"].is_number()
     );
 
-    let (ok, out, err) = galchem(
-        &[
-            "run",
-            &script("scripts/infer.rhai"),
-            "--",
-            "posterior=p.json",
-            &format!("catalog={}", catalog().display()),
-            "n_stars=30",
-            "samples=200",
-            "out=r.json",
-            "figure=j.svg",
-        ],
+    let (r, out) = run_infer(
         d,
-        d,
+        &["n_stars=30", "samples=200", "out=r.json", "figure=j.svg"],
     );
-    assert!(ok, "{out}{err}");
-    let r: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(d.join("r.json")).unwrap()).unwrap();
     for key in [
         "n_stars",
         "alpha_imf_mean",
@@ -98,24 +103,10 @@ fn npe_and_infer_scripts_write_their_reports() {
     assert!(d.join("j.svg").is_file());
 
     // refined with the simulator: the JSON records it and the effective sample size
-    let (ok, out, err) = galchem(
-        &[
-            "run",
-            &script("scripts/infer.rhai"),
-            "--",
-            "posterior=p.json",
-            &format!("catalog={}", catalog().display()),
-            "n_stars=10",
-            "samples=100",
-            "refine=tng",
-            "out=rr.json",
-        ],
+    let (rr, out) = run_infer(
         d,
-        d,
+        &["n_stars=10", "samples=100", "refine=tng", "out=rr.json"],
     );
-    assert!(ok, "{out}{err}");
-    let rr: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(d.join("rr.json")).unwrap()).unwrap();
     assert_eq!(rr["refined_with"].as_str(), Some("chempy:tng"), "{rr}");
     let ess = rr["median_ess"].as_f64().unwrap();
     assert!((1.0..=100.0).contains(&ess), "{rr}");
