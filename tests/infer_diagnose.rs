@@ -1,8 +1,9 @@
-//! Diagnostics of the combined estimate (ignored; needs GALCHEM_POSTERIOR).
+//! Diagnostics of the combined estimate (ignored; needs GALCHEM_POSTERIOR). `PRESET=chempy_multi_2019`
+//! runs them with the simulator that made mock_chempy_tng.csv.
 
 use galchem::catalog::Table;
 use galchem::data::DataDir;
-use galchem::gce::{Chempy, Params, YieldSet};
+use galchem::gce::{Chempy, ModelSettings, Params, YieldSet};
 use galchem::infer::prior::Prior;
 use galchem::infer::{
     infer_catalog, CombineMethod, InferOptions, NoiseModel, Observations, Posterior,
@@ -27,6 +28,17 @@ const TRUE: [&str; 8] = [
 /// CHEMPY+TNG mock.
 fn catalog() -> String {
     std::env::var("CATALOG").unwrap_or_else(|_| "catalogs/mock_chempy_tng.csv".into())
+}
+
+/// The TNG simulator with the model settings of `$PRESET` (`chempy_multi_2019`; default the
+/// reference settings).
+fn tng_simulator(data: &DataDir) -> Chempy {
+    let sim = Chempy::load(data, YieldSet::Tng).unwrap();
+    match std::env::var("PRESET").as_deref() {
+        Ok("chempy_multi_2019") => sim.with_settings(ModelSettings::CHEMPY_MULTI_2019).unwrap(),
+        Ok("reference") | Err(_) => sim,
+        Ok(other) => panic!("unknown PRESET {other}"),
+    }
 }
 
 fn report(name: &str, post: &Posterior, x: &Array2<f64>) {
@@ -67,7 +79,7 @@ fn diagnose_combined_estimate() {
     NoiseModel::paper().add(&mut noisy, 3);
     report("mock true + fresh noise", &post, &noisy);
 
-    let chempy = Chempy::load(&data, YieldSet::Tng).unwrap();
+    let chempy = tng_simulator(&data);
     // true abundances of the mock vs our simulator cannot be compared (local params unknown);
     // self-consistent mocks instead
     for (name, prior) in [
@@ -158,7 +170,7 @@ fn nelder_mead(f: &dyn Fn(&[f64]) -> f64, x0: &[f64], step: f64, iters: usize) -
 #[ignore]
 fn mock_true_abundances_vs_simulator() {
     let data = DataDir::resolve(None).unwrap();
-    let chempy = Chempy::load(&data, YieldSet::Tng).unwrap();
+    let chempy = tng_simulator(&data);
     let table = Table::read_csv(data.join(catalog())).unwrap();
     let tru = table.matrix(&TRUE).unwrap();
     let t = table.column_f64("true_time").unwrap();
@@ -216,7 +228,7 @@ fn mock_with_shifted_xout_prior() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(0.3);
     let data = DataDir::resolve(None).unwrap();
-    let sim = Chempy::load(&data, YieldSet::Tng).unwrap();
+    let sim = tng_simulator(&data);
     let mut prior = Prior::paper().birth_range(2.0, 12.8);
     prior.means[4] = m;
     let opts = galchem::infer::NpeOptions::default();
@@ -238,7 +250,7 @@ fn ape_spread_over_heldout_sets() {
     let path = std::env::var("GALCHEM_POSTERIOR").unwrap();
     let post = Posterior::load(std::path::Path::new(&path)).unwrap();
     let data = DataDir::resolve(None).unwrap();
-    let sim = Chempy::load(&data, YieldSet::Tng).unwrap();
+    let sim = tng_simulator(&data);
     for (name, prior) in [
         ("T in [2, 12.8]", Prior::paper().birth_range(2.0, 12.8)),
         ("T in [1, 13.8]", Prior::paper()),
@@ -273,7 +285,7 @@ fn ape_flow_vs_importance_sampled() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(500);
     let data = DataDir::resolve(None).unwrap();
-    let sim = Chempy::load(&data, YieldSet::Tng).unwrap();
+    let sim = tng_simulator(&data);
     let prior = post.prior().clone();
     let theta = prior.sample(n + n / 5 + 10, 4242);
     let (x, ok) = Simulator::simulate(&sim, theta.view()).unwrap();
@@ -419,7 +431,7 @@ fn refined_combination() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(1000);
     let data = DataDir::resolve(None).unwrap();
-    let chempy = Chempy::load(&data, YieldSet::Tng).unwrap();
+    let chempy = tng_simulator(&data);
     let local = Prior::paper()
         .birth_range(2.0, 12.8)
         .sample(n + n / 5 + 10, 11);

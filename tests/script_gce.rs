@@ -135,3 +135,35 @@ fn prior_options_are_validated() {
     let (ok, err) = run(r#"paper_prior().sample(-1, 1)"#);
     assert!(!ok && err.contains("n >= 0"), "{err}");
 }
+
+#[test]
+fn model_settings_from_scripts() {
+    // The preset and an explicit value give the same simulator; settings() reports it.
+    let (ok, err) = run(r#"let a = chempy("tng", #{ preset: "chempy_multi_2019" });
+           let b = chempy("tng", #{ sfr_factor_for_cosmic_accretion: 1e-6 });
+           let r = chempy("tng");
+           if a.settings().sfr_factor_for_cosmic_accretion != 1e-6 { throw "preset"; }
+           if r.settings().sfr_factor_for_cosmic_accretion != 1.0 { throw "reference"; }
+           if !`${a}`.contains("sfr_factor_for_cosmic_accretion=0.000001") { throw `${a}`; }
+           let p = #{ alpha_imf: -2.3, log10_n_ia: -2.89, log10_sfe: -0.3, log10_sfr_peak: 0.55, x_out: 0.5, birth_time: 8.0 };
+           let xa = a.simulate_one(p); let xb = b.simulate_one(p); let xr = r.simulate_one(p);
+           if xa.O_Fe != xb.O_Fe { throw "preset and value differ"; }
+           if (xa.Fe_H - xr.Fe_H).abs() < 1e-3 { throw "settings ignored"; }
+           // The cached reference simulator is untouched by the others.
+           if chempy("tng").settings().sfr_factor_for_cosmic_accretion != 1.0 { throw "cache"; }"#);
+    assert!(ok, "{err}");
+    for (script, needle) in [
+        (
+            r#"chempy("tng", #{ sfr_factor_for_cosmic_accretion: -1.0 })"#,
+            "sfr_factor_for_cosmic_accretion = -1",
+        ),
+        (
+            r#"chempy("tng", #{ preset: "2018" })"#,
+            "unknown preset '2018'",
+        ),
+        (r#"chempy("tng", #{ cosmic: 1.0 })"#, "cosmic"),
+    ] {
+        let (ok, err) = run(script);
+        assert!(!ok && err.contains(needle), "{script}: {err}");
+    }
+}

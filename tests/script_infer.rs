@@ -284,8 +284,11 @@ fn quickstart_trains_once_then_uses_its_cache() {
     ];
     let (ok, out, err) = galchem(&args, d, d);
     assert!(ok, "{out}{err}");
+    // The bundled catalog was made by ChempyMulti's 2019 code: the quickstart trains on it.
     assert!(
-        out.contains("training the neural posterior") && out.contains("alpha_IMF"),
+        out.contains("training the neural posterior")
+            && out.contains("sfr_factor_for_cosmic_accretion=0.000001")
+            && out.contains("alpha_IMF"),
         "{out}"
     );
     assert!(
@@ -294,4 +297,12 @@ fn quickstart_trains_once_then_uses_its_cache() {
     let (ok, out, err) = galchem(&args, d, d);
     assert!(ok, "{out}{err}");
     assert!(out.contains("using the cached posterior"), "{out}");
+    // Another preset is another posterior, with its own cache entry.
+    let reference: Vec<&str> = args.iter().copied().chain(["preset=reference"]).collect();
+    let (ok, out, err) = galchem(&reference, d, d);
+    assert!(ok, "{out}{err}");
+    assert!(
+        out.contains("training the neural posterior") && !out.contains("sfr_factor"),
+        "{out}"
+    );
 }

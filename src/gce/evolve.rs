@@ -5,7 +5,8 @@
 //! SSP born at step j, k − j steps later (per Msun):
 //! 1. feedback F_el = Σ_{j<k} SFR_j E_{j,el}(k − j); the ISM receives (1 − x_out) F_el, the
 //!    corona x_out F_el;
-//! 2. the corona receives cosmic accretion SFR_k (H 0.76, He 0.24);
+//! 2. the corona receives cosmic accretion f_cosmic SFR_k (H 0.76, He 0.24; f_cosmic is
+//!    [`super::settings::ModelSettings::sfr_factor_for_cosmic_accretion`], 1 by default);
 //! 3. infall I (see [`super::infall`]) moves corona gas of the corona's composition into the ISM;
 //! 4. the ISM gas G = Σ_el M_el forms SFR_k of stars with the ISM composition:
 //!    M_el ← M_el − SFR_k M_el / G;
@@ -15,7 +16,7 @@
 //! choice). After step k + 1 is computed, CHEMPY checks step k: a negative element mass, ISM
 //! gas or corona gas stops the run.
 
-use super::config::{METALS, MG, N_EL, O, PRIMORDIAL, SFR_FACTOR_FOR_COSMIC_ACCRETION, SI};
+use super::config::{METALS, MG, N_EL, O, PRIMORDIAL, SI};
 use super::error::SimError;
 use super::infall;
 use super::numeric::seq_sum;
@@ -51,6 +52,8 @@ pub struct IsmHistory {
     pub corona_z: Vec<f64>,
     /// Detail: feedback sent to the corona in the step.
     pub corona_feedback: Vec<f64>,
+    /// Cosmic accretion per unit SFR (set by [`IsmHistory::start`]).
+    cosmic_factor: f64,
 }
 
 impl IsmHistory {
@@ -98,8 +101,10 @@ impl IsmHistory {
     /// Step 0: the ISM receives primordial gas for the first stars; the corona starts with
     /// cosmic accretion plus the corona mass factor times the stars to be formed, minus what
     /// fell into the ISM. `reservoir_factor` = corona mass factor / shortened-SFR rescaling
-    /// (CHEMPY's `gas_reservoir_mass_factor / shortened_sfr_rescaling`).
-    pub fn start(&mut self, sfe_dt: f64, reservoir_factor: f64) {
+    /// (CHEMPY's `gas_reservoir_mass_factor / shortened_sfr_rescaling`); `cosmic_factor` =
+    /// cosmic accretion per unit SFR, used in this and every later step.
+    pub fn start(&mut self, sfe_dt: f64, reservoir_factor: f64, cosmic_factor: f64) {
+        self.cosmic_factor = cosmic_factor;
         let sfr0 = self.sfr[0];
         let inf = infall::initial_gas(sfr0, sfe_dt);
         self.infall[0] = inf;
@@ -112,7 +117,7 @@ impl IsmHistory {
             *v -= (*v / gas) * sfr0;
         }
         self.gas[0] = gas - sfr0;
-        let cosmic = sfr0 * SFR_FACTOR_FOR_COSMIC_ACCRETION;
+        let cosmic = sfr0 * cosmic_factor;
         let starting = seq_sum(&self.sfr) * reservoir_factor - inf;
         let cor = &mut self.corona_elements[0];
         for e in 0..N_EL {
@@ -141,7 +146,7 @@ impl IsmHistory {
         }
         let fsum = seq_sum(f);
         let sfr = self.sfr[k];
-        let cosmic = sfr * SFR_FACTOR_FOR_COSMIC_ACCRETION;
+        let cosmic = sfr * self.cosmic_factor;
         let mut cgas = self.corona_gas[k - 1] + cosmic;
         for e in 0..N_EL {
             self.corona_elements[k][e] += PRIMORDIAL[e] * cosmic;

@@ -9,7 +9,8 @@
 //! ([`ABUNDANCE_NAMES`], dex on the Asplund09 scale: [Fe/H] and [X/Fe]).
 //!
 //! One file per ingredient: [`params`], [`solar`], [`imf`], [`lifetimes`], [`sfr`],
-//! [`infall`], [`yields`], [`ssp`], [`evolve`], [`abundances`]. See the book chapter "The
+//! [`infall`], [`yields`], [`ssp`], [`evolve`], [`abundances`]; [`settings`] holds the
+//! model settings a user may change. See the book chapter "The
 //! simulator" for every equation.
 //!
 //! ```no_run
@@ -38,6 +39,7 @@ pub mod lifetimes;
 mod model;
 pub mod numeric;
 pub mod params;
+pub mod settings;
 pub mod sfr;
 pub mod solar;
 pub mod ssp;
@@ -47,6 +49,7 @@ pub use batch::CHUNK as BATCH_CHUNK;
 pub use error::{GceError, SimError};
 pub use model::{Chempy, Evolution, Trajectory};
 pub use params::{Params, PARAM_NAMES};
+pub use settings::ModelSettings;
 pub use yields::YieldSet;
 
 /// Names of the 8 simulator outputs, in output order.

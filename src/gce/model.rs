@@ -8,6 +8,7 @@ use super::evolve::IsmHistory;
 use super::imf::{Imf, MassGrid};
 use super::lifetimes::Portinari;
 use super::params::Params;
+use super::settings::{ModelSettings, SettingsError};
 use super::sfr::RunGrid;
 use super::solar::Solar;
 use super::ssp::sn1a::DelayTimes;
@@ -29,11 +30,12 @@ struct Model {
     ssp: SspYields,
 }
 
-/// The CHEMPY-equivalent simulator for one yield set. Cheap to clone (the tables are shared
-/// behind an `Arc`), `Send + Sync`.
+/// The CHEMPY-equivalent simulator for one yield set and one set of [`ModelSettings`]. Cheap
+/// to clone (the tables are shared behind an `Arc`), `Send + Sync`.
 #[derive(Debug, Clone)]
 pub struct Chempy {
     model: Arc<Model>,
+    settings: ModelSettings,
 }
 
 /// Abundances at every time step of a full-length run (CHEMPY `multi_timestep_chempy`).
@@ -92,7 +94,22 @@ impl Chempy {
                 tables,
                 ssp,
             }),
+            settings: ModelSettings::default(),
         })
+    }
+
+    /// The same simulator (tables shared) with other model settings.
+    pub fn with_settings(&self, settings: ModelSettings) -> Result<Self, SettingsError> {
+        settings.validate()?;
+        Ok(Self {
+            model: self.model.clone(),
+            settings,
+        })
+    }
+
+    /// The model settings of this simulator.
+    pub fn settings(&self) -> ModelSettings {
+        self.settings
     }
 
     /// The yield set of this simulator.
@@ -174,7 +191,11 @@ impl Chempy {
         let sfe_dt = p.sfe() * ws.grid.dt;
         let h = &mut ws.history;
         h.reset(time, sfr, false);
-        h.start(sfe_dt, GAS_RESERVOIR_MASS_FACTOR / ws.grid.rescaling);
+        h.start(
+            sfe_dt,
+            GAS_RESERVOIR_MASS_FACTOR / ws.grid.rescaling,
+            self.settings.sfr_factor_for_cosmic_accretion,
+        );
         let ctx = SspContext {
             grid: &m.grid,
             imf: &ws.imf,
@@ -224,7 +245,11 @@ impl Chempy {
         let sfe_dt = p.sfe() * grid.dt;
         let mut h = IsmHistory::default();
         h.reset(&grid.time, &grid.sfr, true);
-        h.start(sfe_dt, GAS_RESERVOIR_MASS_FACTOR / grid.rescaling);
+        h.start(
+            sfe_dt,
+            GAS_RESERVOIR_MASS_FACTOR / grid.rescaling,
+            self.settings.sfr_factor_for_cosmic_accretion,
+        );
         let (mut inputs, mut tables) = (Vec::new(), Vec::<SspTable>::new());
         for i in 0..n - 1 {
             let fr = h.birth_fractions(i);

@@ -9,8 +9,15 @@ use crate::nn::Emulator;
 use ndarray::{concatenate, Array2, ArrayView2, Axis};
 
 impl Simulator for Chempy {
+    /// `chempy:<yield set>`, followed by the changed model settings in brackets, e.g.
+    /// `chempy:tng(sfr_factor_for_cosmic_accretion=0.000001)`.
     fn describe(&self) -> String {
-        format!("chempy:{}", self.yield_set())
+        let changes = self.settings().describe_changes();
+        if changes.is_empty() {
+            format!("chempy:{}", self.yield_set())
+        } else {
+            format!("chempy:{}({changes})", self.yield_set())
+        }
     }
 
     fn simulate(&self, theta: ArrayView2<f64>) -> Result<(Array2<f64>, Vec<bool>), SimulatorError> {

@@ -4,7 +4,7 @@
 use super::convert::{as_f64, rt, rt_error, Opts, RhaiResult};
 use super::engine::Context;
 use crate::catalog::{ColumnData, Table};
-use crate::gce::{Chempy, Params, YieldSet, ABUNDANCE_NAMES, PARAM_NAMES};
+use crate::gce::{Chempy, ModelSettings, Params, YieldSet, ABUNDANCE_NAMES, PARAM_NAMES};
 use rhai::plugin::*;
 #[allow(unused_imports)]
 use rhai::{Array, Dynamic, FuncRegistration, Map, Module, FLOAT, INT};
@@ -266,24 +266,85 @@ pub mod gce_api {
         track(fig, traj, x, y, Map::new())
     }
 
+    /// The model settings of the simulator as a map: `sfr_factor_for_cosmic_accretion`
+    /// (primordial gas accreted onto the corona per unit mass of stars formed; 1 by default).
+    #[rhai_fn(global, pure)]
+    pub fn settings(sim: &mut Chempy) -> Map {
+        let s = sim.settings();
+        let mut m = Map::new();
+        m.insert(
+            "sfr_factor_for_cosmic_accretion".into(),
+            Dynamic::from_float(s.sfr_factor_for_cosmic_accretion),
+        );
+        m
+    }
+
     /// A one-line description.
     #[rhai_fn(global, pure, name = "to_string")]
     pub fn to_string(sim: &mut Chempy) -> String {
-        format!("Chempy(yields: {})", sim.yield_set())
+        describe(sim)
     }
 
     /// A one-line description.
     #[rhai_fn(global, pure, name = "to_debug")]
     pub fn to_debug(sim: &mut Chempy) -> String {
-        format!("Chempy(yields: {})", sim.yield_set())
+        describe(sim)
     }
 }
 
-/// `chempy(set)`: loads the yield tables once per session and shares them.
+fn describe(sim: &Chempy) -> String {
+    let changes = sim.settings().describe_changes();
+    if changes.is_empty() {
+        format!("Chempy(yields: {})", sim.yield_set())
+    } else {
+        format!("Chempy(yields: {}, {changes})", sim.yield_set())
+    }
+}
+
+/// Model settings from the options of `chempy(set, options)`: `preset` (`"reference"` or
+/// `"chempy_multi_2019"`), then `sfr_factor_for_cosmic_accretion` overrides the preset.
+fn settings_from_options(options: Map) -> RhaiResult<ModelSettings> {
+    let mut o = Opts::new(options, "chempy");
+    let mut s = o
+        .choice(
+            "preset",
+            &[
+                ("reference", ModelSettings::default()),
+                ("chempy_multi_2019", ModelSettings::CHEMPY_MULTI_2019),
+            ],
+        )?
+        .unwrap_or_default();
+    if let Some(v) = o.f64("sfr_factor_for_cosmic_accretion")? {
+        s.sfr_factor_for_cosmic_accretion = v;
+    }
+    o.finish()?;
+    Ok(s)
+}
+
+/// Shared per-session cache of loaded yield tables, by yield-set name.
+type SimCache = Arc<Mutex<HashMap<String, Chempy>>>;
+
+/// The simulator of `set` with the reference settings, loaded once per session.
+fn load_cached(ctx: &Context, cache: &SimCache, set: &str) -> RhaiResult<Chempy> {
+    let ys: YieldSet = set.parse().map_err(|e| rt_error(format!("chempy: {e}")))?;
+    let key = ys.to_string();
+    if let Some(sim) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
+        return Ok(sim);
+    }
+    let data = ctx.data().map_err(rt_error)?;
+    let sim = Chempy::load(data, ys).map_err(rt)?;
+    if let Ok(mut cache) = cache.lock() {
+        cache.insert(key, sim.clone());
+    }
+    Ok(sim)
+}
+
+/// `chempy(set)` and `chempy(set, options)`: load the yield tables once per session and share
+/// them.
 pub fn module(ctx: &Arc<Context>) -> Module {
     let mut m = Module::new();
-    let cache: Arc<Mutex<HashMap<String, Chempy>>> = Arc::default();
-    let c = ctx.clone();
+    let cache: SimCache = Arc::default();
+    let (c, k) = (ctx.clone(), cache.clone());
     FuncRegistration::new("chempy")
         .in_global_namespace()
         .with_comments([
@@ -294,18 +355,25 @@ pub fn module(ctx: &Arc<Context>) -> Module {
              /// ```rhai\n/// let sim = chempy(\"tng\");\n/// ```",
         ])
         .with_params_info(["set: &str", "Chempy"])
-        .set_into_module(&mut m, move |set: &str| -> RhaiResult<Chempy> {
-            let ys: YieldSet = set.parse().map_err(|e| rt_error(format!("chempy: {e}")))?;
-            let key = ys.to_string();
-            if let Some(sim) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
-                return Ok(sim);
-            }
-            let data = c.data().map_err(rt_error)?;
-            let sim = Chempy::load(data, ys).map_err(rt)?;
-            if let Ok(mut cache) = cache.lock() {
-                cache.insert(key, sim.clone());
-            }
-            Ok(sim)
+        .set_into_module(&mut m, move |set: &str| load_cached(&c, &k, set));
+    let c = ctx.clone();
+    FuncRegistration::new("chempy")
+        .in_global_namespace()
+        .with_comments([
+            "/// The simulator with changed model settings. Options: `preset` (`\"reference\"`, the\n\
+             /// default, or `\"chempy_multi_2019\"`: ChempyMulti before 2019-08-31, which made the\n\
+             /// bundled catalog mock_chempy_tng.csv) and `sfr_factor_for_cosmic_accretion` (primordial\n\
+             /// gas accreted onto the corona per unit mass of stars formed, ≥ 0; 1 in the reference,\n\
+             /// 1e-6 in the 2019 preset). The settings are part of the simulator's description, so a\n\
+             /// posterior trained on it records them.\n\
+             /// ```rhai\n/// let sim2019 = chempy(\"tng\", #{ preset: \"chempy_multi_2019\" });\n/// ```",
+        ])
+        .with_params_info(["set: &str", "options: Map", "Chempy"])
+        .set_into_module(&mut m, move |set: &str, options: Map| -> RhaiResult<Chempy> {
+            let settings = settings_from_options(options)?;
+            load_cached(&c, &cache, set)?
+                .with_settings(settings)
+                .map_err(|e| rt_error(format!("chempy: {e}")))
         });
     m
 }
