@@ -401,14 +401,7 @@ pub fn train<O: Objective>(
             steps: history.steps,
             seconds: history.seconds,
         };
-        progress.inc(1);
-        progress.message(match val {
-            Some(v) => format!("loss {train_loss:.4e} val {v:.4e}"),
-            None => format!("loss {train_loss:.4e}"),
-        });
-        if let Some(o) = observer.as_deref_mut() {
-            stop |= o.epoch_end(&stats) == Control::Stop;
-        }
+        stop |= report_epoch(&progress, observer.as_deref_mut(), &stats);
         if stop {
             history.stopped_early = epoch + 1 < config.epochs;
             break;
@@ -417,4 +410,19 @@ pub fn train<O: Objective>(
     tracker.finish(params, &mut history);
     history.seconds = started.elapsed().as_secs_f64();
     Ok(history)
+}
+
+/// Shows the epoch's losses on the progress bar and passes them to the observer; true when
+/// the observer asks to stop.
+fn report_epoch<'o>(
+    progress: &Progress,
+    observer: Option<&mut (dyn Observer + 'o)>,
+    stats: &EpochStats,
+) -> bool {
+    progress.inc(1);
+    progress.message(match stats.val_loss {
+        Some(v) => format!("loss {:.4e} val {v:.4e}", stats.train_loss),
+        None => format!("loss {:.4e}", stats.train_loss),
+    });
+    observer.is_some_and(|o| o.epoch_end(stats) == Control::Stop)
 }

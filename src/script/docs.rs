@@ -56,6 +56,40 @@ struct ParamMeta {
     typ: Option<String>,
 }
 
+impl FnMeta {
+    /// `name(param: type, ...) -> return type` with Rust paths shortened.
+    fn signature(&self) -> String {
+        let params: Vec<String> = self
+            .params
+            .iter()
+            .map(|p| match (&p.name, &p.typ) {
+                (Some(n), Some(t)) if n != "_" => format!("{n}: {}", clean_type(t)),
+                (_, Some(t)) => clean_type(t),
+                (Some(n), None) => n.clone(),
+                (None, None) => "_".into(),
+            })
+            .collect();
+        let ret = self
+            .return_type
+            .as_deref()
+            .map(clean_type)
+            .filter(|r| !r.is_empty() && r != "()");
+        match ret {
+            Some(r) => format!("{}({}) -> {r}", self.name, params.join(", ")),
+            None => format!("{}({})", self.name, params.join(", ")),
+        }
+    }
+
+    /// The doc comment without its comment markers.
+    fn doc(&self) -> String {
+        self.doc_comments
+            .iter()
+            .map(|c| strip_comment(c))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
 /// Whether `name` is a user-callable identifier (not an operator, getter or indexer).
 fn listed(name: &str) -> bool {
     name.chars()
@@ -121,31 +155,7 @@ impl Docs {
             if !listed(&f.name) {
                 continue;
             }
-            let params: Vec<String> = f
-                .params
-                .iter()
-                .map(|p| match (&p.name, &p.typ) {
-                    (Some(n), Some(t)) if n != "_" => format!("{n}: {}", clean_type(t)),
-                    (_, Some(t)) => clean_type(t),
-                    (Some(n), None) => n.clone(),
-                    (None, None) => "_".into(),
-                })
-                .collect();
-            let ret = f
-                .return_type
-                .as_deref()
-                .map(clean_type)
-                .filter(|r| !r.is_empty() && r != "()");
-            let sig = match ret {
-                Some(r) => format!("{}({}) -> {r}", f.name, params.join(", ")),
-                None => format!("{}({})", f.name, params.join(", ")),
-            };
-            let doc = f
-                .doc_comments
-                .iter()
-                .map(|c| strip_comment(c))
-                .collect::<Vec<_>>()
-                .join("\n");
+            let (sig, doc) = (f.signature(), f.doc());
             let entry = self
                 .functions
                 .entry(f.name.clone())

@@ -80,35 +80,7 @@ pub fn format_eval(
     sources: &SourceMap,
     max_operations: u64,
 ) -> ScriptError {
-    let mut frames = Vec::new();
-    let mut cur = err;
-    let mut src = source.to_string();
-    loop {
-        match cur {
-            EvalAltResult::ErrorInFunctionCall(name, fn_source, inner, pos) => {
-                frames.push(Frame {
-                    source: src.clone(),
-                    pos: *pos,
-                    note: format!("in function '{name}'"),
-                });
-                if !fn_source.is_empty() {
-                    src = fn_source.clone();
-                }
-                cur = inner;
-            }
-            EvalAltResult::ErrorInModule(name, inner, pos) => {
-                // The resolver names modules by the file they were loaded from.
-                frames.push(Frame {
-                    source: src.clone(),
-                    pos: *pos,
-                    note: format!("while importing {name}"),
-                });
-                src = name.clone();
-                cur = inner;
-            }
-            _ => break,
-        }
-    }
+    let (cur, src, frames) = unwind_calls(err, source);
     let interrupted = matches!(cur, EvalAltResult::ErrorTerminated(..));
     let summary = match cur {
         EvalAltResult::ErrorTerminated(..) => "interrupted (Ctrl-C)".to_string(),
@@ -139,6 +111,43 @@ pub fn format_eval(
         message,
         summary,
         interrupted,
+    }
+}
+
+/// Peels the function-call and module-import layers off `err`: returns the innermost error,
+/// the source it was raised in, and one frame per layer (outermost first).
+fn unwind_calls<'e>(
+    err: &'e EvalAltResult,
+    source: &str,
+) -> (&'e EvalAltResult, String, Vec<Frame>) {
+    let mut frames = Vec::new();
+    let mut cur = err;
+    let mut src = source.to_string();
+    loop {
+        match cur {
+            EvalAltResult::ErrorInFunctionCall(name, fn_source, inner, pos) => {
+                frames.push(Frame {
+                    source: src.clone(),
+                    pos: *pos,
+                    note: format!("in function '{name}'"),
+                });
+                if !fn_source.is_empty() {
+                    src = fn_source.clone();
+                }
+                cur = inner;
+            }
+            EvalAltResult::ErrorInModule(name, inner, pos) => {
+                // The resolver names modules by the file they were loaded from.
+                frames.push(Frame {
+                    source: src.clone(),
+                    pos: *pos,
+                    note: format!("while importing {name}"),
+                });
+                src = name.clone();
+                cur = inner;
+            }
+            _ => return (cur, src, frames),
+        }
     }
 }
 

@@ -282,7 +282,8 @@ pub mod infer_api {
     /// `paper` = the reference code; `inverse_variance` = the abstract's numbers), `columns`
     /// (map abundance name → catalog column), `errors` (error columns or false), `label`
     /// (row label column), `keep_samples` (adds every sample as `samples`), `refine` (a
-    /// simulator, `chempy("tng")` or an emulator: every star's draws are importance-weighted
+    /// simulator, `chempy("tng")` — `chempy("tng", #{ preset: "chempy_multi_2019" })` for the
+    /// bundled mock_chempy_tng.csv — or an emulator: every star's draws are importance-weighted
     /// to the exact posterior of that simulator with the catalog's errors; costs `samples`
     /// simulations per star). Returns a map with
     /// `n_stars`, `alpha_imf_mean`, `alpha_imf_sd`, `log10_n_ia_mean`, `log10_n_ia_sd`, `mean`,

@@ -132,52 +132,7 @@ impl Emulator {
         let a = &f.architecture;
         let mlp =
             Mlp::new(&a.sizes, a.activation, a.output_activation).map_err(|e| e.to_string())?;
-        let (n_in, n_net) = (mlp.n_in(), mlp.n_out());
-        let d = f.output_names.len();
-        let checks = [
-            (
-                f.input_names.len() == n_in,
-                format!(
-                    "{} input names for {n_in} network inputs",
-                    f.input_names.len()
-                ),
-            ),
-            (
-                a.loss.n_outputs(d) == n_net,
-                format!(
-                    "{d} output names for {n_net} network outputs with loss {:?}",
-                    a.loss
-                ),
-            ),
-            (
-                f.input_scaler.dim() == n_in,
-                format!(
-                    "input scaler of dimension {} for {n_in} inputs",
-                    f.input_scaler.dim()
-                ),
-            ),
-            (
-                f.output_scaler.dim() == d,
-                format!(
-                    "output scaler of dimension {} for {d} outputs",
-                    f.output_scaler.dim()
-                ),
-            ),
-            (
-                f.params.len() == mlp.n_params(),
-                format!(
-                    "{} parameters, the architecture {:?} needs {}",
-                    f.params.len(),
-                    a.sizes,
-                    mlp.n_params()
-                ),
-            ),
-            (
-                f.params.iter().all(|p| p.is_finite()),
-                "non-finite network parameters".to_string(),
-            ),
-        ];
-        if let Some((_, msg)) = checks.into_iter().find(|(ok, _)| !ok) {
+        if let Some(msg) = inconsistency(&f, &mlp) {
             return Err(msg);
         }
         f.input_scaler.validate()?;
@@ -193,4 +148,56 @@ impl Emulator {
             training: f.training,
         })
     }
+}
+
+/// The first way in which the file's names, scalers and parameters do not fit the network
+/// `mlp` built from its architecture, if any.
+fn inconsistency(f: &EmulatorFile, mlp: &Mlp) -> Option<String> {
+    let a = &f.architecture;
+    let (n_in, n_net) = (mlp.n_in(), mlp.n_out());
+    let d = f.output_names.len();
+    let checks = [
+        (
+            f.input_names.len() == n_in,
+            format!(
+                "{} input names for {n_in} network inputs",
+                f.input_names.len()
+            ),
+        ),
+        (
+            a.loss.n_outputs(d) == n_net,
+            format!(
+                "{d} output names for {n_net} network outputs with loss {:?}",
+                a.loss
+            ),
+        ),
+        (
+            f.input_scaler.dim() == n_in,
+            format!(
+                "input scaler of dimension {} for {n_in} inputs",
+                f.input_scaler.dim()
+            ),
+        ),
+        (
+            f.output_scaler.dim() == d,
+            format!(
+                "output scaler of dimension {} for {d} outputs",
+                f.output_scaler.dim()
+            ),
+        ),
+        (
+            f.params.len() == mlp.n_params(),
+            format!(
+                "{} parameters, the architecture {:?} needs {}",
+                f.params.len(),
+                a.sizes,
+                mlp.n_params()
+            ),
+        ),
+        (
+            f.params.iter().all(|p| p.is_finite()),
+            "non-finite network parameters".to_string(),
+        ),
+    ];
+    checks.into_iter().find(|(ok, _)| !ok).map(|(_, msg)| msg)
 }

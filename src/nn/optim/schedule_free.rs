@@ -77,8 +77,19 @@ impl ScheduleFreeAdamW {
     }
 }
 
-impl Optimizer for ScheduleFreeAdamW {
-    fn step(&mut self, params: &mut [f32], grad: &[f32]) -> Result<(), NnError> {
+/// The per-step coefficients of the schedule-free update (step k, 0-based).
+struct StepCoefficients {
+    /// Learning rate after warm-up.
+    lr: f64,
+    /// Interpolation weight c_{k+1} of y towards z.
+    ckp1: f64,
+    /// 1 − β₂^(k+1).
+    bias_correction2: f64,
+}
+
+impl ScheduleFreeAdamW {
+    /// Checks the inputs of a step and creates z and v lazily at the first one.
+    fn prepare_state(&mut self, params: &[f32], grad: &[f32]) -> Result<(), NnError> {
         if !self.train_mode {
             return Err(NnError::NotInTrainMode);
         }
@@ -96,6 +107,11 @@ impl Optimizer for ScheduleFreeAdamW {
                 params.len(),
             ));
         }
+        Ok(())
+    }
+
+    /// Advances the warm-up schedule and the weight sum; returns this step's coefficients.
+    fn coefficients(&mut self) -> StepCoefficients {
         let k = self.k;
         let ScheduleFreeHyper {
             adam: h,
@@ -108,7 +124,6 @@ impl Optimizer for ScheduleFreeAdamW {
         } else {
             1.0
         };
-        let bias_correction2 = 1.0 - h.beta2.powf((k + 1) as f64);
         let lr = h.lr * sched;
         self.lr_max = self.lr_max.max(lr);
         let weight = ((k + 1) as f64).powf(r) * self.lr_max.powf(weight_lr_power);
@@ -118,6 +133,23 @@ impl Optimizer for ScheduleFreeAdamW {
         } else {
             0.0
         };
+        StepCoefficients {
+            lr,
+            ckp1,
+            bias_correction2: 1.0 - h.beta2.powf((k + 1) as f64),
+        }
+    }
+}
+
+impl Optimizer for ScheduleFreeAdamW {
+    fn step(&mut self, params: &mut [f32], grad: &[f32]) -> Result<(), NnError> {
+        self.prepare_state(params, grad)?;
+        let StepCoefficients {
+            lr,
+            ckp1,
+            bias_correction2,
+        } = self.coefficients();
+        let h = self.hyper.adam;
         let y_lr = (lr * (h.beta1 * (1.0 - ckp1) - 1.0)) as f32;
         let (b2, b2c, bc2, eps, wd, c, lr32) = (
             h.beta2 as f32,
@@ -143,7 +175,7 @@ impl Optimizer for ScheduleFreeAdamW {
             *y += y_lr * gh;
             *z -= lr32 * gh;
         }
-        self.k = k + 1;
+        self.k += 1;
         Ok(())
     }
 
