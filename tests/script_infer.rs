@@ -115,6 +115,22 @@ fn npe_and_infer_scripts_write_their_reports() {
         r["refined_with"].is_null() && r["median_ess"].is_null(),
         "{r}"
     );
+    // ... with the simulator that made the bundled catalog
+    let (r19, _) = run_infer(
+        d,
+        &[
+            "n_stars=5",
+            "samples=100",
+            "refine=tng",
+            "preset=chempy_multi_2019",
+            "out=r19.json",
+        ],
+    );
+    assert_eq!(
+        r19["refined_with"].as_str(),
+        Some("chempy:tng(sfr_factor_for_cosmic_accretion=0.000001)"),
+        "{r19}"
+    );
 }
 
 #[test]
