@@ -271,6 +271,54 @@ fn ape_spread_over_heldout_sets() {
     }
 }
 
+/// APE on a test set drawn like ChempyMulti's `random_test_data.py` (5 × 10⁴ runs: the five
+/// physical parameters from Gaussians around the prior means with twice the prior widths,
+/// log10 SFR_peak redrawn below 0.29402, birth time U(1, 13.8)) — a candidate for the paper's
+/// unpublished validation file, which has the same size. `WIDTH_FACTOR` (2) scales the widths.
+#[test]
+#[ignore]
+fn ape_on_chempy_multi_test_distribution() {
+    use galchem::infer::Simulator;
+    let path = std::env::var("GALCHEM_POSTERIOR").unwrap();
+    let post = Posterior::load(std::path::Path::new(&path)).unwrap();
+    let factor: f64 = std::env::var("WIDTH_FACTOR")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2.0);
+    let data = DataDir::resolve(None).unwrap();
+    let sim = tng_simulator(&data);
+    let means = [-2.3, -2.89, -0.3, 0.55, 0.5];
+    // Prior draws widened about the means; rows with log10 SFR_peak < 0.29402 dropped (the
+    // same distribution as redrawing them).
+    let base = Prior::paper().sample(12000, 31);
+    let mut theta = base.clone();
+    for mut row in theta.rows_mut() {
+        for j in 0..5 {
+            row[j] = means[j] + factor * (row[j] - means[j]);
+        }
+    }
+    let keep: Vec<usize> = (0..theta.nrows())
+        .filter(|&i| theta[[i, 3]] >= 0.29402 && (0.0..=1.0).contains(&theta[[i, 4]]))
+        .collect();
+    let theta = theta.select(Axis(0), &keep);
+    let (x, ok) = Simulator::simulate(&sim, theta.view()).unwrap();
+    let good: Vec<usize> = (0..ok.len()).filter(|&i| ok[i]).take(5000).collect();
+    println!(
+        "{} of {} widened draws kept (x_out in [0, 1], SFR cut); {} simulated",
+        keep.len(),
+        base.nrows(),
+        good.len()
+    );
+    let theta = theta.select(Axis(0), &good);
+    let mut x = x.select(Axis(0), &good);
+    NoiseModel::paper().add(&mut x, 78);
+    let ev = galchem::infer::evaluate(&post, theta.view(), x.view(), 1000, 5).unwrap();
+    println!(
+        "width x{factor}: APE global {:.3} [{:.3}, {:.3}], alpha {:.3}, logN {:.3}, all {:.3}, log q {:.4}",
+        ev.ape_global.median, ev.ape_global.p25, ev.ape_global.p75, ev.ape[0].median, ev.ape[1].median, ev.ape_all.median, ev.mean_log_prob
+    );
+}
+
 /// How far is the flow from the exact posterior? Self-normalised importance sampling with the
 /// flow as proposal and the simulator likelihood (σ = 0.05 dex) gives the exact posterior mean;
 /// compares the APE of both on the same held-out stars (N_STARS, default 500).
