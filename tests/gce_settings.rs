@@ -4,6 +4,7 @@
 
 mod gce_util;
 
+use galchem::catalog::Table;
 use galchem::gce::{ModelSettings, Params};
 use gce_util::{data, tng};
 
@@ -44,16 +45,14 @@ const TRUE: [&str; 8] = [
 
 /// (true abundances, true birth time) of each catalog row.
 fn catalog_rows() -> Vec<([f64; 8], f64)> {
-    let text = std::fs::read_to_string(data().join("catalogs/mock_chempy_tng.csv")).unwrap();
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
-    let (idx, t) = (TRUE.map(col), col("true_time"));
-    lines
-        .map(|l| {
-            let f: Vec<f64> = l.split(',').map(|v| v.parse().unwrap()).collect();
-            (idx.map(|i| f[i]), f[t])
-        })
+    let table = Table::read_csv(data().join("catalogs/mock_chempy_tng.csv")).unwrap();
+    let truth = table.matrix(&TRUE).unwrap();
+    let time = table.column_f64("true_time").unwrap();
+    truth
+        .rows()
+        .into_iter()
+        .zip(time)
+        .map(|(r, t)| (std::array::from_fn(|j| r[j]), t))
         .collect()
 }
 
