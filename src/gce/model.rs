@@ -112,6 +112,17 @@ impl Chempy {
         self.settings
     }
 
+    /// The yield set, followed by the model settings that differ from the reference in
+    /// brackets: `tng`, `tng(sfr_factor_for_cosmic_accretion=0.000001)`.
+    pub fn label(&self) -> String {
+        let changes = self.settings.describe_changes();
+        if changes.is_empty() {
+            self.yield_set().to_string()
+        } else {
+            format!("{}({changes})", self.yield_set())
+        }
+    }
+
     /// The yield set of this simulator.
     pub fn yield_set(&self) -> YieldSet {
         self.model.set

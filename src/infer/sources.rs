@@ -12,12 +12,7 @@ impl Simulator for Chempy {
     /// `chempy:<yield set>`, followed by the changed model settings in brackets, e.g.
     /// `chempy:tng(sfr_factor_for_cosmic_accretion=0.000001)`.
     fn describe(&self) -> String {
-        let changes = self.settings().describe_changes();
-        if changes.is_empty() {
-            format!("chempy:{}", self.yield_set())
-        } else {
-            format!("chempy:{}({changes})", self.yield_set())
-        }
+        format!("chempy:{}", self.label())
     }
 
     fn simulate(&self, theta: ArrayView2<f64>) -> Result<(Array2<f64>, Vec<bool>), SimulatorError> {

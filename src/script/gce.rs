@@ -293,12 +293,7 @@ pub mod gce_api {
 }
 
 fn describe(sim: &Chempy) -> String {
-    let changes = sim.settings().describe_changes();
-    if changes.is_empty() {
-        format!("Chempy(yields: {})", sim.yield_set())
-    } else {
-        format!("Chempy(yields: {}, {changes})", sim.yield_set())
-    }
+    format!("Chempy({})", sim.label())
 }
 
 /// Model settings from the options of `chempy(set, options)`: `preset` (`"reference"` or
