@@ -6,6 +6,7 @@ mod gce_util;
 
 use galchem::catalog::Table;
 use galchem::gce::{ModelSettings, Params};
+use galchem::infer::table_input::CATALOG_TRUE_COLUMNS as TRUE;
 use gce_util::{data, tng};
 
 /// Stars 0–2 of `catalogs/mock_chempy_tng.csv`: the true birth time (Gyr, from the catalog),
@@ -30,17 +31,6 @@ const STARS: [(usize, [f64; 3]); 3] = [
         2,
         [-0.02282246726035635, 0.6598194634142494, 0.6346986882856787],
     ),
-];
-
-const TRUE: [&str; 8] = [
-    "true_CFe",
-    "true_FeH",
-    "true_HeFe",
-    "true_MgFe",
-    "true_NFe",
-    "true_NeFe",
-    "true_OFe",
-    "true_SiFe",
 ];
 
 /// (true abundances, true birth time) of each catalog row.

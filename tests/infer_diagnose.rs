@@ -5,24 +5,11 @@ use galchem::catalog::Table;
 use galchem::data::DataDir;
 use galchem::gce::{Chempy, ModelSettings, Params, YieldSet};
 use galchem::infer::prior::Prior;
+use galchem::infer::table_input::{CATALOG_TRUE_COLUMNS as TRUE, CATALOG_VALUE_COLUMNS as OBS};
 use galchem::infer::{
     infer_catalog, CombineMethod, InferOptions, NoiseModel, Observations, Posterior,
 };
 use ndarray::{Array2, Axis};
-
-const OBS: [&str; 8] = [
-    "obs_CFe", "obs_FeH", "obs_HeFe", "obs_MgFe", "obs_NFe", "obs_NeFe", "obs_OFe", "obs_SiFe",
-];
-const TRUE: [&str; 8] = [
-    "true_CFe",
-    "true_FeH",
-    "true_HeFe",
-    "true_MgFe",
-    "true_NFe",
-    "true_NeFe",
-    "true_OFe",
-    "true_SiFe",
-];
 
 /// The catalog under study: `$CATALOG` (relative to the data directory), by default the
 /// CHEMPY+TNG mock.

@@ -20,19 +20,13 @@ use galchem::catalog::Table;
 use galchem::data::DataDir;
 use galchem::gce::{Chempy, ModelSettings, YieldSet};
 use galchem::infer::prior::Prior;
+use galchem::infer::table_input::{CATALOG_ERROR_COLUMNS as ERR, CATALOG_VALUE_COLUMNS as OBS};
 use galchem::infer::{
     evaluate, infer_catalog, train_npe, CombineMethod, InferOptions, NoiseModel, NpeOptions,
     Observations, Simulator,
 };
 use ndarray::Axis;
 use std::time::Instant;
-
-const OBS: [&str; 8] = [
-    "obs_CFe", "obs_FeH", "obs_HeFe", "obs_MgFe", "obs_NFe", "obs_NeFe", "obs_OFe", "obs_SiFe",
-];
-const ERR: [&str; 8] = [
-    "err_CFe", "err_FeH", "err_HeFe", "err_MgFe", "err_NFe", "err_NeFe", "err_OFe", "err_SiFe",
-];
 
 #[test]
 #[ignore]

@@ -15,6 +15,18 @@ pub const CATALOG_ERROR_COLUMNS: [&str; 8] = [
     "err_CFe", "err_FeH", "err_HeFe", "err_MgFe", "err_NFe", "err_NeFe", "err_OFe", "err_SiFe",
 ];
 
+/// The noiseless abundances of the bundled mock catalogs (`true_<X>`), same order.
+pub const CATALOG_TRUE_COLUMNS: [&str; 8] = [
+    "true_CFe",
+    "true_FeH",
+    "true_HeFe",
+    "true_MgFe",
+    "true_NFe",
+    "true_NeFe",
+    "true_OFe",
+    "true_SiFe",
+];
+
 /// Which catalog columns feed the posterior.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ColumnMap {
