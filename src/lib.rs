@@ -2,14 +2,28 @@
 //!
 //! Every capability is a plain Rust API first; the Rhai layer in [`script`] only translates
 //! values and errors. See `book/` for the user guide and the science.
+//!
+//! The layers, from the bottom:
+//! - [`error`], [`envelope`], [`rng`], [`interrupt`]: the shared error vocabulary, the file
+//!   envelope, seeded random streams, cooperative cancellation;
+//! - [`stats`]: posterior draws ([`Draws`]) and their statistics;
+//! - [`model`]: the seams — [`ParamSpace`], [`Prior`], the [`Simulator`], [`Differentiable`],
+//!   [`Posterior`] and [`LogDensity`] traits, noise, runs tables;
+//! - [`gce`] (the CHEMPY port), [`nn`] (networks and the emulator), [`flow`] (the masked
+//!   autoregressive flow): implementations of the seams;
+//! - [`infer`]: neural posterior estimation, refinement, combination, catalog inference;
+//! - [`catalog`] (tables), [`plot`] (figures), [`script`] and [`repl`] (the front end).
 
 pub mod catalog;
 pub mod data;
+pub mod envelope;
+pub mod error;
 pub mod flow;
 pub mod fsutil;
 pub mod gce;
 pub mod infer;
 pub mod interrupt;
+pub mod model;
 pub mod nn;
 pub mod plot;
 pub mod progress;
@@ -17,3 +31,7 @@ pub mod repl;
 pub mod rng;
 pub mod script;
 pub mod stats;
+
+pub use error::{ErrorKind, Kind};
+pub use model::{Differentiable, LogDensity, ParamSpace, Posterior, Prior, Simulator};
+pub use stats::Draws;

@@ -25,6 +25,13 @@ pub fn stream(seed: u64, stream: u64) -> Rng {
     r
 }
 
+/// The k-th derived seed of `seed`: the first number of `stream(seed, k)`. Pipelines give
+/// each stage its own derived seed (simulations, noise, weights, batches).
+pub fn derive(seed: u64, k: u64) -> u64 {
+    use rand::RngCore;
+    stream(seed, k).next_u64()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,19 +2,40 @@
 
 #![allow(clippy::needless_range_loop)] // small fixed-size matrices read best indexed
 
-use galchem::infer::combine::{
-    combine, combine_running, fit_star, inv2, CombineError, CombineMethod, Gaussian2, Mat2, StarFit,
-};
+use galchem::infer::combine::{combine, combine_running, CombineError, CombineMethod, GaussianPrior};
+use galchem::stats::{Draws, GaussianFit, StatsError};
 use ndarray::Array2;
+
+type Mat2 = [[f64; 2]; 2];
+
+fn inv2(m: &Mat2) -> Option<Mat2> {
+    let d = m[0][0] * m[1][1] - m[0][1] * m[1][0];
+    (d != 0.0).then(|| [[m[1][1] / d, -m[0][1] / d], [-m[1][0] / d, m[0][0] / d]])
+}
+
+fn prior2(mean: [f64; 2], cov: Mat2) -> GaussianPrior {
+    GaussianPrior {
+        mean: mean.to_vec(),
+        cov: cov.iter().map(|r| r.to_vec()).collect(),
+    }
+}
+
+fn fit_star(samples: ndarray::ArrayView2<f64>) -> Result<GaussianFit, StatsError> {
+    Draws::new(samples.to_owned())?.gaussian_fit(&[0, 1])
+}
+
+fn fit_star_weighted(samples: ndarray::ArrayView2<f64>, w: &[f64]) -> Result<GaussianFit, StatsError> {
+    Draws::weighted(samples.to_owned(), w.to_vec())?.gaussian_fit(&[0, 1])
+}
 use rand::SeedableRng;
 use rand_distr::{Distribution, Normal};
 
-fn star(mean: [f64; 2], cov: Mat2) -> StarFit {
-    StarFit {
-        mean,
-        cov,
-        sd_n: [cov[0][0].sqrt(), cov[1][1].sqrt()],
-        n_samples: 1000,
+fn star(mean: [f64; 2], cov: Mat2) -> GaussianFit {
+    GaussianFit {
+        mean: mean.to_vec(),
+        cov: cov.iter().map(|r| r.to_vec()).collect(),
+        sd_n: vec![cov[0][0].sqrt(), cov[1][1].sqrt()],
+        n_eff: 1000,
     }
 }
 
@@ -27,12 +48,10 @@ fn close(a: f64, b: f64, tol: f64) -> bool {
 /// Σ0⁻¹ + n R⁻¹. Dividing the prior out n − 1 times must reproduce it exactly.
 #[test]
 fn divide_prior_recovers_the_exact_conjugate_posterior() {
-    let prior = Gaussian2 {
-        mean: [-2.3, -2.89],
-        cov: [[0.09, 0.01], [0.01, 0.09]],
-    };
+    let (prior_mean, prior_cov) = ([-2.3, -2.89], [[0.09, 0.01], [0.01, 0.09]]);
+    let prior = prior2(prior_mean, prior_cov);
     let r: Mat2 = [[0.04, -0.012], [-0.012, 0.0625]];
-    let p0 = inv2(&prior.cov).unwrap();
+    let p0 = inv2(&prior_cov).unwrap();
     let pr = inv2(&r).unwrap();
     let ys = [
         [-2.1, -3.0],
@@ -45,7 +64,7 @@ fn divide_prior_recovers_the_exact_conjugate_posterior() {
     for y in ys {
         let prec = add(&p0, &pr);
         let cov = inv2(&prec).unwrap();
-        let h = add_v(&mv(&p0, &prior.mean), &mv(&pr, &y));
+        let h = add_v(&mv(&p0, &prior_mean), &mv(&pr, &y));
         stars.push(star(mv(&cov, &h), cov));
     }
     let n = ys.len() as f64;
@@ -55,7 +74,7 @@ fn divide_prior_recovers_the_exact_conjugate_posterior() {
         ys.iter().map(|y| y[0]).sum::<f64>(),
         ys.iter().map(|y| y[1]).sum::<f64>(),
     ];
-    let mean = mv(&cov, &add_v(&mv(&p0, &prior.mean), &mv(&pr, &ysum)));
+    let mean = mv(&cov, &add_v(&mv(&p0, &prior_mean), &mv(&pr, &ysum)));
     let c = combine(&stars, &prior, CombineMethod::DividePrior).unwrap();
     assert_eq!(c.n_stars, 5);
     for a in 0..2 {
@@ -71,10 +90,10 @@ fn divide_prior_recovers_the_exact_conjugate_posterior() {
 /// P = Λ1 + Λ2 + Λ0, μ = P⁻¹(Λ1 μ1 + Λ2 μ2 + Λ0 μ0), per coordinate.
 #[test]
 fn paper_method_matches_spec_c1_by_hand() {
-    let prior = Gaussian2::paper_prior();
+    let prior = GaussianPrior::paper();
     let s1 = star([-2.2, -2.8], [[0.01, 0.0], [0.0, 0.04]]);
     let s2 = star([-2.4, -3.0], [[0.04, 0.0], [0.0, 0.01]]);
-    let c = combine(&[s1, s2], &prior, CombineMethod::Paper).unwrap();
+    let c = combine(&[s1.clone(), s2.clone()], &prior, CombineMethod::Paper).unwrap();
     // α: precisions 100, 25, prior 1/0.09
     let p = 100.0 + 25.0 + 1.0 / 0.09;
     let m = (100.0 * -2.2 + 25.0 * -2.4 + (1.0 / 0.09) * -2.3) / p;
@@ -86,12 +105,12 @@ fn paper_method_matches_spec_c1_by_hand() {
     assert!(close(c.mean[1], m, 1e-13));
     assert!(close(c.sd[1], (1.0 / p).sqrt(), 1e-13));
     // The derivation subtracts instead of adding.
-    let d = combine(&[s1, s2], &prior, CombineMethod::DividePrior).unwrap();
+    let d = combine(&[s1.clone(), s2], &prior, CombineMethod::DividePrior).unwrap();
     let p: f64 = 100.0 + 25.0 - 1.0 / 0.09;
     assert!(close(d.sd[0], (1.0 / p).sqrt(), 1e-13));
     // For one star all methods using the prior agree with the star itself.
     for method in [CombineMethod::Paper, CombineMethod::DividePrior] {
-        let one = combine(&[s1], &prior, method).unwrap();
+        let one = combine(std::slice::from_ref(&s1), &prior, method).unwrap();
         assert!(close(one.mean[0], -2.2, 1e-14) && close(one.sd[1], 0.2, 1e-14));
     }
 }
@@ -115,11 +134,11 @@ fn inverse_variance_matches_spec_c2_on_samples() {
             sums[j][0] += m / v;
             sums[j][1] += 1.0 / v;
         }
-        fits.push(fit_star(i, s.view()).unwrap());
+        fits.push(fit_star(s.view()).unwrap());
     }
     let c = combine(
         &fits,
-        &Gaussian2::paper_prior(),
+        &GaussianPrior::paper(),
         CombineMethod::InverseVariance,
     )
     .unwrap();
@@ -132,8 +151,8 @@ fn inverse_variance_matches_spec_c2_on_samples() {
 
 #[test]
 fn running_combination_equals_prefix_combinations() {
-    let prior = Gaussian2::paper_prior();
-    let stars: Vec<StarFit> = (0..30)
+    let prior = GaussianPrior::paper();
+    let stars: Vec<GaussianFit> = (0..30)
         .map(|i| {
             let t = i as f64;
             star(
@@ -165,7 +184,7 @@ fn running_combination_equals_prefix_combinations() {
 /// leaves a precision of (1 − 0.2 (n − 1))·Λ0-ish that turns negative; it must be reported.
 #[test]
 fn non_positive_definite_precision_is_reported() {
-    let prior = Gaussian2::paper_prior();
+    let prior = GaussianPrior::paper();
     let wide = star([-2.3, -2.89], [[0.1, 0.0], [0.0, 0.1]]);
     let stars = vec![wide; 20];
     let err = combine(&stars, &prior, CombineMethod::DividePrior).unwrap_err();
@@ -195,25 +214,26 @@ fn non_positive_definite_precision_is_reported() {
 
 #[test]
 fn bad_inputs_are_errors() {
-    let prior = Gaussian2::paper_prior();
+    let prior = GaussianPrior::paper();
     assert_eq!(
         combine(&[], &prior, CombineMethod::Paper).unwrap_err(),
         CombineError::NoStars
     );
     let same = Array2::from_elem((10, 2), 1.0);
-    assert!(matches!(
-        fit_star(3, same.view()),
-        Err(CombineError::SingularStar { star: 3, .. })
-    ));
+    assert!(matches!(fit_star(same.view()), Err(StatsError::Singular { .. })));
     let nan = Array2::from_shape_fn((10, 2), |(i, _)| if i == 4 { f64::NAN } else { i as f64 });
     assert!(matches!(
-        fit_star(1, nan.view()),
-        Err(CombineError::NotFinite { star: 1 })
+        fit_star(nan.view()),
+        Err(StatsError::NotFinite { index: 4, .. })
     ));
-    let three = Array2::zeros((10, 3));
+    let three = star([0.0, 0.0], [[1.0, 0.0], [0.0, 1.0]]);
+    let three = GaussianFit {
+        mean: vec![0.0; 3],
+        ..three
+    };
     assert!(matches!(
-        fit_star(0, three.view()),
-        Err(CombineError::WrongShape { found: 3, .. })
+        combine(&[three], &prior, CombineMethod::Paper),
+        Err(CombineError::WrongDimension { found: 3, .. })
     ));
     assert_eq!("paper".parse(), Ok(CombineMethod::Paper));
     assert!("bogus".parse::<CombineMethod>().is_err());
@@ -243,33 +263,30 @@ fn add_v(a: &[f64; 2], b: &[f64; 2]) -> [f64; 2] {
 /// are errors.
 #[test]
 fn weighted_fits() {
-    use galchem::infer::combine::fit_star_weighted;
     let s = ndarray::array![[1.0, 2.0], [2.0, 1.0], [4.0, 5.0], [3.0, 3.5]];
-    let plain = fit_star(0, s.view()).unwrap();
-    let equal = fit_star_weighted(0, s.view(), &[2.0; 4]).unwrap();
+    let plain = fit_star(s.view()).unwrap();
+    let equal = fit_star_weighted(s.view(), &[2.0; 4]).unwrap();
     for a in 0..2 {
         assert!(close(plain.mean[a], equal.mean[a], 1e-14));
         for b in 0..2 {
             assert!(close(plain.cov[a][b], equal.cov[a][b], 1e-12));
         }
     }
-    assert_eq!(equal.n_samples, 4);
+    assert_eq!(equal.n_eff, 4);
     // weights (2, 1, 1, 0): the means of the samples (1, 1, 2, 4) and (2, 2, 1, 5)
-    let w = fit_star_weighted(0, s.view(), &[2.0, 1.0, 1.0, 0.0]).unwrap();
+    let w = fit_star_weighted(s.view(), &[2.0, 1.0, 1.0, 0.0]).unwrap();
     assert!(close(w.mean[0], 2.0, 1e-14) && close(w.mean[1], 2.5, 1e-14));
     // Σw² = 6/16: variance Σw(x−m)² / (1 − Σw²) of the first column
     let var0 = (0.5 * 1.0 + 0.25 * 0.0 + 0.25 * 4.0) / (1.0 - 6.0 / 16.0);
     assert!(close(w.cov[0][0], var0, 1e-12), "{} vs {var0}", w.cov[0][0]);
-    assert_eq!(w.n_samples, 2); // ESS 16/6 = 2.67
+    assert_eq!(w.n_eff, 2); // ESS 16/6 = 2.67
     for bad in [
         vec![1.0, 1.0, 1.0],
         vec![1.0, -1.0, 1.0, 1.0],
         vec![0.0; 4],
         vec![f64::NAN, 1.0, 1.0, 1.0],
     ] {
-        let e = fit_star_weighted(3, s.view(), &bad)
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("star 3") && e.contains("weights"), "{e}");
+        let e = fit_star_weighted(s.view(), &bad).unwrap_err().to_string();
+        assert!(e.contains("weights"), "{e}");
     }
 }

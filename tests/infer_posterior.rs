@@ -6,13 +6,18 @@
 #![allow(clippy::needless_range_loop)] // small fixed-size matrices read best indexed
 
 use galchem::flow::FlowTrainConfig;
-use galchem::infer::observe::{Observations, Problem};
-use galchem::infer::prior::Prior;
-use galchem::infer::rejection::RejectionOptions;
+use galchem::infer::catalog::observe::{Observations, Problem};
+use galchem::infer::npe::rejection::RejectionOptions;
 use galchem::infer::{
-    infer_catalog, infer_catalog_with, train_npe, CombineMethod, InferError, InferOptions,
-    NoiseModel, NpeOptions, Posterior, Simulator, SimulatorError,
+    infer_catalog, infer_catalog_with, train_npe, CombineMethod, InferOptions, NeuralPosterior,
+    NpeOptions,
 };
+use galchem::model::{
+    ModelError, NoiseModel, ParamSpace, Posterior, Prior, RunStatus, Simulated, Simulator,
+    SimulatorError,
+};
+use galchem::stats::Draws;
+use galchem::ErrorKind;
 use ndarray::{array, Array1, Array2, ArrayView2};
 use std::sync::OnceLock;
 
@@ -38,20 +43,28 @@ impl Simulator for LinearSim {
     fn describe(&self) -> String {
         "linear-test".into()
     }
-    fn simulate(&self, theta: ArrayView2<f64>) -> Result<(Array2<f64>, Vec<bool>), SimulatorError> {
+    fn space(&self) -> &ParamSpace {
+        ParamSpace::chempy()
+    }
+    fn output_names(&self) -> &[String] {
+        galchem::gce::inference::abundance_names()
+    }
+    fn simulate(&self, theta: ArrayView2<f64>) -> Result<Simulated, SimulatorError> {
         let x = theta.dot(&a().t());
         // every 50th run "fails"
-        let ok = (0..theta.nrows()).map(|i| i % 50 != 7).collect();
-        Ok((x, ok))
+        let status = (0..theta.nrows())
+            .map(|i| if i % 50 != 7 { RunStatus::Ok } else { RunStatus::failed("test:fail", "every 50th run fails") })
+            .collect();
+        Ok(Simulated { x, status })
     }
 }
 
 fn prior() -> Prior {
-    Prior::paper().birth_range(2.0, 12.8)
+    Prior::npe()
 }
 
-fn trained() -> &'static Posterior {
-    static P: OnceLock<Posterior> = OnceLock::new();
+fn trained() -> &'static NeuralPosterior {
+    static P: OnceLock<NeuralPosterior> = OnceLock::new();
     P.get_or_init(|| {
         let opts = NpeOptions {
             n_sims: 8000,
@@ -137,7 +150,8 @@ fn posterior_matches_the_exact_linear_gaussian_posterior() {
     {
         let x = observe(theta, 100 + k as u64);
         let (m, sd) = exact(&x);
-        let s = p.sample(x.as_slice().unwrap(), 4000, 9).unwrap();
+        let d = p.sample(x.as_slice().unwrap(), 4000, 9).unwrap();
+        let s = d.values();
         assert_eq!(s.dim(), (4000, 6));
         for j in 0..5 {
             let col = s.column(j);
@@ -171,16 +185,21 @@ fn samples_do_not_depend_on_the_thread_count() {
             .build()
             .unwrap()
             .install(|| {
-                p.sample_many(xs.view(), 300, 4, &RejectionOptions::default())
+                let ids: Vec<u64> = (0..12).collect();
+                p.sample_ids(xs.view(), &ids, 300, 4, &RejectionOptions::default())
                     .unwrap()
             })
     };
     let (a, b) = (run(1), run(2));
     assert_eq!(a, b);
-    assert!(a.acceptance.iter().all(|&r| r > 0.5 && r <= 1.0));
+    assert!(a.1.iter().all(|r| r.as_ref().is_ok_and(|&r| r > 0.5 && r <= 1.0)));
     // one observation alone gives the same samples as row 0 of the batch
     let one = p.sample(xs.row(0).as_slice().unwrap(), 300, 4).unwrap();
-    assert_eq!(one, a.samples.index_axis(ndarray::Axis(0), 0));
+    assert_eq!(one.values(), a.0.index_axis(ndarray::Axis(0), 0));
+    // and the trait's batch gives the same draws as Draws
+    let ids: Vec<u64> = (0..12).collect();
+    let many = p.sample_many(xs.view(), &ids, 300, 4).unwrap();
+    assert_eq!(many[5].as_ref().unwrap().values(), a.0.index_axis(ndarray::Axis(0), 5));
 }
 
 #[test]
@@ -256,7 +275,9 @@ fn catalog_inference_recovers_the_global_parameters() {
     assert_eq!(r10.stars.len(), 10);
     assert!(r10.skipped.is_empty());
     assert_eq!(r10.stars[3], res.stars[3]);
-    assert_eq!(r10.samples.as_ref().unwrap().dim(), (10, 1000, 6));
+    let kept = r10.samples.as_ref().unwrap();
+    assert_eq!(kept.len(), 10);
+    assert!(kept.iter().all(|d| d.values().dim() == (1000, 6)));
 }
 
 #[test]
@@ -281,23 +302,24 @@ fn catalog_validation_errors() {
 fn low_acceptance_is_an_error_not_an_endless_loop() {
     let p = trained();
     // the same flow under a prior whose birth-time support is tiny
-    let narrow = Posterior::new(
+    let narrow = NeuralPosterior::new(
         p.flow().clone(),
         Prior::paper().birth_range(2.0, 2.0001),
         p.noise().clone(),
-        p.param_names().to_vec(),
         p.obs_names().to_vec(),
         p.training().clone(),
     )
     .unwrap();
     let x = observe(&[-2.3, -2.89, -0.3, 0.55, 0.5, 7.0], 1);
     match narrow.sample(x.as_slice().unwrap(), 100, 1) {
-        Err(InferError::LowAcceptance { index, source, .. }) => {
-            assert_eq!(index, 0);
-            assert!(source.drawn >= 10_000);
+        Err(e @ ModelError::Unusable { kind: ErrorKind::LowAcceptance, .. }) => {
+            assert!(e.to_string().contains("fall inside the prior support"), "{e}");
         }
         other => panic!("expected LowAcceptance, got {other:?}"),
     }
+    let xs = x.insert_axis(ndarray::Axis(0));
+    let (_, outcomes) = narrow.sample_ids(xs.view(), &[0], 100, 1, &RejectionOptions::default()).unwrap();
+    assert!(outcomes[0].as_ref().is_err_and(|e| e.drawn >= 10_000));
 }
 
 #[test]
@@ -306,7 +328,7 @@ fn posterior_files_round_trip_and_reject_bad_files() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("post.json");
     p.save(&path).unwrap();
-    let q = Posterior::load(&path).unwrap();
+    let q = NeuralPosterior::load(&path).unwrap();
     assert_eq!(&q, p);
     let x = [0.1, 0.2, 0.0, 0.3, 0.1, 0.5, 0.3, 0.2];
     assert_eq!(q.sample(&x, 50, 3).unwrap(), p.sample(&x, 50, 3).unwrap());
@@ -330,24 +352,24 @@ fn posterior_files_round_trip_and_reject_bad_files() {
         ),
         (
             "version.json",
-            text.replacen("\"version\":1", "\"version\":99", 1),
-            "version 99",
+            text.replacen("\"version\":2", "\"version\":99", 1),
+            "newer galchem",
         ),
         ("other.json", "{\"a\": 1}".to_string(), "no 'format' field"),
     ];
     for (name, content, msg) in cases {
         let f = write(name, &content);
-        let err = Posterior::load(&f).unwrap_err().to_string();
+        let err = NeuralPosterior::load(&f).unwrap_err().to_string();
         assert!(err.contains(msg) && err.contains(name), "{name}: {err}");
     }
     // a parameter vector of the wrong length
     let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
-    v["flow"]["params"].as_array_mut().unwrap().pop();
+    v["body"]["flow"]["params"].as_array_mut().unwrap().pop();
     let f = write("short.json", &v.to_string());
-    let err = Posterior::load(&f).unwrap_err().to_string();
+    let err = NeuralPosterior::load(&f).unwrap_err().to_string();
     assert!(err.contains("parameters, the architecture needs"), "{err}");
     let missing = dir.path().join("nope.json");
-    assert!(Posterior::load(&missing)
+    assert!(NeuralPosterior::load(&missing)
         .unwrap_err()
         .to_string()
         .contains("nope.json"));
@@ -359,7 +381,7 @@ fn posterior_files_round_trip_and_reject_bad_files() {
 /// likelihood, give the exact posterior mean; the unweighted mean does not.
 #[test]
 fn importance_weights_recover_the_exact_posterior_from_a_wrong_proposal() {
-    use galchem::infer::importance::{importance_weights, weighted_mean};
+    use galchem::infer::star::importance::importance_weights;
     use rand::Rng;
     use rand_distr::StandardNormal;
     let x = observe(&[-2.2, -2.95, -0.4, 0.6, 0.45, 7.0], 300);
@@ -387,18 +409,17 @@ fn importance_weights_recover_the_exact_posterior_from_a_wrong_proposal() {
         &log_q,
     )
     .unwrap();
-    assert!((imp.weights.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+    let weights = imp.weights().unwrap();
+    assert!((weights.iter().sum::<f64>() - 1.0).abs() < 1e-9);
     // the simulator's failed runs (every 50th) carry no weight
-    assert!((0..n)
-        .filter(|k| k % 50 == 7)
-        .all(|k| imp.weights[k] == 0.0));
+    assert!((0..n).filter(|k| k % 50 == 7).all(|k| weights[k] == 0.0));
     assert!(
-        imp.ess > 200.0 && imp.ess < 0.5 * n as f64,
+        imp.ess() > 200.0 && imp.ess() < 0.5 * n as f64,
         "ESS {}",
-        imp.ess
+        imp.ess()
     );
-    let weighted = weighted_mean(s.view(), &imp.weights);
-    let plain = weighted_mean(s.view(), &vec![1.0 / n as f64; n]);
+    let weighted = imp.mean();
+    let plain = Draws::new(s.clone()).unwrap().mean();
     for j in 0..5 {
         assert!(
             (weighted[j] - m[j]).abs() < 0.15 * sd[j],
@@ -420,7 +441,7 @@ fn importance_weights_recover_the_exact_posterior_from_a_wrong_proposal() {
     )
     .unwrap_err();
     assert!(
-        err.to_string().contains("no draw has a positive weight"),
+        err.to_string().contains("positive importance weight"),
         "{err}"
     );
 }
@@ -431,7 +452,7 @@ fn importance_weights_recover_the_exact_posterior_from_a_wrong_proposal() {
 fn exact_evaluation_reports_both_apes() {
     let p = trained();
     let theta = prior().sample(60, 21);
-    let (mut x, _) = LinearSim.simulate(theta.view()).unwrap();
+    let mut x = LinearSim.simulate(theta.view()).unwrap().x;
     NoiseModel::uniform(8, SIGMA).add(&mut x, 22);
     let r = galchem::infer::evaluate_exact(p, &LinearSim, theta.view(), x.view(), 400, 3).unwrap();
     assert_eq!(
@@ -511,14 +532,17 @@ fn refinement_with_a_failing_simulator_is_a_clear_error() {
         fn describe(&self) -> String {
             "failing".into()
         }
-        fn simulate(
-            &self,
-            theta: ArrayView2<f64>,
-        ) -> Result<(Array2<f64>, Vec<bool>), SimulatorError> {
-            Ok((
-                Array2::zeros((theta.nrows(), 8)),
-                vec![false; theta.nrows()],
-            ))
+        fn space(&self) -> &ParamSpace {
+            ParamSpace::chempy()
+        }
+        fn output_names(&self) -> &[String] {
+            galchem::gce::inference::abundance_names()
+        }
+        fn simulate(&self, theta: ArrayView2<f64>) -> Result<Simulated, SimulatorError> {
+            Ok(Simulated {
+                x: Array2::from_elem((theta.nrows(), 8), f64::NAN),
+                status: vec![RunStatus::failed("test:fail", "always fails"); theta.nrows()],
+            })
         }
     }
     let p = trained();
@@ -532,7 +556,7 @@ fn refinement_with_a_failing_simulator_is_a_clear_error() {
     let err = infer_catalog_with(p, &obs, &opts, Some(&Failing))
         .unwrap_err()
         .to_string();
-    assert!(err.contains("no draw has a positive weight"), "{err}");
+    assert!(err.contains("positive importance weight"), "{err}");
 }
 
 /// Stars far outside the prior (α_IMF = −0.5, six prior sd above its mean) pull the combined

@@ -1,62 +1,61 @@
-//! Errors of the flow.
+//! Errors of the flow, in galchem's shared vocabulary ([`crate::error`]).
 
-use std::path::PathBuf;
+use crate::error::{ErrorKind, FileError, Kind, OptionError, ShapeError, TooFewRows};
+use crate::interrupt::Interrupted;
 
 /// Everything that can go wrong building, training, evaluating, saving or loading a flow.
 #[derive(Debug, thiserror::Error)]
 pub enum FlowError {
     /// An array of the wrong shape.
-    #[error("{what}: expected shape {expected}, got {found}")]
-    Shape {
-        what: String,
-        expected: String,
-        found: String,
-    },
+    #[error(transparent)]
+    Shape(#[from] ShapeError),
     /// An option outside its domain.
-    #[error("invalid flow option {name} = {value}: {reason}")]
-    BadOption {
-        name: &'static str,
-        value: String,
-        reason: String,
-    },
+    #[error(transparent)]
+    Option(#[from] OptionError),
     /// Too few usable rows.
-    #[error("{what}: {found} usable rows, at least {needed} needed")]
-    TooFewRows {
-        what: String,
-        found: usize,
-        needed: usize,
-    },
+    #[error(transparent)]
+    TooFewRows(#[from] TooFewRows),
     /// An error of the neural-network core (training loop, optimizer).
     #[error(transparent)]
     Nn(#[from] crate::nn::NnError),
-    /// The user pressed Ctrl-C.
-    #[error("interrupted (Ctrl-C)")]
-    Interrupted,
-    /// A file could not be read or written.
-    #[error("{path}: {message}")]
-    Io { path: PathBuf, message: String },
-    /// A file that is corrupt, of another format or version, or inconsistent.
-    #[error("{path} is not a usable {format} file: {message}")]
-    BadFile {
-        path: PathBuf,
-        format: &'static str,
-        message: String,
-    },
+    /// Ctrl-C or SIGTERM outside a training loop.
+    #[error(transparent)]
+    Interrupted(#[from] Interrupted),
+    /// A file that cannot be read, written or used.
+    #[error(transparent)]
+    File(#[from] FileError),
 }
 
-impl From<crate::interrupt::Interrupted> for FlowError {
-    fn from(_: crate::interrupt::Interrupted) -> Self {
-        FlowError::Interrupted
+impl Kind for FlowError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            FlowError::Shape(e) => e.kind(),
+            FlowError::Option(e) => e.kind(),
+            FlowError::TooFewRows(e) => e.kind(),
+            FlowError::Nn(e) => e.kind(),
+            FlowError::Interrupted(e) => e.kind(),
+            FlowError::File(e) => e.kind(),
+        }
     }
 }
 
 impl FlowError {
-    /// A [`FlowError::BadOption`].
-    pub fn option(name: &'static str, value: impl ToString, reason: impl Into<String>) -> Self {
-        FlowError::BadOption {
-            name,
-            value: value.to_string(),
-            reason: reason.into(),
-        }
+    /// A [`FlowError::Option`].
+    pub fn option(name: impl Into<String>, value: impl ToString, reason: impl Into<String>) -> Self {
+        FlowError::Option(OptionError::new(name, value, reason))
+    }
+
+    /// A [`FlowError::TooFewRows`].
+    pub fn too_few_rows(what: impl Into<String>, found: usize, needed: usize) -> Self {
+        FlowError::TooFewRows(TooFewRows {
+            what: what.into(),
+            found,
+            needed,
+        })
+    }
+
+    /// A [`FlowError::Shape`].
+    pub fn shape(what: impl Into<String>, expected: impl ToString, found: impl ToString) -> Self {
+        FlowError::Shape(ShapeError::new(what, expected, found))
     }
 }

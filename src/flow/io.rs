@@ -1,18 +1,20 @@
 //! Saving and loading flows: a plain serde record of everything a flow needs (architecture,
 //! standardisations, permutations, flat parameters), checked for consistency on the way in,
-//! and JSON files with a format name and version written atomically.
+//! and files in the [`crate::envelope`] written atomically.
 
 use super::error::FlowError;
 use super::maf::{FlowConfig, Maf};
 use super::permutation::Permutation;
+use crate::envelope::{self, Format};
+use crate::error::FileError;
 use crate::nn::Scaler;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 /// Format name of a stand-alone flow file.
 pub const FLOW_FORMAT: &str = "galchem-flow";
-/// Version of the flow record layout.
-pub const FLOW_VERSION: u32 = 1;
+/// Version of the flow file layout written (versions 1 and 2 are read).
+pub const FLOW_VERSION: u32 = 2;
 
 /// Everything that defines a trained flow.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -113,91 +115,30 @@ impl Maf {
         })
     }
 
-    /// Writes the flow as JSON to `path` (atomically).
+    /// Writes the flow to `path` in the [`crate::envelope`] (JSON, atomically).
     pub fn save(&self, path: &Path) -> Result<(), FlowError> {
         let file = FlowFile {
-            format: FLOW_FORMAT.into(),
-            version: FLOW_VERSION,
             flow: self.to_record(),
         };
-        write_json(path, &file)
+        Ok(envelope::save(path, &FORMAT, &file)?)
     }
 
     /// Reads a flow written by [`Maf::save`].
     pub fn load(path: &Path) -> Result<Maf, FlowError> {
-        let value = read_json(path, FLOW_FORMAT)?;
-        check_header(path, &value, FLOW_FORMAT, FLOW_VERSION)?;
-        let file: FlowFile =
-            serde_json::from_value(value).map_err(|e| bad(path, FLOW_FORMAT, e))?;
-        Maf::from_record(file.flow).map_err(|e| bad(path, FLOW_FORMAT, e))
+        let file: FlowFile = envelope::load(path, &FORMAT)?.body;
+        Maf::from_record(file.flow).map_err(|e| FileError::unusable(path, FLOW_FORMAT, e).into())
     }
 }
 
+/// The body of a flow file.
 #[derive(Serialize, Deserialize)]
 struct FlowFile {
-    format: String,
-    version: u32,
     flow: MafRecord,
 }
 
-fn bad(path: &Path, format: &'static str, e: impl ToString) -> FlowError {
-    FlowError::BadFile {
-        path: path.to_path_buf(),
-        format,
-        message: e.to_string(),
-    }
-}
-
-/// Serialises `value` as JSON into `path` with an atomic write.
-pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), FlowError> {
-    let io = |e: std::io::Error| FlowError::Io {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    };
-    let bytes = serde_json::to_vec(value).map_err(|e| FlowError::Io {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })?;
-    crate::fsutil::atomic_write_bytes(path, &bytes).map_err(io)
-}
-
-/// Reads `path` as JSON; `format` names the expected format in errors.
-pub fn read_json(path: &Path, format: &'static str) -> Result<serde_json::Value, FlowError> {
-    let bytes = std::fs::read(path).map_err(|e| FlowError::Io {
-        path: path.to_path_buf(),
-        message: format!("cannot read: {e}"),
-    })?;
-    serde_json::from_slice(&bytes).map_err(|e| bad(path, format, format!("not valid JSON ({e})")))
-}
-
-/// Checks the `format` and `version` fields of a parsed file.
-pub fn check_header(
-    path: &Path,
-    value: &serde_json::Value,
-    format: &'static str,
-    version: u32,
-) -> Result<(), FlowError> {
-    let found = value.get("format").and_then(|f| f.as_str());
-    if found != Some(format) {
-        return Err(bad(
-            path,
-            format,
-            match found {
-                Some(f) => format!("it is a '{f}' file"),
-                None => "it has no 'format' field (not a galchem model file)".into(),
-            },
-        ));
-    }
-    let v = value.get("version").and_then(|v| v.as_u64());
-    if v != Some(u64::from(version)) {
-        return Err(bad(
-            path,
-            format,
-            format!(
-                "format version {}, this galchem reads version {version}",
-                v.map_or("missing".to_string(), |v| v.to_string())
-            ),
-        ));
-    }
-    Ok(())
-}
+/// The flow file format.
+pub const FORMAT: Format = Format {
+    name: FLOW_FORMAT,
+    version: FLOW_VERSION,
+    oldest_readable: 1,
+};

@@ -13,7 +13,6 @@
 //! Arrays are row-major `(n_rows, n_features)`. The networks compute in f32; the
 //! standardisation statistics and the public interfaces are f64.
 
-use super::backprop::Cache;
 use super::error::FlowError;
 use super::made::{Made, MadeShape};
 use super::permutation::Permutation;
@@ -21,7 +20,6 @@ use super::standardize::log_scale_sum;
 use crate::nn::activation::Activation;
 use crate::nn::params::ParamLayout;
 use crate::nn::Scaler;
-use ndarray::{s, Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
 /// ln(2π).
@@ -184,11 +182,7 @@ impl Maf {
     /// Replaces the parameters (length must match; masked weights are re-zeroed).
     pub fn set_params(&mut self, p: &[f32]) -> Result<(), FlowError> {
         if p.len() != self.params.len() {
-            return Err(FlowError::Shape {
-                what: "flow parameters".into(),
-                expected: self.params.len().to_string(),
-                found: p.len().to_string(),
-            });
+            return Err(FlowError::shape("flow parameters", self.params.len().to_string(), p.len().to_string()));
         }
         self.params.copy_from_slice(p);
         for m in &self.mades {
@@ -222,84 +216,16 @@ impl Maf {
         -log_scale_sum(&self.theta_std) - 0.5 * self.d as f64 * LN_2PI
     }
 
-    /// log q(θ | x) for every row, shape `(n,)`; `theta` `(n, D)`, `x` `(n, C)`.
-    /// Rows are processed in parallel chunks.
-    pub fn log_prob(
-        &self,
-        theta: ArrayView2<f64>,
-        x: ArrayView2<f64>,
-    ) -> Result<Vec<f64>, FlowError> {
-        self.check_dims(theta.dim(), x.dim())?;
-        let ts = self.theta_std.transform_f32(theta)?;
-        let xs = self.x_std.transform_f32(x)?;
-        Ok(self.log_prob_standardized(ts.view(), xs.view()))
-    }
-
-    /// The forward (density) direction of the flow: θ `(n, D)` with x `(n, C)` → the base
-    /// points u^K `(n, D)` (standard normal when θ ~ q(θ | x)).
-    pub fn transform_to_base(
-        &self,
-        theta: ArrayView2<f64>,
-        x: ArrayView2<f64>,
-    ) -> Result<Array2<f64>, FlowError> {
-        self.check_dims(theta.dim(), x.dim())?;
-        let ts = self.theta_std.transform_f32(theta)?;
-        let xs = self.x_std.transform_f32(x)?;
-        let n = ts.nrows();
-        let mut out = Array2::zeros((n, self.d));
-        let mut cache = Cache::new(self, n.max(1));
-        self.forward(&self.params, ts.view(), xs.view(), &mut cache);
-        out.zip_mut_with(&cache.base(n), |o, &v| *o = f64::from(v));
-        Ok(out)
-    }
-
-    /// log q for already standardised f32 inputs (rows in parallel chunks of 256).
-    pub(crate) fn log_prob_standardized(
-        &self,
-        ts: ArrayView2<f32>,
-        xs: ArrayView2<f32>,
-    ) -> Vec<f64> {
-        use rayon::prelude::*;
-        const CHUNK: usize = 256;
-        let n = ts.nrows();
-        let starts: Vec<usize> = (0..n).step_by(CHUNK).collect();
-        let parts: Vec<Vec<f64>> = starts
-            .par_iter()
-            .map_init(
-                || Cache::new(self, CHUNK),
-                |cache, &a| {
-                    let b = (a + CHUNK).min(n);
-                    self.forward(
-                        &self.params,
-                        ts.slice(s![a..b, ..]),
-                        xs.slice(s![a..b, ..]),
-                        cache,
-                    );
-                    cache.log_q[..b - a].to_vec()
-                },
-            )
-            .collect();
-        parts.concat()
-    }
-
     pub(crate) fn check_dims(
         &self,
         theta: (usize, usize),
         x: (usize, usize),
     ) -> Result<(), FlowError> {
         if theta.1 != self.d {
-            return Err(FlowError::Shape {
-                what: "theta".into(),
-                expected: format!("(n, {})", self.d),
-                found: format!("{theta:?}"),
-            });
+            return Err(FlowError::shape("theta", format!("(n, {})", self.d), format!("{theta:?}")));
         }
         if x.1 != self.c || x.0 != theta.0 {
-            return Err(FlowError::Shape {
-                what: "x".into(),
-                expected: format!("({}, {})", theta.0, self.c),
-                found: format!("{x:?}"),
-            });
+            return Err(FlowError::shape("x", format!("({}, {})", theta.0, self.c), format!("{x:?}")));
         }
         Ok(())
     }

@@ -6,6 +6,7 @@
 pub mod act;
 mod backprop;
 pub mod degrees;
+mod density;
 pub mod error;
 pub mod inverse;
 pub mod io;

@@ -146,11 +146,7 @@ impl Maf {
     ) -> Result<Array2<f64>, FlowError> {
         self.check_x(x.len())?;
         if z.ncols() != self.d {
-            return Err(FlowError::Shape {
-                what: "base points".into(),
-                expected: format!("(n, {})", self.d),
-                found: format!("{:?}", z.dim()),
-            });
+            return Err(FlowError::shape("base points", format!("(n, {})", self.d), format!("{:?}", z.dim())));
         }
         let sampler = Sampler::new(self);
         let cond = sampler.condition(&x.to_vec());
@@ -163,20 +159,12 @@ impl Maf {
             ..Default::default()
         };
         sampler.push_base_soa(&cond, n, &mut out, &mut ws);
-        Array2::from_shape_vec((n, self.d), out).map_err(|e| FlowError::Shape {
-            what: "θ".into(),
-            expected: format!("({n}, {})", self.d),
-            found: e.to_string(),
-        })
+        Array2::from_shape_vec((n, self.d), out).map_err(|e| FlowError::shape("θ", format!("({n}, {})", self.d), e.to_string()))
     }
 
     fn check_x(&self, len: usize) -> Result<(), FlowError> {
         if len != self.c {
-            return Err(FlowError::Shape {
-                what: "x".into(),
-                expected: format!("({},)", self.c),
-                found: format!("({len},)"),
-            });
+            return Err(FlowError::shape("x", format!("({},)", self.c), format!("({len},)")));
         }
         Ok(())
     }
@@ -203,10 +191,6 @@ impl Maf {
             &mut out,
             &mut SampleWorkspace::default(),
         );
-        Array2::from_shape_vec((n, self.d), out).map_err(|e| FlowError::Shape {
-            what: "samples".into(),
-            expected: format!("({n}, {})", self.d),
-            found: e.to_string(),
-        })
+        Array2::from_shape_vec((n, self.d), out).map_err(|e| FlowError::shape("samples", format!("({n}, {})", self.d), e.to_string()))
     }
 }

@@ -256,11 +256,7 @@ fn split_rows(
     tc: &FlowTrainConfig,
 ) -> Result<Split, FlowError> {
     if theta.nrows() != x.nrows() {
-        return Err(FlowError::Shape {
-            what: "x rows".into(),
-            expected: theta.nrows().to_string(),
-            found: x.nrows().to_string(),
-        });
+        return Err(FlowError::shape("x rows", theta.nrows().to_string(), x.nrows().to_string()));
     }
     let n_rows = theta.nrows();
     let finite: Vec<usize> = (0..n_rows)
@@ -272,15 +268,11 @@ fn split_rows(
     let n_train = ((1.0 - tc.validation_fraction) * n as f64) as usize;
     let n_val = n - n_train;
     if n_train < tc.batch_size.max(2) || n_val < 1 {
-        return Err(FlowError::TooFewRows {
-            what: format!(
+        return Err(FlowError::too_few_rows(format!(
                 "flow training ({n} finite rows of {n_rows}, {n_train} for training, {n_val} for validation)"
-            ),
-            found: n,
-            needed: ((tc.batch_size.max(2) as f64) / (1.0 - tc.validation_fraction)).ceil()
+            ), n, ((tc.batch_size.max(2) as f64) / (1.0 - tc.validation_fraction)).ceil()
                 as usize
-                + 1,
-        });
+                + 1));
     }
     let mut order = finite;
     order.shuffle(&mut crate::rng::stream(tc.seed, 0));

@@ -34,6 +34,7 @@ pub mod error;
 pub mod evolve;
 pub mod imf;
 pub mod infall;
+pub mod inference;
 pub mod input;
 pub mod lifetimes;
 mod model;
@@ -47,8 +48,10 @@ pub mod yields;
 
 pub use batch::CHUNK as BATCH_CHUNK;
 pub use error::{GceError, SimError};
+pub use inference::{EMULATOR_BOX_SIGMAS, NPE_BIRTH_RANGE};
 pub use model::{Chempy, Evolution, Trajectory};
-pub use params::{Params, PARAM_NAMES};
+pub use config::{END_TIME, MAX_BIRTH_TIME};
+pub use params::{Params, GLOBAL_PARAM_NAMES, PARAM_NAMES, SFR_PEAK_MIN};
 pub use settings::ModelSettings;
 pub use yields::YieldSet;
 

@@ -22,6 +22,23 @@ pub const PARAM_NAMES: [&str; 6] = [
     "birth_time",
 ];
 
+/// The parameters shared by every star of a galaxy (the paper's Λ).
+pub const GLOBAL_PARAM_NAMES: [&str; 2] = ["alpha_imf", "log10_n_ia"];
+
+/// ChempyMulti's lower limit on `log10_sfr_peak` (its prior constraint, spec B.3): the
+/// bound of the truncated priors of the NPE and of the hierarchical model.
+pub const SFR_PEAK_MIN: f64 = 0.294;
+
+/// The closed domain of a bounded parameter (`x_out` in [0, 1], `birth_time` up to 13.8
+/// Gyr), `None` for the unbounded ones. Uniform prior boxes are cut to it.
+pub fn domain(name: &str) -> Option<(f64, f64)> {
+    match name {
+        "x_out" => Some((0.0, 1.0)),
+        "birth_time" => Some((0.0, MAX_BIRTH_TIME)),
+        _ => None,
+    }
+}
+
 /// Bound on |alpha_imf| and on |log10 x| of the three logarithmic parameters. Beyond it the
 /// discrete IMF or the powers of ten leave the range where CHEMPY's arithmetic is meaningful;
 /// CHEMPY's own prior constraints (`parameter.py`) are far narrower.

@@ -1,28 +1,25 @@
-//! Inference of the galactic parameters: the prior, posterior sampling per star, the
-//! combination of stars into the posterior of the global parameters, the NPE pipeline and
-//! catalog inference.
+//! Inference of the global parameters, by concern:
+//!
+//! - [`npe`]: neural posterior estimation — the flow posterior ([`NeuralPosterior`]), the
+//!   simulate-and-train pipeline, batched sampling with rejection outside the prior, and
+//!   evaluation on held-out simulations;
+//! - [`star`]: single stars — summaries of their draws and refinement by importance sampling
+//!   ([`RefinedPosterior`]);
+//! - [`combine`]: many stars into the posterior of the global parameters (paper eq. 5–9);
+//! - [`catalog`]: catalog inference with any [`crate::model::Posterior`].
 
-pub mod batch;
 pub mod catalog;
 pub mod combine;
 pub mod error;
-pub mod evaluate;
-pub mod importance;
 pub mod npe;
-pub mod observe;
-pub mod posterior;
-pub mod prior;
-pub mod refine;
-pub mod rejection;
-pub mod simulator;
-pub mod sources;
-pub mod table_input;
+pub mod star;
 
-pub use catalog::{infer_catalog, infer_catalog_with, CatalogInference, InferOptions, StarSummary};
-pub use combine::CombineMethod;
+pub use catalog::observe::Observations;
+pub use catalog::{infer_catalog, infer_catalog_with, CatalogInference, ColumnMap, InferOptions, ObservationTable};
+pub use combine::{CombineMethod, Combined, GaussianPrior};
 pub use error::InferError;
-pub use evaluate::{evaluate, evaluate_exact, EvalReport, ExactReport};
-pub use npe::{train_npe, train_on_pairs, NpeOptions, NpeReport};
-pub use observe::Observations;
-pub use posterior::{Posterior, TrainingInfo};
-pub use simulator::{NoiseModel, Simulator, SimulatorError};
+pub use npe::{
+    draw_valid, evaluate, evaluate_exact, held_out_pairs, train_npe, train_on_pairs, EvalReport,
+    ExactReport, NeuralPosterior, NpeOptions, NpeReport, TrainingInfo,
+};
+pub use star::{RefinedPosterior, Refiner, StarSummary};

@@ -211,11 +211,7 @@ fn check_config<O: Objective>(
         1
     };
     if objective.n_rows() < needed {
-        return Err(NnError::TooFewRows {
-            what: "training set".into(),
-            found: objective.n_rows(),
-            needed,
-        });
+        return Err(NnError::too_few_rows("training set", objective.n_rows(), needed));
     }
     Ok(())
 }

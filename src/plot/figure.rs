@@ -2,7 +2,6 @@
 
 use super::style::{color_cycle, Rgb};
 use super::PlotError;
-use std::path::Path;
 
 /// One histogram's settings.
 #[derive(Debug, Clone, PartialEq)]
@@ -283,11 +282,6 @@ impl Figure {
     /// Adds a series as is (for figure builders in other modules).
     pub fn push(&mut self, series: Series) {
         self.panel().series.push(series);
-    }
-
-    /// Renders to `path` (PNG or SVG by extension), atomically.
-    pub fn save(&self, path: &Path) -> Result<(), PlotError> {
-        super::render::save(self, path)
     }
 }
 

@@ -12,6 +12,13 @@ use std::path::Path;
 
 /// Renders `fig` to `path`; the extension picks the format. The file appears only when
 /// rendering succeeded (temporary file + rename).
+impl Figure {
+    /// Renders to `path` (PNG or SVG by extension), atomically.
+    pub fn save(&self, path: &Path) -> Result<(), PlotError> {
+        save(self, path)
+    }
+}
+
 pub(crate) fn save(fig: &Figure, path: &Path) -> Result<(), PlotError> {
     ensure_font();
     let ext = path

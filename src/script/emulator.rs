@@ -10,37 +10,17 @@ use crate::nn::{
     Activation, Emulator, EmulatorOptions, EmulatorReport, Loss, OptimizerConfig, VarianceHead,
 };
 use crate::plot::{Figure, Series};
-use ndarray::{Array2, Axis};
+use ndarray::Array2;
 use rhai::plugin::*;
 #[allow(unused_imports)]
 use rhai::{Array, Dynamic, Map, FLOAT, INT};
 
-/// Rows of `t` usable for training: a `status` column (if any) says `ok`, and the parameter
-/// and abundance columns hold numbers. Returns θ `(n, 6)`, y `(n, 8)` and the number of rows
-/// dropped because of their status.
+/// The successful runs of a runs table (see [`crate::model::runs`]): θ `(n, 6)`, y `(n, 8)`
+/// and the number of failed rows left out.
 pub fn training_arrays(t: &Table, what: &str) -> RhaiResult<(Array2<f64>, Array2<f64>, usize)> {
-    let theta = t
-        .matrix(&PARAM_NAMES)
+    let r = crate::model::runs::successful_runs(t, &PARAM_NAMES, &ABUNDANCE_NAMES)
         .map_err(|e| rt_error(format!("{what}: {e}")))?;
-    let y = t
-        .matrix(&ABUNDANCE_NAMES)
-        .map_err(|e| rt_error(format!("{what}: {e}")))?;
-    if !t.has_column("status") {
-        return Ok((theta, y, 0));
-    }
-    let status = t.column_str("status").map_err(rt)?;
-    let keep: Vec<usize> = status
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| s.as_str() == "ok")
-        .map(|(i, _)| i)
-        .collect();
-    let dropped = t.len() - keep.len();
-    Ok((
-        theta.select(Axis(0), &keep),
-        y.select(Axis(0), &keep),
-        dropped,
-    ))
+    Ok((r.theta, r.x, r.n_failed))
 }
 
 /// Emulator options from a script map (see `train_emulator`); the validation table, if any,

@@ -119,9 +119,9 @@ pub fn build(config: SessionConfig, sources: Arc<SourceMap>) -> (Engine, Arc<Con
     engine.register_type_with_name::<crate::catalog::Table>("Table");
     engine.register_type_with_name::<crate::plot::Figure>("Figure");
     engine.register_type_with_name::<crate::gce::Chempy>("Chempy");
-    engine.register_type_with_name::<crate::infer::prior::Prior>("Prior");
+    engine.register_type_with_name::<crate::model::Prior>("Prior");
     engine.register_type_with_name::<crate::nn::Emulator>("Emulator");
-    engine.register_type_with_name::<crate::infer::Posterior>("Posterior");
+    engine.register_type_with_name::<crate::infer::NeuralPosterior>("Posterior");
 
     let ctx = Arc::new(Context {
         config,

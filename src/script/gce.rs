@@ -43,40 +43,6 @@ pub fn params_from_map(m: &Map, what: &str, birth_optional: bool) -> RhaiResult<
     Ok(Params::from_array(v))
 }
 
-/// Runs the simulator on every row of `t` (which must have the six parameter columns) and
-/// returns `t` with the eight abundance columns (added or replaced) and `status`.
-pub fn simulate_table(sim: &Chempy, t: &Table) -> RhaiResult<Table> {
-    let theta = t.matrix(&PARAM_NAMES).map_err(rt)?;
-    let params: Vec<Params> = theta
-        .rows()
-        .into_iter()
-        .map(|r| Params::from_array([r[0], r[1], r[2], r[3], r[4], r[5]]))
-        .collect();
-    let results = sim.simulate_batch(&params).map_err(rt)?;
-    let mut cols: Vec<Vec<f64>> = (0..8).map(|_| Vec::with_capacity(results.len())).collect();
-    let mut status = Vec::with_capacity(results.len());
-    for r in &results {
-        match r {
-            Ok(x) => {
-                cols.iter_mut().zip(x).for_each(|(c, v)| c.push(*v));
-                status.push("ok".to_string());
-            }
-            Err(e) => {
-                cols.iter_mut().for_each(|c| c.push(f64::NAN));
-                status.push(e.status());
-            }
-        }
-    }
-    let mut out = t.clone();
-    for (name, values) in ABUNDANCE_NAMES.iter().zip(cols) {
-        out = out
-            .with_column(name, ColumnData::Float(values))
-            .map_err(rt)?;
-    }
-    out.with_column("status", ColumnData::Text(status))
-        .map_err(rt)
-}
-
 /// Typesetting of an abundance name for axis labels: `Mg_Fe` → `[Mg/Fe]`.
 pub fn bracket(name: &str) -> String {
     match name.split_once('_') {
@@ -104,7 +70,7 @@ pub mod gce_api {
     /// ```
     #[rhai_fn(global, return_raw, pure)]
     pub fn simulate(sim: &mut Chempy, t: Table) -> RhaiResult<Table> {
-        simulate_table(sim, &t)
+        crate::model::runs::simulate_table(sim, &t).map_err(rt)
     }
 
     /// Runs one parameter set given as a map; returns the eight abundances as a map, or an
@@ -157,7 +123,7 @@ pub mod gce_api {
     #[rhai_fn(global, return_raw, pure)]
     pub fn draw_valid(
         sim: &mut Chempy,
-        prior: crate::infer::prior::Prior,
+        prior: crate::model::Prior,
         n: INT,
         seed: INT,
     ) -> RhaiResult<Map> {
@@ -168,16 +134,13 @@ pub mod gce_api {
         }
         let t0 = std::time::Instant::now();
         let (theta, x, failed) =
-            crate::infer::sources::draw_valid(sim, &prior, n as usize, seed as u64).map_err(rt)?;
+            crate::infer::draw_valid(sim, &prior, n as usize, seed as u64).map_err(rt)?;
         let seconds = t0.elapsed().as_secs_f64();
-        let mut t = Table::from_matrix(&PARAM_NAMES, &theta).map_err(rt)?;
-        for (j, name) in ABUNDANCE_NAMES.iter().enumerate() {
-            t = t
-                .with_column(name, ColumnData::Float(x.column(j).to_vec()))
-                .map_err(rt)?;
-        }
-        t = t
-            .with_column("status", ColumnData::Text(vec!["ok".into(); x.nrows()]))
+        let runs = crate::model::Simulated {
+            status: vec![crate::model::RunStatus::Ok; x.nrows()],
+            x,
+        };
+        let t = crate::model::runs::runs_table(&PARAM_NAMES, &theta, crate::model::Simulator::output_names(sim), &runs)
             .map_err(rt)?;
         let mut m = Map::new();
         m.insert("runs".into(), Dynamic::from(t));

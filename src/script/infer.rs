@@ -5,10 +5,9 @@ use super::convert::{as_f64, numbers, rt, rt_error, strings, Opts, RhaiResult};
 use super::infer_result::inference_map;
 use crate::catalog::Table;
 use crate::flow::{FlowConfig, FlowTrainConfig};
-use crate::gce::{ABUNDANCE_NAMES, PARAM_NAMES};
-use crate::infer::sources::NamedEmulator;
-use crate::infer::table_input::{ColumnMap, ObservationTable};
-use crate::infer::{CombineMethod, InferOptions, NoiseModel, NpeOptions, Posterior, Simulator};
+use crate::gce::ABUNDANCE_NAMES;
+use crate::infer::{ColumnMap, CombineMethod, InferOptions, NeuralPosterior, NpeOptions, ObservationTable};
+use crate::model::{NoiseModel, Prior, Simulator};
 use crate::nn::Emulator;
 use rhai::plugin::*;
 #[allow(unused_imports)]
@@ -32,11 +31,11 @@ fn with_simulator<R>(
     if let Some(sim) = source.clone().try_cast::<crate::gce::Chempy>() {
         f(&sim)
     } else if let Some(emu) = source.clone().try_cast::<Emulator>() {
-        let named = NamedEmulator {
-            emulator: &emu,
-            name: name.unwrap_or_else(|| "emulator".into()),
+        let emu = match name {
+            Some(n) => emu.with_label(n),
+            None => emu,
         };
-        f(&named)
+        f(&emu)
     } else {
         Err(rt_error(format!(
             "{what}: the simulator must be chempy(\"tng\"), chempy(\"alt\") or an emulator, not {}",
@@ -45,11 +44,10 @@ fn with_simulator<R>(
     }
 }
 
-/// Held-out pairs from a table of runs for `evaluate*`: θ `(n, 6)`, x `(n, 8)` with the
-/// noise of option `noise` (default the posterior's) added once, and the options `samples`
-/// (1000) and `seed`.
+/// Held-out pairs from a table of runs for `evaluate*`: θ and x with the noise of option
+/// `noise` (default the posterior's) added once, and the options `samples` (1000) and `seed`.
 fn held_out_pairs(
-    post: &Posterior,
+    post: &NeuralPosterior,
     runs: &Table,
     o: &mut Opts,
     what: &str,
@@ -60,13 +58,12 @@ fn held_out_pairs(
         None => post.noise().clone(),
         Some(d) => NoiseModel {
             sigma: match as_f64(&d) {
-                Some(s) => vec![s; ABUNDANCE_NAMES.len()],
+                Some(s) => vec![s; post.obs_names().len()],
                 None => numbers(&d, &format!("{what}: option 'noise'"))?,
             },
         },
     };
-    let (theta, mut x, _) = super::emulator::training_arrays(runs, what)?;
-    noise.add(&mut x, crate::infer::npe::derive_seed(seed, 1));
+    let (theta, x) = crate::infer::held_out_pairs(post, runs, &noise, seed).map_err(rt)?;
     Ok((theta, x, samples, seed))
 }
 
@@ -84,9 +81,7 @@ fn ape_by_name(apes: &[crate::infer::evaluate::ApeSummary]) -> Map {
 }
 
 /// NPE options from a script map.
-fn npe_options(
-    options: Map,
-) -> RhaiResult<(NpeOptions, crate::infer::prior::Prior, Option<String>)> {
+fn npe_options(options: Map) -> RhaiResult<(NpeOptions, Prior, Option<String>)> {
     let mut o = Opts::new(options, "train_npe");
     let mut opts = NpeOptions::default();
     if let Some(n) = o.usize("n_sims")? {
@@ -103,8 +98,8 @@ fn npe_options(
         opts.noise = Some(NoiseModel { sigma });
     }
     let prior = match o.raw("prior") {
-        Some(d) => d.try_cast::<crate::infer::prior::Prior>().ok_or_else(|| rt_error("train_npe: option 'prior' must be a Prior (e.g. paper_prior(#{ birth: [2.0, 12.8] }))"))?,
-        None => crate::infer::prior::Prior::paper().birth_range(2.0, 12.8),
+        Some(d) => d.try_cast::<Prior>().ok_or_else(|| rt_error("train_npe: option 'prior' must be a Prior (e.g. paper_prior(#{ birth: [2.0, 12.8] }))"))?,
+        None => Prior::npe(),
     };
     let f: &mut FlowConfig = &mut opts.flow;
     if let Some(v) = o.usize("hidden")? {
@@ -230,7 +225,7 @@ pub mod infer_api {
     use super::*;
 
     /// A trained neural posterior estimator q(θ | x).
-    pub type Posterior = crate::infer::Posterior;
+    pub type Posterior = crate::infer::NeuralPosterior;
 
     /// Neural posterior estimation (paper §2.3): draws θ from the prior, simulates x with
     /// `source` (a simulator from `chempy(...)` or an emulator), adds Gaussian noise once and
@@ -270,8 +265,10 @@ pub mod infer_api {
             )));
         }
         let x = observation(&x)?;
-        let s = post.sample(&x, n as usize, seed as u64).map_err(rt)?;
-        Table::from_matrix(&PARAM_NAMES, &s).map_err(rt)
+        let s = crate::model::Posterior::sample(post, &x, n as usize, seed as u64).map_err(rt)?;
+        let names = post.param_names();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        Table::from_matrix(&names, &s.into_values()).map_err(rt)
     }
 
     /// Catalog inference: reads each star's eight observed abundances (by default the
@@ -323,7 +320,7 @@ pub mod infer_api {
         let mut o = Opts::new(options, "evaluate");
         let (theta, x, samples, seed) = held_out_pairs(post, &runs, &mut o, "evaluate")?;
         o.finish()?;
-        let r = crate::infer::evaluate(post, theta.view(), x.view(), samples, seed).map_err(rt)?;
+        let r = crate::infer::evaluate(&*post, theta.view(), x.view(), samples, seed).map_err(rt)?;
         let mut m = to_map(&r)?;
         m.insert("ape".into(), Dynamic::from_map(ape_by_name(&r.ape)));
         Ok(m)
@@ -355,7 +352,7 @@ pub mod infer_api {
         let (theta, x, samples, seed) = held_out_pairs(post, &runs, &mut o, "evaluate_exact")?;
         o.finish()?;
         let r = with_simulator(&sim, None, "evaluate_exact", |sim| {
-            crate::infer::evaluate_exact(post, sim, theta.view(), x.view(), samples, seed)
+            crate::infer::evaluate_exact(&*post, sim, theta.view(), x.view(), samples, seed)
                 .map_err(rt)
         })?;
         let mut m = to_map(&r)?;
@@ -478,7 +475,7 @@ pub mod infer_api {
     }
 }
 
-fn describe(p: &Posterior) -> String {
+fn describe(p: &NeuralPosterior) -> String {
     let t = p.training();
     format!(
         "Posterior(trained on {} simulations from {}, {} epochs, best validation log-prob {:.3})",

@@ -13,10 +13,10 @@ pub fn inference_map(r: &CatalogInference) -> RhaiResult<Map> {
     let mut m = Map::new();
     let f = |v: f64| Dynamic::from_float(v);
     m.insert("n_stars".into(), Dynamic::from_int(c.n_stars as INT));
-    m.insert("alpha_imf_mean".into(), f(c.mean[0]));
-    m.insert("alpha_imf_sd".into(), f(c.sd[0]));
-    m.insert("log10_n_ia_mean".into(), f(c.mean[1]));
-    m.insert("log10_n_ia_sd".into(), f(c.sd[1]));
+    for (j, name) in r.global_names.iter().enumerate() {
+        m.insert(format!("{name}_mean").into(), f(c.mean[j]));
+        m.insert(format!("{name}_sd").into(), f(c.sd[j]));
+    }
     m.insert("mean".into(), Dynamic::from_array(float_array(&c.mean)));
     m.insert(
         "cov".into(),
@@ -117,61 +117,41 @@ fn stars_table(r: &CatalogInference) -> RhaiResult<Table> {
 /// The combination of the first n stars for n = 1 … N (paper Fig. 5).
 fn running_table(r: &CatalogInference) -> RhaiResult<Table> {
     let p = &r.running;
-    Table::from_columns(vec![
-        (
-            "n_stars".into(),
-            ColumnData::Int(p.iter().map(|x| x.n_stars as i64).collect()),
-        ),
-        (
-            "alpha_imf_mean".into(),
-            ColumnData::Float(p.iter().map(|x| x.mean[0]).collect()),
-        ),
-        (
-            "alpha_imf_sd".into(),
-            ColumnData::Float(p.iter().map(|x| x.sd[0]).collect()),
-        ),
-        (
-            "log10_n_ia_mean".into(),
-            ColumnData::Float(p.iter().map(|x| x.mean[1]).collect()),
-        ),
-        (
-            "log10_n_ia_sd".into(),
-            ColumnData::Float(p.iter().map(|x| x.sd[1]).collect()),
-        ),
-        (
-            "error".into(),
-            ColumnData::Text(
-                p.iter()
-                    .map(|x| x.error.clone().unwrap_or_default())
-                    .collect(),
-            ),
-        ),
-    ])
-    .map_err(rt)
+    let mut cols = vec![(
+        "n_stars".to_string(),
+        ColumnData::Int(p.iter().map(|x| x.n_stars as i64).collect()),
+    )];
+    for (j, name) in r.global_names.iter().enumerate() {
+        cols.push((format!("{name}_mean"), ColumnData::Float(p.iter().map(|x| x.mean[j]).collect())));
+        cols.push((format!("{name}_sd"), ColumnData::Float(p.iter().map(|x| x.sd[j]).collect())));
+    }
+    cols.push((
+        "error".into(),
+        ColumnData::Text(p.iter().map(|x| x.error.clone().unwrap_or_default()).collect()),
+    ));
+    Table::from_columns(cols).map_err(rt)
 }
 
-/// Every star's samples in long form: star row, then the six parameters.
-fn samples_table(r: &CatalogInference, s: &ndarray::Array3<f64>) -> RhaiResult<Table> {
-    let (n_stars, n, d) = s.dim();
-    let mut cols = vec![(
-        "row".to_string(),
-        ColumnData::Int(
-            r.stars
-                .iter()
-                .take(n_stars)
-                .flat_map(|st| std::iter::repeat_n(st.row as i64, n))
-                .collect(),
-        ),
-    )];
-    for j in 0..d {
-        let name = r
-            .param_names
-            .get(j)
-            .cloned()
-            .unwrap_or_else(|| format!("theta{j}"));
+/// Every star's draws in long form: star row, then the parameters (and `weight` when the
+/// draws are importance weighted).
+fn samples_table(r: &CatalogInference, draws: &[crate::stats::Draws]) -> RhaiResult<Table> {
+    let rows: Vec<i64> = r
+        .stars
+        .iter()
+        .zip(draws)
+        .flat_map(|(st, d)| std::iter::repeat_n(st.row as i64, d.n()))
+        .collect();
+    let mut cols = vec![("row".to_string(), ColumnData::Int(rows))];
+    for (j, name) in r.param_names.iter().enumerate() {
         cols.push((
-            name,
-            ColumnData::Float(s.index_axis(ndarray::Axis(2), j).iter().copied().collect()),
+            name.clone(),
+            ColumnData::Float(draws.iter().flat_map(|d| d.column(j).to_vec()).collect()),
+        ));
+    }
+    if draws.iter().any(|d| d.is_weighted()) {
+        cols.push((
+            "weight".into(),
+            ColumnData::Float(draws.iter().flat_map(|d| (0..d.n()).map(|k| d.weight(k))).collect()),
         ));
     }
     Table::from_columns(cols).map_err(rt)

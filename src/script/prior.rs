@@ -3,7 +3,7 @@
 use super::convert::{as_f64, rt, rt_error, Opts, RhaiResult};
 use crate::catalog::Table;
 use crate::gce::PARAM_NAMES;
-use crate::infer::prior::Prior;
+use crate::model::Prior;
 use rhai::plugin::*;
 #[allow(unused_imports)]
 use rhai::{Array, Dynamic, Map, FLOAT, INT};
@@ -69,7 +69,7 @@ pub mod prior_api {
     use super::*;
 
     /// A prior over the six CHEMPY parameters.
-    pub type Prior = crate::infer::prior::Prior;
+    pub type Prior = crate::model::Prior;
 
     /// The prior of the paper's Table 1: independent Gaussians N(−2.3, 0.3) for alpha_imf,
     /// N(−2.89, 0.3) for log10_n_ia, N(−0.3, 0.3) for log10_sfe, N(0.55, 0.1) for
@@ -116,7 +116,7 @@ pub mod prior_api {
         let lp = m
             .rows()
             .into_iter()
-            .map(|r| prior.log_prob(&[r[0], r[1], r[2], r[3], r[4], r[5]]))
+            .map(|r| prior.log_prob(&r.to_vec()))
             .collect();
         Ok(super::super::convert::Vector::new(lp))
     }

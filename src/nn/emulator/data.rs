@@ -150,11 +150,7 @@ pub(crate) fn prepare(
     report.n_val = x_val.as_ref().map_or(0, |x| x.nrows());
     let needed = 2;
     if report.n_train < needed {
-        return Err(NnError::TooFewRows {
-            what: "emulator training set (after excluding non-finite and all-zero rows)".into(),
-            found: report.n_train,
-            needed,
-        });
+        return Err(NnError::too_few_rows("emulator training set (after excluding non-finite and all-zero rows)", report.n_train, needed));
     }
     Ok(Prepared {
         x_train,

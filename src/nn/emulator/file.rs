@@ -1,17 +1,19 @@
-//! Saving and loading emulators: one JSON document with a format name and version, the
-//! input and output names, the architecture, the scalers, the flat parameters and the
-//! training metadata. Writes are atomic; loading checks the format, the version and the
-//! consistency of every shape, and names the file in every error.
+//! Saving and loading emulators: the [`crate::envelope`] around the input and output names,
+//! the architecture, the scalers, the flat parameters and the training metadata. Writes are
+//! atomic; loading checks the format, the version and the consistency of every shape, and
+//! names the file in every error.
 
 use super::{Emulator, TrainReport};
+use crate::envelope::{self, Format};
+use crate::error::FileError;
 use crate::nn::{Activation, Loss, Mlp, NnError, Scaler};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 /// The `format` field of an emulator file.
 pub const FORMAT_NAME: &str = "galchem-emulator";
-/// The version this galchem writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The version this galchem writes (it reads versions 1 and 2).
+pub const FORMAT_VERSION: u32 = 2;
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -22,11 +24,10 @@ struct Architecture {
     loss: Loss,
 }
 
+/// The body of an emulator file (inside the [`crate::envelope`]).
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct EmulatorFile {
-    format: String,
-    version: u32,
     input_names: Vec<String>,
     output_names: Vec<String>,
     architecture: Architecture,
@@ -36,28 +37,21 @@ struct EmulatorFile {
     training: TrainReport,
 }
 
-/// Just the header, to recognise foreign files and other versions before the full parse.
-#[derive(Deserialize)]
-struct Header {
-    format: Option<String>,
-    version: Option<serde_json::Value>,
-}
+/// The emulator file format.
+pub const FORMAT: Format = Format {
+    name: FORMAT_NAME,
+    version: FORMAT_VERSION,
+    oldest_readable: 1,
+};
 
 fn bad(path: &Path, message: impl Into<String>) -> NnError {
-    NnError::BadFile {
-        path: path.to_path_buf(),
-        format: "galchem emulator (JSON)",
-        message: message.into(),
-    }
+    FileError::unusable(path, FORMAT_NAME, message).into()
 }
 
 impl Emulator {
-    /// Writes the emulator to `path` (JSON), atomically.
+    /// Writes the emulator to `path` (the [`crate::envelope`], JSON), atomically.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<(), NnError> {
-        let path = path.as_ref();
         let file = EmulatorFile {
-            format: FORMAT_NAME.into(),
-            version: FORMAT_VERSION,
             input_names: self.input_names.clone(),
             output_names: self.output_names.clone(),
             architecture: Architecture {
@@ -71,59 +65,21 @@ impl Emulator {
             params: self.params.clone(),
             training: self.training.clone(),
         };
-        crate::fsutil::atomic_write(path, |w| {
-            serde_json::to_writer(w, &file).map_err(std::io::Error::from)
-        })
-        .map_err(|e| NnError::Io {
-            path: path.to_path_buf(),
-            message: format!("cannot write the emulator: {e}"),
-        })
+        Ok(envelope::save(path.as_ref(), &FORMAT, &file)?)
     }
 
-    /// Reads an emulator written by [`Emulator::save`].
+    /// Reads an emulator written by [`Emulator::save`] (any readable version); its label is
+    /// the path.
     pub fn load(path: impl AsRef<Path>) -> Result<Emulator, NnError> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|e| NnError::Io {
-            path: path.to_path_buf(),
-            message: format!("cannot read the emulator: {e}"),
-        })?;
-        Self::from_json(&text, path)
+        let bytes = std::fs::read(path).map_err(|e| FileError::io(path, format!("cannot read the emulator: {e}")))?;
+        Ok(Self::from_bytes(&bytes, path)?.with_label(path.display().to_string()))
     }
 
-    /// Parses the JSON of an emulator file (`path` only names it in errors).
-    pub fn from_json(text: &str, path: &Path) -> Result<Emulator, NnError> {
-        let header: Header = serde_json::from_str(text).map_err(|e| {
-            bad(
-                path,
-                format!("not a JSON object ({e}); the file is corrupt or of another kind"),
-            )
-        })?;
-        match header.format.as_deref() {
-            Some(FORMAT_NAME) => {}
-            Some(other) => {
-                return Err(bad(
-                    path,
-                    format!("it is a '{other}' file, not a '{FORMAT_NAME}' file"),
-                ))
-            }
-            None => {
-                return Err(bad(
-                    path,
-                    "it has no 'format' field (not a galchem model file)",
-                ))
-            }
-        }
-        match header.version.as_ref().and_then(|v| v.as_u64()) {
-            Some(v) if v == u64::from(FORMAT_VERSION) => {}
-            Some(v) => {
-                return Err(bad(
-                    path,
-                    format!("format version {v}; this galchem reads version {FORMAT_VERSION}"),
-                ))
-            }
-            None => return Err(bad(path, "it has no valid 'version' field")),
-        }
-        let f: EmulatorFile = serde_json::from_str(text)
+    /// Parses the bytes of an emulator file (`path` only names it in errors).
+    pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Emulator, NnError> {
+        let raw = envelope::parse(bytes, path, &FORMAT)?;
+        let f: EmulatorFile = serde_json::from_value(raw.body)
             .map_err(|e| bad(path, format!("corrupt emulator file: {e}")))?;
         Self::from_file(f).map_err(|m| bad(path, m))
     }
@@ -143,9 +99,12 @@ impl Emulator {
             loss: a.loss,
             input_scaler: f.input_scaler,
             output_scaler: f.output_scaler,
+            space: crate::model::ParamSpace::with_chempy_names(&f.input_names)
+                .map_err(|e| format!("input names: {e}"))?,
             input_names: f.input_names,
             output_names: f.output_names,
             training: f.training,
+            label: String::new(),
         })
     }
 }

@@ -129,9 +129,12 @@ impl Emulator {
             loss: opts.loss,
             input_scaler,
             output_scaler,
+            space: crate::model::ParamSpace::with_chempy_names(&input_names)
+                .map_err(|e| NnError::option("input_names", e.value, e.reason))?,
             input_names,
             output_names,
             training: report,
+            label: String::new(),
         };
         if let (Some(x), Some(y)) = (&data.x_val, &data.y_val) {
             let p = emu.predict(x.view())?;

@@ -11,6 +11,7 @@
 mod data;
 mod file;
 mod fit;
+mod forward;
 mod options;
 mod report;
 
@@ -74,6 +75,10 @@ pub struct Emulator {
     input_names: Vec<String>,
     output_names: Vec<String>,
     training: TrainReport,
+    /// The inputs as a parameter space (CHEMPY's globals and bounds where the names match).
+    space: crate::model::ParamSpace,
+    /// Where the emulator came from (its file), for descriptions; empty when trained here.
+    label: String,
 }
 
 impl Emulator {
@@ -120,6 +125,17 @@ impl Emulator {
     /// Training metadata.
     pub fn training(&self) -> &TrainReport {
         &self.training
+    }
+
+    /// The label in descriptions (the file it was loaded from).
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// The same emulator with another label (e.g. the file it was loaded from).
+    pub fn with_label(mut self, label: impl Into<String>) -> Self {
+        self.label = label.into();
+        self
     }
 
     fn check_inputs(&self, theta: &ArrayView2<f64>) -> Result<(), NnError> {
@@ -254,11 +270,7 @@ impl Emulator {
             })
             .collect();
         if keep.is_empty() {
-            return Err(NnError::TooFewRows {
-                what: "emulator report (rows with finite values)".into(),
-                found: 0,
-                needed: 1,
-            });
+            return Err(NnError::too_few_rows("emulator report (rows with finite values)", 0, 1));
         }
         let (t, yk) = (theta.select(Axis(0), &keep), y.select(Axis(0), &keep));
         let pred = self.predict(t.view())?;

@@ -1,5 +1,15 @@
-//! Summary statistics of samples (non-finite values are an error where they would poison the
-//! result, so a failed simulation can never hide in a mean).
+//! Statistics: posterior draws ([`Draws`], equal or importance weighted), summary
+//! statistics of plain samples, special functions of the normal distribution and small
+//! symmetric-matrix algebra. Non-finite values are an error where they would poison the
+//! result, so a failed simulation can never hide in a mean.
+
+pub mod draws;
+pub mod linalg;
+pub mod special;
+
+pub use draws::{Draws, GaussianFit, Summary};
+
+use crate::error::{ErrorKind, Kind};
 
 /// Errors of the summary statistics.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -17,6 +27,29 @@ pub enum StatsError {
     /// A quantile level outside [0, 1].
     #[error("quantile level {0} is outside [0, 1]")]
     BadLevel(f64),
+    /// Weights that do not match the draws or cannot be normalised.
+    #[error("{n} weights for {rows} draws; weights must be finite, non-negative and not all zero")]
+    BadWeights { n: usize, rows: usize },
+    /// Too few draws for the statistic.
+    #[error("{what} needs at least {needed} draws, got {n}")]
+    TooFew {
+        what: &'static str,
+        n: usize,
+        needed: usize,
+    },
+    /// A covariance that is singular (e.g. all draws identical).
+    #[error("the covariance of the draws is singular (determinant {det:e}); they carry no usable spread")]
+    Singular { det: f64 },
+}
+
+impl Kind for StatsError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            StatsError::Singular { .. } => ErrorKind::Numerical,
+            StatsError::BadLevel(_) => ErrorKind::Option,
+            _ => ErrorKind::Input,
+        }
+    }
 }
 
 fn finite(what: &'static str, xs: &[f64]) -> Result<(), StatsError> {

@@ -4,18 +4,20 @@
 //!
 //! One seed drives everything: θ uses `derive(seed, 0)`, the noise `derive(seed, 1)`, the
 //! flow's initial weights and permutations `derive(seed, 2)`, the split and batch order
-//! `derive(seed, 3)`, where `derive(s, k)` is the first number of `rng::stream(s, k)`.
+//! `derive(seed, 3)`, where `derive(s, k)` is [`crate::rng::derive`].
 
-use super::error::InferError;
-use super::posterior::{Posterior, TrainingInfo};
-use super::prior::Prior;
-use super::simulator::{NoiseModel, Simulator, PARAM_NAMES};
+use super::posterior::{NeuralPosterior, TrainingInfo};
+use super::simulate::simulate_rows;
 use crate::flow::{self, FlowConfig, FlowTrainConfig, FlowTrainReport};
-use crate::progress::Progress;
-use ndarray::{Array2, ArrayView2, Axis};
-use rand::RngCore;
+use crate::infer::error::InferError;
+use crate::model::{NoiseModel, Prior, Simulator};
+use crate::rng::derive;
+use ndarray::{ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
+
+/// The observation noise of the paper's training pairs (dex, spec A.0).
+pub const PAPER_NOISE_DEX: f64 = 0.05;
 
 /// Settings of the pipeline. Defaults: the paper (10⁵ simulations, 0.05 dex noise, the
 /// reference flow and training; the flow conditions every dimension unless `flow.paper`).
@@ -24,7 +26,7 @@ use std::time::Instant;
 pub struct NpeOptions {
     /// Number of simulations.
     pub n_sims: usize,
-    /// Observation noise; `None` ⇒ 0.05 dex on every observable.
+    /// Observation noise; `None` ⇒ [`PAPER_NOISE_DEX`] on every observable.
     pub noise: Option<NoiseModel>,
     /// Seed of the whole pipeline (overrides the seeds in `flow` and `train`).
     pub seed: u64,
@@ -63,22 +65,21 @@ pub struct NpeReport {
     pub total_seconds: f64,
 }
 
-/// The k-th derived seed of `seed`.
-pub fn derive_seed(seed: u64, k: u64) -> u64 {
-    crate::rng::stream(seed, k).next_u64()
-}
-
-/// Simulates θ ~ prior with `sim`, adds noise, trains: the whole NPE pipeline.
-pub fn train_npe(
-    prior: &Prior,
-    sim: &dyn Simulator,
-    opts: &NpeOptions,
-) -> Result<(Posterior, NpeReport), InferError> {
+/// Simulates θ ~ `prior` with `sim`, adds noise, trains: the whole NPE pipeline. The
+/// posterior is over the prior's parameters, which must be the simulator's inputs.
+pub fn train_npe(prior: &Prior, sim: &dyn Simulator, opts: &NpeOptions) -> Result<(NeuralPosterior, NpeReport), InferError> {
     let started = Instant::now();
     if opts.n_sims == 0 {
         return Err(InferError::option("n_sims", 0, "must be positive"));
     }
-    let theta = prior.sample(opts.n_sims, derive_seed(opts.seed, 0));
+    if prior.space().names() != sim.space().names() {
+        return Err(InferError::shape(
+            format!("the prior's parameters for {}", sim.describe()),
+            sim.space().names().join(", "),
+            prior.space().names().join(", "),
+        ));
+    }
+    let theta = prior.sample(opts.n_sims, derive(opts.seed, 0));
     let x = simulate_rows(sim, theta.view(), opts.sim_chunk)?;
     let n_obs = x.ncols();
     let simulate_seconds = started.elapsed().as_secs_f64();
@@ -91,18 +92,18 @@ pub fn train_npe(
     let noise = opts
         .noise
         .clone()
-        .unwrap_or_else(|| NoiseModel::uniform(n_obs, 0.05));
+        .unwrap_or_else(|| NoiseModel::uniform(n_obs, PAPER_NOISE_DEX));
     noise
         .validate(n_obs)
         .map_err(|e| InferError::option("noise", format!("{:?}", noise.sigma), e))?;
-    noise.add(&mut x, derive_seed(opts.seed, 1));
+    noise.add(&mut x, derive(opts.seed, 1));
     let (post, mut report) = train_on_pairs(
         prior,
         theta.view(),
         x.view(),
         noise,
         &sim.describe(),
-        sim.output_names(),
+        sim.output_names().to_vec(),
         opts,
     )?;
     report.n_sims = opts.n_sims;
@@ -113,26 +114,12 @@ pub fn train_npe(
     info.n_sims = opts.n_sims;
     info.n_failed = n_failed;
     info.simulate_seconds = simulate_seconds;
-    let post = Posterior::new(
-        post.flow().clone(),
-        post.prior().clone(),
-        post.noise().clone(),
-        post.param_names().to_vec(),
-        post.obs_names().to_vec(),
-        info,
-    )?;
-    Ok((post, report))
+    Ok((post.with_training(info), report))
 }
 
 /// The training record stored with a posterior (simulation counts are filled in by the
 /// caller that ran the simulations).
-fn training_info(
-    source: &str,
-    n_sims: usize,
-    seed: u64,
-    train_config: FlowTrainConfig,
-    tr: &FlowTrainReport,
-) -> TrainingInfo {
+fn training_info(source: &str, n_sims: usize, seed: u64, train_config: FlowTrainConfig, tr: &FlowTrainReport) -> TrainingInfo {
     TrainingInfo {
         source: source.to_string(),
         n_sims,
@@ -152,41 +139,9 @@ fn training_info(
     }
 }
 
-/// Runs `sim` on every row of `theta` in chunks of `chunk` rows (interruptible, with a
-/// progress bar): x `(n, n_obs)`, NaN rows where the simulation failed.
-fn simulate_rows(
-    sim: &dyn Simulator,
-    theta: ArrayView2<f64>,
-    chunk: usize,
-) -> Result<Array2<f64>, InferError> {
-    let n_obs = sim.output_names().len();
-    let mut x = Array2::<f64>::from_elem((theta.nrows(), n_obs), f64::NAN);
-    let chunk = chunk.max(1);
-    let progress = Progress::new(theta.nrows() as u64, "simulating");
-    for (c, rows) in theta.axis_chunks_iter(Axis(0), chunk).enumerate() {
-        crate::interrupt::check()?;
-        let (xc, ok) = sim.simulate(rows)?;
-        if xc.dim() != (rows.nrows(), n_obs) || ok.len() != rows.nrows() {
-            return Err(InferError::Shape {
-                what: format!("simulator '{}' output", sim.describe()),
-                expected: format!("({}, {n_obs}) and {} flags", rows.nrows(), rows.nrows()),
-                found: format!("{:?} and {} flags", xc.dim(), ok.len()),
-            });
-        }
-        let a = c * chunk;
-        for (i, good) in ok.iter().enumerate() {
-            if *good {
-                x.row_mut(a + i).assign(&xc.row(i));
-            }
-        }
-        progress.inc(rows.nrows() as u64);
-    }
-    progress.finish();
-    Ok(x)
-}
-
-/// Trains a posterior on given pairs: θ `(n, 6)` and **already noisy** x `(n, n_obs)`;
-/// `noise` is recorded as the noise those x carry, `source` describes where they came from.
+/// Trains a posterior on given pairs: θ `(n, prior.dim())` and **already noisy** x
+/// `(n, n_obs)`; `noise` is recorded as the noise those x carry, `source` describes where
+/// they came from.
 pub fn train_on_pairs(
     prior: &Prior,
     theta: ArrayView2<f64>,
@@ -195,40 +150,27 @@ pub fn train_on_pairs(
     source: &str,
     obs_names: Vec<String>,
     opts: &NpeOptions,
-) -> Result<(Posterior, NpeReport), InferError> {
+) -> Result<(NeuralPosterior, NpeReport), InferError> {
     let started = Instant::now();
-    if theta.ncols() != 6 {
-        return Err(InferError::Shape {
-            what: "theta".into(),
-            expected: "(n, 6)".into(),
-            found: format!("{:?}", theta.dim()),
-        });
-    }
+    prior.space().check_width("theta", theta.ncols())?;
     if obs_names.len() != x.ncols() {
-        return Err(InferError::Shape {
-            what: "observable names".into(),
-            expected: format!("{} names", x.ncols()),
-            found: format!("{} names", obs_names.len()),
-        });
+        return Err(InferError::shape(
+            "observable names",
+            format!("{} names", x.ncols()),
+            format!("{} names", obs_names.len()),
+        ));
     }
     let fc = FlowConfig {
-        seed: derive_seed(opts.seed, 2),
+        seed: derive(opts.seed, 2),
         ..opts.flow.clone()
     };
     let tc = FlowTrainConfig {
-        seed: derive_seed(opts.seed, 3),
+        seed: derive(opts.seed, 3),
         ..opts.train.clone()
     };
     let (maf, tr) = flow::train(theta, x, &fc, &tc)?;
     let info = training_info(source, theta.nrows(), opts.seed, tc, &tr);
-    let post = Posterior::new(
-        maf,
-        prior.clone(),
-        noise,
-        PARAM_NAMES.iter().map(|s| s.to_string()).collect(),
-        obs_names,
-        info,
-    )?;
+    let post = NeuralPosterior::new(maf, prior.clone(), noise, obs_names, info)?;
     let report = NpeReport {
         n_sims: theta.nrows(),
         n_failed: 0,

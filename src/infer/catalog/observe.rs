@@ -118,6 +118,15 @@ pub enum ObserveError {
     },
 }
 
+impl crate::error::Kind for ObserveError {
+    fn kind(&self) -> crate::error::ErrorKind {
+        match self {
+            ObserveError::WrongColumns { .. } | ObserveError::ShapeMismatch { .. } => crate::error::ErrorKind::Shape,
+            ObserveError::NoUsableRows { .. } => crate::error::ErrorKind::Input,
+        }
+    }
+}
+
 fn first_reason(first: &Option<SkippedRow>) -> String {
     match first {
         Some(s) => format!(" (first: {s})"),

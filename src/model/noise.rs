@@ -1,50 +1,10 @@
-//! The forward model behind a neural posterior: anything that maps parameters θ to
-//! noise-free observables x (the GCE simulator, a trained emulator, or a synthetic model in
-//! tests), and the Gaussian observation noise added to its outputs.
+//! Gaussian observation noise: one standard deviation (dex) per observable, added to
+//! simulator outputs once to make training pairs or mock observations.
 
-use ndarray::{Array2, ArrayView2, Axis};
+use ndarray::{Array2, Axis};
 use rand_distr::{Distribution, StandardNormal};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-
-/// The abundance names of the paper's observables and the parameter names, in order (the
-/// simulator's).
-pub use crate::gce::{ABUNDANCE_NAMES as OBSERVABLE_NAMES, PARAM_NAMES};
-
-/// Why a batch simulation failed as a whole (single failed rows are reported through the
-/// `ok` flags instead).
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum SimulatorError {
-    /// The user pressed Ctrl-C.
-    #[error("interrupted (Ctrl-C)")]
-    Interrupted,
-    /// Anything else, as a sentence.
-    #[error("simulator failed: {0}")]
-    Failed(String),
-}
-
-impl From<crate::interrupt::Interrupted> for SimulatorError {
-    fn from(_: crate::interrupt::Interrupted) -> Self {
-        SimulatorError::Interrupted
-    }
-}
-
-/// A forward model θ → x. Implemented by the lead for `gce::Chempy` and `nn::Emulator`.
-pub trait Simulator: Send + Sync {
-    /// A short description stored in the posterior's metadata, e.g. `"chempy:tng"` or
-    /// `"emulator:models/emu.json"`.
-    fn describe(&self) -> String;
-
-    /// Names of the outputs, in order (default: the paper's 8 abundances).
-    fn output_names(&self) -> Vec<String> {
-        OBSERVABLE_NAMES.iter().map(|s| s.to_string()).collect()
-    }
-
-    /// Simulates every row of `theta` `(n, 6)` (parameter order of [`PARAM_NAMES`]):
-    /// returns x `(n, n_out)` in dex and one flag per row, `false` for a run that failed (its
-    /// x values are ignored). Must not depend on the number of threads.
-    fn simulate(&self, theta: ArrayView2<f64>) -> Result<(Array2<f64>, Vec<bool>), SimulatorError>;
-}
 
 /// Independent Gaussian observation noise, one standard deviation (dex) per observable.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,0 +1,330 @@
+//! Inference on a catalog of stars (the library side of `infer(posterior, catalog, #{...})`):
+//! validate the observed abundances, skip and report unusable rows, sample every usable star
+//! with any [`Posterior`] (1000 draws by default, in parallel over stars), optionally refine
+//! every star's draws with a simulator, summarise each star, and combine the stars into the
+//! posterior of the global parameters.
+//!
+//! Star i's draws use stream id = its catalog row, so a star's draws do not change when
+//! other rows are added, removed or skipped, nor with the number of threads.
+
+pub mod observe;
+pub mod table_input;
+mod warnings;
+
+use super::combine::{combine_running, CombineError, CombineMethod, Combined, GaussianPrior};
+use super::error::InferError;
+use super::star::{summarise, Refiner, StarSummary};
+use crate::model::{DrawsResult, Posterior, Simulator};
+use crate::stats::{Draws, GaussianFit};
+use observe::{validate, Observations, Problem, SkippedRow};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::time::Instant;
+
+pub use table_input::{ColumnMap, ObservationTable};
+
+/// Settings of catalog inference.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InferOptions {
+    /// Use only the first n usable rows (`None`: all).
+    pub n_stars: Option<usize>,
+    /// Posterior draws per star.
+    pub samples: usize,
+    /// Seed.
+    pub seed: u64,
+    /// Combination method.
+    pub method: CombineMethod,
+    /// Keep every star's draws in the result (48 MB for 1000 × 1000 × 6).
+    pub keep_samples: bool,
+}
+
+impl Default for InferOptions {
+    fn default() -> Self {
+        InferOptions {
+            n_stars: None,
+            samples: 1000,
+            seed: crate::rng::DEFAULT_SEED,
+            method: CombineMethod::default(),
+            keep_samples: false,
+        }
+    }
+}
+
+/// One point of the running combination (paper Fig. 5): the first `n_stars` stars.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunningPoint {
+    pub n_stars: usize,
+    /// Mean and sd of the global parameters; NaN where the combination does not exist.
+    pub mean: Vec<f64>,
+    pub sd: Vec<f64>,
+    /// Why the combination does not exist for this n, if it does not.
+    pub error: Option<String>,
+}
+
+/// The result of catalog inference.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CatalogInference {
+    /// Parameter names.
+    pub param_names: Vec<String>,
+    /// Names of the global parameters, in the order of the combined posterior.
+    pub global_names: Vec<String>,
+    /// Rows in the catalog.
+    pub n_rows: usize,
+    /// Rows skipped (missing or non-finite values, or posterior outside the prior support).
+    pub skipped: Vec<SkippedRow>,
+    /// One summary per star used, in catalog order.
+    pub stars: Vec<StarSummary>,
+    /// Gaussian fits of every star's draws of the global parameters.
+    pub fits: Vec<GaussianFit>,
+    /// The combined posterior of the global parameters.
+    pub combined: Combined,
+    /// The combination of the first n stars for n = 1 … N.
+    pub running: Vec<RunningPoint>,
+    /// Mean acceptance rate over stars.
+    pub mean_acceptance: f64,
+    /// Draws per star.
+    pub samples_per_star: usize,
+    /// Every star's draws (in the order of `stars`), when `keep_samples`.
+    #[serde(skip)]
+    pub samples: Option<Vec<Draws>>,
+    /// Differences between the catalog's errors and the posterior's training noise, poor
+    /// refinement, estimates far outside the prior.
+    pub warnings: Vec<String>,
+    /// The simulator whose likelihood refined every star (importance sampling), if any.
+    pub refined_with: Option<String>,
+    /// Median effective sample size of the refined stars' weights.
+    pub median_ess: Option<f64>,
+    /// Wall-clock seconds.
+    pub seconds: f64,
+}
+
+/// Runs catalog inference; see the module documentation.
+pub fn infer_catalog(posterior: &dyn Posterior, obs: &Observations, opts: &InferOptions) -> Result<CatalogInference, InferError> {
+    infer_catalog_with(posterior, obs, opts, None)
+}
+
+/// [`infer_catalog`], with every star's draws refined by importance sampling with the
+/// likelihood of `refine` (see [`super::star::refine`]) and the catalog's errors (else the
+/// posterior's noise model) when a simulator is given. Stars whose draws all get weight 0
+/// are skipped with the reason.
+pub fn infer_catalog_with(
+    posterior: &dyn Posterior,
+    obs: &Observations,
+    opts: &InferOptions,
+    refine: Option<&dyn Simulator>,
+) -> Result<CatalogInference, InferError> {
+    let started = Instant::now();
+    let globals = posterior.space().global_indices();
+    if globals.is_empty() {
+        return Err(InferError::option(
+            "posterior",
+            posterior.describe(),
+            "has no global parameters to combine",
+        ));
+    }
+    let refiner = refine.map(|sim| Refiner::new(posterior, sim)).transpose()?;
+    let (rows, mut skipped) = select_rows(posterior, obs, opts)?;
+    let xs = obs.values.select(ndarray::Axis(0), &rows);
+    let ids: Vec<u64> = rows.iter().map(|&r| r as u64).collect();
+    let draws = sample_stars(posterior, xs.view(), &ids, opts)?;
+    let per = summarise_stars(obs, &rows, draws, &globals, refiner.as_ref(), posterior);
+    skipped.extend(per.skipped);
+    skipped.sort_by_key(|s| s.row);
+    if per.fits.is_empty() {
+        // every row was skipped: say why, with the first one
+        return Err(observe::ObserveError::NoUsableRows {
+            n_rows: obs.values.nrows(),
+            first: skipped.first().cloned(),
+        }
+        .into());
+    }
+    let (combined, running) = combine_stars(posterior, &per.fits, opts.method)?;
+    let mean_acceptance = per.stars.iter().map(|s| s.acceptance).sum::<f64>() / per.stars.len() as f64;
+    let (warnings, median_ess) = warnings::result_warnings(posterior, obs, &rows, &per.stars, &combined, refiner.is_some(), opts.samples);
+    let space = posterior.space();
+    Ok(CatalogInference {
+        param_names: space.name_strings(),
+        global_names: globals.iter().filter_map(|&j| space.name(j)).map(str::to_string).collect(),
+        n_rows: obs.values.nrows(),
+        skipped,
+        stars: per.stars,
+        fits: per.fits,
+        combined,
+        running,
+        mean_acceptance,
+        samples_per_star: opts.samples,
+        samples: opts.keep_samples.then_some(per.draws),
+        warnings,
+        refined_with: refiner.map(|r| r.simulator()),
+        median_ess,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// Every star's draws.
+fn sample_stars(
+    posterior: &dyn Posterior,
+    xs: ndarray::ArrayView2<f64>,
+    ids: &[u64],
+    opts: &InferOptions,
+) -> Result<Vec<DrawsResult>, InferError> {
+    Ok(posterior.sample_many(xs, ids, opts.samples, opts.seed)?)
+}
+
+/// The usable rows to infer (the first `n_stars` of them, if set) and the rows skipped
+/// before them, with their problems; too few draws per star is an error.
+fn select_rows(posterior: &dyn Posterior, obs: &Observations, opts: &InferOptions) -> Result<(Vec<usize>, Vec<SkippedRow>), InferError> {
+    if opts.samples < 3 {
+        return Err(InferError::option(
+            "samples",
+            opts.samples,
+            "at least 3 per star are needed to fit a Gaussian",
+        ));
+    }
+    let v = validate(obs, posterior.observables())?;
+    let mut skipped = v.skipped;
+    let rows: Vec<usize> = match opts.n_stars {
+        Some(0) => return Err(InferError::option("n_stars", 0, "must be at least 1")),
+        Some(n) => v.rows.iter().copied().take(n).collect(),
+        None => v.rows,
+    };
+    // with n_stars, rows after the last star used are not requested, hence not "skipped"
+    if let (Some(_), Some(&last)) = (opts.n_stars, rows.last()) {
+        skipped.retain(|s| s.row < last);
+    }
+    Ok((rows, skipped))
+}
+
+/// The sampled stars, summarised: their draws, summaries and Gaussian fits of the global
+/// parameters, and the stars that cannot be combined.
+struct PerStar {
+    draws: Vec<Draws>,
+    stars: Vec<StarSummary>,
+    fits: Vec<GaussianFit>,
+    skipped: Vec<SkippedRow>,
+}
+
+/// One usable star.
+type StarOutcome = (Draws, StarSummary, GaussianFit);
+
+/// Per-star summaries and Gaussian fits of the global parameters, in parallel over stars.
+/// With a `refiner`, every star's draws are importance-weighted first (x and errors from
+/// `obs`, else the posterior's noise).
+fn summarise_stars(
+    obs: &Observations,
+    rows: &[usize],
+    draws: Vec<DrawsResult>,
+    globals: &[usize],
+    refiner: Option<&Refiner>,
+    posterior: &dyn Posterior,
+) -> PerStar {
+    let label = |r: usize| obs.labels.as_ref().and_then(|l| l.get(r).cloned());
+    let outcomes: Vec<Result<StarOutcome, SkippedRow>> = rows
+        .par_iter()
+        .zip(draws.into_par_iter())
+        .map(|(&row, d)| {
+            let star = || -> Result<StarOutcome, String> {
+                let d = d.map_err(|e| e.to_string())?;
+                let d = match refiner {
+                    None => d,
+                    Some(r) => {
+                        let sigma = star_errors(obs, row, posterior).ok_or("no errors to refine with: the catalog has no error columns and the posterior no noise model")?;
+                        r.refine(&obs.values.row(row).to_vec(), &sigma, &d).map_err(|e| e.to_string())?
+                    }
+                };
+                let fit = d.gaussian_fit(globals).map_err(|e| e.to_string())?;
+                let summary = summarise(row, label(row), &d).map_err(|e| e.to_string())?;
+                Ok((d, summary, fit))
+            };
+            star().map_err(|message| unusable(obs, row, message))
+        })
+        .collect();
+    let mut out = PerStar {
+        draws: Vec::with_capacity(outcomes.len()),
+        stars: Vec::with_capacity(outcomes.len()),
+        fits: Vec::with_capacity(outcomes.len()),
+        skipped: Vec::new(),
+    };
+    for o in outcomes {
+        match o {
+            Ok((d, s, f)) => {
+                out.draws.push(d);
+                out.stars.push(s);
+                out.fits.push(f);
+            }
+            Err(s) => out.skipped.push(s),
+        }
+    }
+    out
+}
+
+/// The errors of catalog row `row` (dex), else the posterior's noise.
+fn star_errors(obs: &Observations, row: usize, posterior: &dyn Posterior) -> Option<Vec<f64>> {
+    match &obs.errors {
+        Some(e) => Some(e.row(row).to_vec()),
+        None => posterior.noise().map(|n| n.sigma.clone()),
+    }
+}
+
+/// A star that cannot be combined, with the reason.
+fn unusable(obs: &Observations, row: usize, message: String) -> SkippedRow {
+    SkippedRow {
+        row,
+        label: obs.labels.as_ref().and_then(|l| l.get(row).cloned()),
+        problems: vec![Problem::Unusable { message }],
+    }
+}
+
+/// The combination of all stars and the running combination of the first n stars.
+fn combine_stars(
+    posterior: &dyn Posterior,
+    fits: &[GaussianFit],
+    method: CombineMethod,
+) -> Result<(Combined, Vec<RunningPoint>), InferError> {
+    let gp = match (global_prior(posterior), method.needs_prior()) {
+        (Some(p), _) => p,
+        // unused by the inverse-variance mean
+        (None, false) => GaussianPrior::independent(&vec![0.0; fits[0].mean.len()], &vec![1.0; fits[0].mean.len()]),
+        (None, true) => {
+            return Err(InferError::option(
+                "method",
+                method,
+                "the posterior's prior of the global parameters is not Gaussian; use \"inverse_variance\"",
+            ))
+        }
+    };
+    let run = combine_running(fits, &gp, method)?;
+    let combined = match run.last() {
+        Some(Ok(c)) => c.clone(),
+        Some(Err(e)) => return Err(InferError::Combine(e.clone())),
+        None => return Err(InferError::Combine(CombineError::NoStars)),
+    };
+    let k = combined.mean.len();
+    let running = run
+        .iter()
+        .enumerate()
+        .map(|(i, r)| match r {
+            Ok(c) => RunningPoint {
+                n_stars: i + 1,
+                mean: c.mean.clone(),
+                sd: c.sd.clone(),
+                error: None,
+            },
+            Err(e) => RunningPoint {
+                n_stars: i + 1,
+                mean: vec![f64::NAN; k],
+                sd: vec![f64::NAN; k],
+                error: Some(e.to_string()),
+            },
+        })
+        .collect();
+    Ok((combined, running))
+}
+
+/// The Gaussian prior of the global parameters that every single-star posterior contains,
+/// if their marginals are Gaussian.
+pub fn global_prior(posterior: &dyn Posterior) -> Option<GaussianPrior> {
+    let (mean, sd) = posterior.prior().global_gaussian()?;
+    Some(GaussianPrior::independent(&mean, &sd))
+}

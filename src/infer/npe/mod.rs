@@ -1,0 +1,15 @@
+//! Neural posterior estimation: the trained flow posterior, the simulate-and-train
+//! pipeline, batched sampling with rejection outside the prior support, and evaluation on
+//! held-out simulations.
+
+pub mod batch;
+pub mod evaluate;
+pub mod pipeline;
+pub mod posterior;
+pub mod rejection;
+pub mod simulate;
+
+pub use evaluate::{evaluate, evaluate_exact, held_out_pairs, EvalReport, ExactReport};
+pub use pipeline::{train_npe, train_on_pairs, NpeOptions, NpeReport, PAPER_NOISE_DEX};
+pub use posterior::{NeuralPosterior, TrainingInfo};
+pub use simulate::draw_valid;

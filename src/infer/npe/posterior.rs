@@ -1,0 +1,299 @@
+//! A trained neural posterior q(θ | x): the flow, the prior it was trained under, the noise
+//! model of its training data, the observable names and training metadata; sampling with
+//! rejection of draws outside the prior support (spec A.3), for one or many observations;
+//! save and load in the [`crate::envelope`].
+
+use super::batch::sample_batch;
+use super::rejection::RejectionOptions;
+use crate::envelope::{self, Format};
+use crate::error::{ErrorKind, FileError, ShapeError};
+use crate::flow::{FlowTrainConfig, Maf, MafRecord, Sampler};
+use crate::infer::error::InferError;
+use crate::model::{DrawsResult, ModelError, NoiseModel, ParamSpace, Posterior, Prior};
+use crate::stats::Draws;
+use ndarray::{Array2, ArrayView2, Axis};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// Format name of posterior files.
+pub const POSTERIOR_FORMAT: &str = "galchem-posterior";
+
+/// The posterior file format: version 2 is the envelope; version 1 (the fields beside the
+/// header, the paper's prior stored as its configuration) is still read.
+pub const FORMAT: Format = Format {
+    name: POSTERIOR_FORMAT,
+    version: 2,
+    oldest_readable: 1,
+};
+
+/// How the posterior was trained.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainingInfo {
+    /// Where x came from (`"chempy:tng"`, `"emulator:PATH"`, `"pairs"`, …).
+    pub source: String,
+    /// Simulations requested.
+    pub n_sims: usize,
+    /// Simulations that failed (excluded).
+    pub n_failed: usize,
+    /// Rows with non-finite values excluded before training.
+    pub n_excluded: usize,
+    /// Training and validation rows.
+    pub n_train: usize,
+    pub n_val: usize,
+    /// Epochs run and the (0-based) epoch whose weights were kept.
+    pub epochs: usize,
+    pub best_epoch: Option<usize>,
+    /// Best mean validation log q(θ | x).
+    pub best_val_log_prob: f64,
+    /// Seconds spent simulating and training.
+    pub simulate_seconds: f64,
+    pub train_seconds: f64,
+    /// Seed of the whole pipeline.
+    pub seed: u64,
+    /// The training settings.
+    pub train_config: FlowTrainConfig,
+    /// Mean training and validation loss per epoch.
+    pub train_loss: Vec<f64>,
+    pub val_loss: Vec<f64>,
+}
+
+/// A trained neural posterior q(θ | x) over the parameters of its prior.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NeuralPosterior {
+    flow: Maf,
+    prior: Prior,
+    noise: NoiseModel,
+    obs_names: Vec<String>,
+    training: TrainingInfo,
+    /// How draws outside the prior support are rejected (not saved).
+    rejection: RejectionOptions,
+}
+
+/// The body of a posterior file.
+#[derive(Serialize, Deserialize)]
+struct PosteriorFile {
+    param_names: Vec<String>,
+    obs_names: Vec<String>,
+    prior: serde_json::Value,
+    noise: NoiseModel,
+    training: TrainingInfo,
+    flow: MafRecord,
+}
+
+impl NeuralPosterior {
+    /// Assembles a posterior; the flow's dimensions must match the prior's parameters and
+    /// the observable names.
+    pub fn new(
+        flow: Maf,
+        prior: Prior,
+        noise: NoiseModel,
+        obs_names: Vec<String>,
+        training: TrainingInfo,
+    ) -> Result<NeuralPosterior, InferError> {
+        let p = NeuralPosterior {
+            flow,
+            prior,
+            noise,
+            obs_names,
+            training,
+            rejection: RejectionOptions::default(),
+        };
+        p.check()
+            .map_err(|e| ShapeError::new("posterior", "consistent dimensions", e))?;
+        Ok(p)
+    }
+
+    fn check(&self) -> Result<(), String> {
+        if self.flow.theta_dim() != self.prior.dim() {
+            return Err(format!(
+                "a flow of {} dimensions for a prior over {} parameters",
+                self.flow.theta_dim(),
+                self.prior.dim()
+            ));
+        }
+        if self.obs_names.len() != self.flow.x_dim() {
+            return Err(format!(
+                "{} observable names for a flow with {} inputs",
+                self.obs_names.len(),
+                self.flow.x_dim()
+            ));
+        }
+        self.noise.validate(self.flow.x_dim())
+    }
+
+    /// The flow q(θ | x).
+    pub fn flow(&self) -> &Maf {
+        &self.flow
+    }
+    /// The noise added to the training simulations.
+    pub fn noise(&self) -> &NoiseModel {
+        &self.noise
+    }
+    /// Parameter names, in order.
+    pub fn param_names(&self) -> Vec<String> {
+        self.prior.space().name_strings()
+    }
+    /// Observable names, in order.
+    pub fn obs_names(&self) -> &[String] {
+        &self.obs_names
+    }
+    /// Training metadata.
+    pub fn training(&self) -> &TrainingInfo {
+        &self.training
+    }
+    /// The same posterior with other rejection settings for its draws.
+    pub fn with_rejection(mut self, rejection: RejectionOptions) -> Self {
+        self.rejection = rejection;
+        self
+    }
+
+    /// The rejection settings of its draws.
+    pub fn rejection(&self) -> &RejectionOptions {
+        &self.rejection
+    }
+
+    /// The same posterior with other training metadata.
+    pub fn with_training(mut self, training: TrainingInfo) -> Self {
+        self.training = training;
+        self
+    }
+
+    /// Whether θ lies in the prior's support.
+    pub fn in_support(&self, theta: &[f64]) -> bool {
+        self.prior.in_support(theta)
+    }
+
+    /// `n` draws for every row of `xs` `(m, C)` with explicit stream ids (e.g. catalog
+    /// rows): values `(m, n, D)` and per row the acceptance rate or why it failed. Row i
+    /// uses the random stream `rng::stream(seed, ids[i])`: results are identical for any
+    /// thread count.
+    pub fn sample_ids(
+        &self,
+        xs: ArrayView2<f64>,
+        ids: &[u64],
+        n: usize,
+        seed: u64,
+        opts: &RejectionOptions,
+    ) -> Result<(ndarray::Array3<f64>, Vec<super::batch::ObsResult>), InferError> {
+        crate::model::posterior::check_observations(&self.obs_names, &xs, ids)?;
+        if n == 0 {
+            return Err(InferError::option("samples", 0, "must be at least 1"));
+        }
+        let sampler = Sampler::new(&self.flow);
+        let support = |t: &[f64]| self.in_support(t);
+        Ok(sample_batch(&sampler, xs, ids, n, seed, &support, opts)?)
+    }
+
+    /// The flow's log q(θ | x) for every row (−∞ outside the prior support). Not
+    /// renormalised for the mass outside the support (sbi's `log_prob` subtracts
+    /// ln(acceptance)); this is the quantity the validation loss measures.
+    pub fn flow_log_prob(&self, theta: ArrayView2<f64>, x: ArrayView2<f64>) -> Result<Vec<f64>, InferError> {
+        let mut lp = self.flow.log_prob(theta, x)?;
+        for (l, row) in lp.iter_mut().zip(theta.rows()) {
+            if !row.as_slice().is_some_and(|r| self.in_support(r)) {
+                *l = f64::NEG_INFINITY;
+            }
+        }
+        Ok(lp)
+    }
+
+    /// Writes the posterior to `path` (atomically).
+    pub fn save(&self, path: &Path) -> Result<(), InferError> {
+        let file = PosteriorFile {
+            param_names: self.param_names(),
+            obs_names: self.obs_names.clone(),
+            prior: serde_json::to_value(&self.prior).map_err(|e| FileError::io(path, e))?,
+            noise: self.noise.clone(),
+            training: self.training.clone(),
+            flow: self.flow.to_record(),
+        };
+        Ok(envelope::save(path, &FORMAT, &file)?)
+    }
+
+    /// Reads a posterior written by [`NeuralPosterior::save`] (or by an earlier galchem); a
+    /// corrupt file, another format, a newer version or inconsistent contents give an error
+    /// naming the file and the problem.
+    pub fn load(path: &Path) -> Result<NeuralPosterior, InferError> {
+        let bad = |m: String| InferError::File(FileError::unusable(path, POSTERIOR_FORMAT, m));
+        let raw = envelope::load::<PosteriorFile>(path, &FORMAT)?;
+        let f = raw.body;
+        let prior = if raw.version == 1 {
+            crate::gce::inference::legacy_prior(&f.prior).map_err(bad)?
+        } else {
+            serde_json::from_value::<Prior>(f.prior).map_err(|e| bad(format!("prior: {e}")))?
+        };
+        if prior.space().name_strings() != f.param_names {
+            return Err(bad(format!(
+                "parameter names {:?} do not match the prior's {:?}",
+                f.param_names,
+                prior.space().names()
+            )));
+        }
+        let flow = Maf::from_record(f.flow).map_err(bad)?;
+        let p = NeuralPosterior {
+            flow,
+            prior,
+            noise: f.noise,
+            obs_names: f.obs_names,
+            training: f.training,
+            rejection: RejectionOptions::default(),
+        };
+        p.check().map_err(bad)?;
+        Ok(p)
+    }
+}
+
+/// A per-row failure of the rejection sampler as a [`ModelError`].
+fn low_acceptance(e: super::rejection::LowAcceptance) -> ModelError {
+    ModelError::Unusable {
+        kind: ErrorKind::LowAcceptance,
+        message: e.to_string(),
+    }
+}
+
+impl Posterior for NeuralPosterior {
+    fn describe(&self) -> String {
+        format!("neural posterior trained on {} simulations of {}", self.training.n_sims, self.training.source)
+    }
+
+    fn space(&self) -> &ParamSpace {
+        self.prior.space()
+    }
+
+    fn observables(&self) -> &[String] {
+        &self.obs_names
+    }
+
+    fn prior(&self) -> &Prior {
+        &self.prior
+    }
+
+    fn noise(&self) -> Option<&NoiseModel> {
+        Some(&self.noise)
+    }
+
+    /// The same draws as row 0 of [`Posterior::sample_many`] with id 0.
+    fn sample(&self, x: &[f64], n: usize, seed: u64) -> Result<Draws, ModelError> {
+        let xs = Array2::from_shape_vec((1, x.len()), x.to_vec())
+            .map_err(|e| ShapeError::new("x", self.obs_names.len(), e))?;
+        let mut rows = self.sample_many(xs.view(), &[0], n, seed)?;
+        rows.pop().unwrap_or_else(|| Err(ShapeError::new("x", "one observation", "none").into()))
+    }
+
+    /// Row i uses the random stream `rng::stream(seed, ids[i])`.
+    fn sample_many(&self, xs: ArrayView2<f64>, ids: &[u64], n: usize, seed: u64) -> Result<Vec<DrawsResult>, ModelError> {
+        let (values, outcomes) = self.sample_ids(xs, ids, n, seed, &self.rejection)?;
+        Ok(values
+            .axis_iter(Axis(0))
+            .zip(outcomes)
+            .map(|(v, o)| match o {
+                Ok(acc) => Ok(Draws::new(v.to_owned())?.with_acceptance(acc)),
+                Err(e) => Err(low_acceptance(e)),
+            })
+            .collect())
+    }
+
+    fn log_prob(&self, theta: ArrayView2<f64>, x: ArrayView2<f64>) -> Option<Result<Vec<f64>, ModelError>> {
+        Some(self.flow_log_prob(theta, x).map_err(ModelError::from))
+    }
+}

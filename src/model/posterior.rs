@@ -1,0 +1,100 @@
+//! Posteriors: anything that gives draws of θ given an observation x — the neural flow,
+//! the importance-weighted (refined) flow, an HMC run, the closed-form posterior of a
+//! linear-Gaussian model in tests. Calibration and combination accept any of them.
+
+use super::error::ModelError;
+use super::noise::NoiseModel;
+use super::prior::Prior;
+use super::space::ParamSpace;
+use crate::error::ShapeError;
+use crate::stats::Draws;
+use ndarray::ArrayView2;
+use rayon::prelude::*;
+
+/// The outcome for one observation of [`Posterior::sample_many`].
+pub type DrawsResult = Result<Draws, ModelError>;
+
+/// A posterior p(θ | x) over [`Posterior::space`] given observables
+/// [`Posterior::observables`].
+pub trait Posterior: Sync {
+    /// A one-line description, e.g. `"flow posterior of chempy:tng"`.
+    fn describe(&self) -> String;
+
+    /// The parameters θ, in column order.
+    fn space(&self) -> &ParamSpace;
+
+    /// The observables x, in order.
+    fn observables(&self) -> &[String];
+
+    /// The prior the posterior is relative to (over [`Posterior::space`]).
+    fn prior(&self) -> &Prior;
+
+    /// The Gaussian observation noise the posterior assumes, if it has a fixed one (a
+    /// neural posterior: the noise of its training data).
+    fn noise(&self) -> Option<&NoiseModel> {
+        None
+    }
+
+    /// `n` draws for the observation `x` (one value per observable). The same seed gives
+    /// the same draws on any number of threads.
+    fn sample(&self, x: &[f64], n: usize, seed: u64) -> Result<Draws, ModelError>;
+
+    /// `n` draws for every row of `xs` `(m, n_observables)`; row i's draws depend only on
+    /// `seed`, `ids[i]` and the row (not on the other rows nor on the thread count). An
+    /// observation that cannot be sampled gets its own error; Ctrl-C, SIGTERM and wrong
+    /// shapes fail the whole call. The default samples the rows in parallel with
+    /// [`Posterior::sample`] and the seeds `rng::derive(seed, ids[i])`.
+    fn sample_many(
+        &self,
+        xs: ArrayView2<f64>,
+        ids: &[u64],
+        n: usize,
+        seed: u64,
+    ) -> Result<Vec<DrawsResult>, ModelError> {
+        check_observations(self.observables(), &xs, ids)?;
+        let out: Vec<DrawsResult> = (0..xs.nrows())
+            .into_par_iter()
+            .map(|i| {
+                crate::interrupt::check()?;
+                let x = xs.row(i).to_vec();
+                self.sample(&x, n, crate::rng::derive(seed, ids[i]))
+            })
+            .collect();
+        if let Some(Err(ModelError::Interrupted(e))) =
+            out.iter().find(|r| matches!(r, Err(ModelError::Interrupted(_))))
+        {
+            return Err(ModelError::Interrupted(*e));
+        }
+        Ok(out)
+    }
+
+    /// log p(θ | x) for every row of `theta` `(m, dim)` with the matching row of `x`
+    /// `(m, n_observables)`, if this posterior has a density (`None` otherwise).
+    fn log_prob(
+        &self,
+        _theta: ArrayView2<f64>,
+        _x: ArrayView2<f64>,
+    ) -> Option<Result<Vec<f64>, ModelError>> {
+        None
+    }
+}
+
+/// Checks that `xs` has one column per observable and one stream id per row.
+pub fn check_observations(
+    observables: &[String],
+    xs: &ArrayView2<f64>,
+    ids: &[u64],
+) -> Result<(), ShapeError> {
+    if xs.ncols() != observables.len() || ids.len() != xs.nrows() {
+        return Err(ShapeError::new(
+            "observations",
+            format!(
+                "(m, {}) ({}) with m stream ids",
+                observables.len(),
+                observables.join(", ")
+            ),
+            format!("{:?} with {} ids", xs.dim(), ids.len()),
+        ));
+    }
+    Ok(())
+}
