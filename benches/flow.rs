@@ -7,11 +7,11 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use galchem::catalog::Table;
 use galchem::data::DataDir;
 use galchem::flow::{self, FlowConfig, FlowTrainConfig, SampleWorkspace, Sampler};
-use galchem::infer::prior::Prior;
-use galchem::infer::simulator::OBSERVABLE_NAMES;
+use galchem::gce::ABUNDANCE_NAMES;
 use galchem::infer::{
-    infer_catalog, train_on_pairs, InferOptions, NoiseModel, NpeOptions, Observations, Posterior,
+    infer_catalog, train_on_pairs, InferOptions, NeuralPosterior, NpeOptions, Observations,
 };
+use galchem::model::{NoiseModel, Prior};
 use ndarray::Array2;
 use rand::SeedableRng;
 use rand_distr::{Distribution, Normal};
@@ -81,11 +81,11 @@ fn sample_stars(c: &mut Criterion) {
 /// A trained posterior: the file named by `GALCHEM_BENCH_POSTERIOR` if set (e.g. one trained
 /// on CHEMPY), otherwise one trained here for 40 epochs on 20 000 synthetic pairs (an
 /// untrained flow is far too wide: its acceptance rate and so its cost are not realistic).
-fn posterior() -> &'static Posterior {
-    static P: OnceLock<Posterior> = OnceLock::new();
+fn posterior() -> &'static NeuralPosterior {
+    static P: OnceLock<NeuralPosterior> = OnceLock::new();
     P.get_or_init(|| {
         if let Ok(path) = std::env::var("GALCHEM_BENCH_POSTERIOR") {
-            return Posterior::load(std::path::Path::new(&path)).expect("posterior file");
+            return NeuralPosterior::load(std::path::Path::new(&path)).expect("posterior file");
         }
         let (theta, x) = pairs(20_000);
         let opts = NpeOptions {
@@ -95,7 +95,7 @@ fn posterior() -> &'static Posterior {
             },
             ..Default::default()
         };
-        let names = OBSERVABLE_NAMES.iter().map(|s| s.to_string()).collect();
+        let names = ABUNDANCE_NAMES.iter().map(|s| s.to_string()).collect();
         let prior = Prior::paper().birth_range(2.0, 12.8);
         train_on_pairs(
             &prior,

@@ -9,7 +9,7 @@
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use galchem::data::DataDir;
 use galchem::gce::{Chempy, Params, YieldSet};
-use galchem::infer::prior::Prior;
+use galchem::model::Prior;
 use std::hint::black_box;
 
 fn draws(prior: &Prior, n: usize, seed: u64) -> Vec<Params> {

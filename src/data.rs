@@ -91,6 +91,28 @@ impl DataDir {
     }
 }
 
+/// Environment variable that overrides galchem's cache directory.
+pub const CACHE_ENV: &str = "GALCHEM_CACHE";
+
+/// galchem's cache directory for trained models reused between runs: `$GALCHEM_CACHE`, else
+/// `<user cache dir>/galchem` (`~/.cache/galchem` on Linux); created if needed.
+pub fn cache_dir() -> Result<PathBuf, String> {
+    let dir = std::env::var_os(CACHE_ENV)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| dirs::cache_dir().map(|d| d.join("galchem")))
+        .ok_or_else(|| format!("no cache directory: set {CACHE_ENV}"))?;
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| format!("cannot create the cache directory {}: {e}", dir.display()))?;
+    Ok(dir)
+}
+
+impl crate::error::Kind for DataError {
+    fn kind(&self) -> crate::error::ErrorKind {
+        crate::error::ErrorKind::Io
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -63,8 +63,12 @@ pub fn save<T: Serialize>(path: &Path, format: &Format, body: &T) -> Result<(), 
     };
     let bytes = serde_json::to_vec(&env)
         .map_err(|e| FileError::io(path, format!("cannot serialise the {}: {e}", format.name)))?;
-    crate::fsutil::atomic_write_bytes(path, &bytes)
-        .map_err(|e| FileError::io(path, format!("cannot write: {e} (any existing file there is unchanged)")))
+    crate::fsutil::atomic_write_bytes(path, &bytes).map_err(|e| {
+        FileError::io(
+            path,
+            format!("cannot write: {e} (any existing file there is unchanged)"),
+        )
+    })
 }
 
 /// Reads a file written by [`save`] (or a version-1 file) and deserialises its body.
@@ -81,7 +85,8 @@ pub fn load<T: DeserializeOwned>(path: &Path, format: &Format) -> Result<Loaded<
 
 /// Like [`load`], with the body left as JSON (for migrations between versions).
 pub fn load_value(path: &Path, format: &Format) -> Result<Loaded<serde_json::Value>, FileError> {
-    let bytes = std::fs::read(path).map_err(|e| FileError::io(path, format!("cannot read: {e}")))?;
+    let bytes =
+        std::fs::read(path).map_err(|e| FileError::io(path, format!("cannot read: {e}")))?;
     parse(&bytes, path, format)
 }
 
@@ -109,28 +114,7 @@ pub fn parse(
             ))
         }
     }
-    let version = match map.get("version").and_then(|v| v.as_u64()) {
-        Some(v) => u32::try_from(v).unwrap_or(u32::MAX),
-        None => return Err(unusable("it has no valid 'version' field".into())),
-    };
-    if version > format.version {
-        let by = map
-            .get("galchem_version")
-            .and_then(|v| v.as_str())
-            .map(|v| format!(" (galchem {v})"))
-            .unwrap_or_default();
-        return Err(unusable(format!(
-            "it was written by a newer galchem{by} in format version {version}; this galchem \
-             ({GALCHEM_VERSION}) reads versions {} to {}: update galchem",
-            format.oldest_readable, format.version
-        )));
-    }
-    if version < format.oldest_readable {
-        return Err(unusable(format!(
-            "format version {version} is no longer read; this galchem reads versions {} to {}",
-            format.oldest_readable, format.version
-        )));
-    }
+    let version = check_version(&map, format).map_err(unusable)?;
     let galchem_version = map
         .get("galchem_version")
         .and_then(|v| v.as_str())
@@ -150,6 +134,36 @@ pub fn parse(
         galchem_version,
         body,
     })
+}
+
+/// The file's version if this galchem reads it, else why not.
+fn check_version(
+    map: &serde_json::Map<String, serde_json::Value>,
+    format: &Format,
+) -> Result<u32, String> {
+    let version = match map.get("version").and_then(|v| v.as_u64()) {
+        Some(v) => u32::try_from(v).unwrap_or(u32::MAX),
+        None => return Err("it has no valid 'version' field".into()),
+    };
+    if version > format.version {
+        let by = map
+            .get("galchem_version")
+            .and_then(|v| v.as_str())
+            .map(|v| format!(" (galchem {v})"))
+            .unwrap_or_default();
+        return Err(format!(
+            "it was written by a newer galchem{by} in format version {version}; this galchem \
+             ({GALCHEM_VERSION}) reads versions {} to {}: update galchem",
+            format.oldest_readable, format.version
+        ));
+    }
+    if version < format.oldest_readable {
+        return Err(format!(
+            "format version {version} is no longer read; this galchem reads versions {} to {}",
+            format.oldest_readable, format.version
+        ));
+    }
+    Ok(version)
 }
 
 #[cfg(test)]
@@ -180,7 +194,10 @@ mod tests {
         save(&p, &TEST, &body).unwrap();
         let back: Loaded<Body> = load(&p, &TEST).unwrap();
         assert_eq!(back.body, body);
-        assert_eq!((back.version, back.galchem_version.as_deref()), (2, Some(GALCHEM_VERSION)));
+        assert_eq!(
+            (back.version, back.galchem_version.as_deref()),
+            (2, Some(GALCHEM_VERSION))
+        );
 
         let cases: [(&str, &str); 7] = [
             ("{\"format\": \"galchem-test\", \"vers", "not valid JSON"),
@@ -197,10 +214,17 @@ mod tests {
         for (text, want) in cases {
             std::fs::write(&p, text).unwrap();
             let err = load::<Body>(&p, &TEST).unwrap_err().to_string();
-            assert!(err.contains(want) && err.contains("x.json"), "{text}: {err}");
+            assert!(
+                err.contains(want) && err.contains("x.json"),
+                "{text}: {err}"
+            );
         }
         // version 1: fields beside the header
-        std::fs::write(&p, "{\"format\": \"galchem-test\", \"version\": 1, \"a\": 5, \"b\": []}").unwrap();
+        std::fs::write(
+            &p,
+            "{\"format\": \"galchem-test\", \"version\": 1, \"a\": 5, \"b\": []}",
+        )
+        .unwrap();
         let v1: Loaded<Body> = load(&p, &TEST).unwrap();
         assert_eq!((v1.version, v1.body.a), (1, 5));
         let missing = load::<Body>(&dir.path().join("none.json"), &TEST).unwrap_err();
@@ -210,8 +234,15 @@ mod tests {
     #[test]
     fn a_save_into_a_missing_directory_is_an_io_error() {
         let dir = tempfile::tempdir().unwrap();
-        let bad_dir = save(&dir.path().join("no/such/dir.json"), &TEST, &Body { a: 1, b: vec![] });
+        let bad_dir = save(
+            &dir.path().join("no/such/dir.json"),
+            &TEST,
+            &Body { a: 1, b: vec![] },
+        );
         let err = bad_dir.unwrap_err();
-        assert!(matches!(err, FileError::Io { .. }) && err.to_string().contains("dir.json"), "{err}");
+        assert!(
+            matches!(err, FileError::Io { .. }) && err.to_string().contains("dir.json"),
+            "{err}"
+        );
     }
 }

@@ -288,7 +288,10 @@ mod tests {
         let e = ShapeError::new("theta", "(n, 6)", "(3, 5)");
         assert_eq!(e.to_string(), "theta: expected (n, 6), got (3, 5)");
         let e = OptionError::new("samples", 0, "must be at least 1");
-        assert_eq!(e.to_string(), "invalid option samples = 0: must be at least 1");
+        assert_eq!(
+            e.to_string(),
+            "invalid option samples = 0: must be at least 1"
+        );
         assert_eq!(e.kind(), ErrorKind::Option);
     }
 }

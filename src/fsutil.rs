@@ -68,6 +68,102 @@ pub fn temp_path(path: &Path) -> io::Result<PathBuf> {
     Ok(dir.join(unique))
 }
 
+/// Where a script may write: under a few root directories (the working directory,
+/// galchem's cache directory, and directories the user allowed explicitly). A path is
+/// resolved against the working directory, `..` components are applied, and symbolic links
+/// of its existing part are followed, so that no spelling of a path escapes the roots.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WritePolicy {
+    /// The working directory (relative paths start there).
+    pub cwd: PathBuf,
+    /// Canonical directories under which writing is allowed.
+    roots: Vec<PathBuf>,
+}
+
+impl WritePolicy {
+    /// A policy with relative paths resolved against `cwd` and writes allowed under `roots`
+    /// (each is canonicalised; one that does not exist yet is kept as given, normalised).
+    pub fn new(cwd: PathBuf, roots: &[PathBuf]) -> Self {
+        let mut p = WritePolicy {
+            cwd,
+            roots: Vec::new(),
+        };
+        for r in roots {
+            p.allow(r);
+        }
+        p
+    }
+
+    /// Allows writing under `dir` too.
+    pub fn allow(&mut self, dir: &Path) {
+        let r = self.resolve(dir);
+        if !self.roots.contains(&r) {
+            self.roots.push(r);
+        }
+    }
+
+    /// The directories under which writing is allowed.
+    pub fn roots(&self) -> &[PathBuf] {
+        &self.roots
+    }
+
+    /// `path` made absolute (against the working directory), with `.` and `..` applied and
+    /// the symbolic links of its longest existing ancestor resolved.
+    pub fn resolve(&self, path: &Path) -> PathBuf {
+        let abs = if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            self.cwd.join(path)
+        };
+        let mut normal = PathBuf::new();
+        for c in abs.components() {
+            match c {
+                std::path::Component::ParentDir => {
+                    normal.pop();
+                }
+                std::path::Component::CurDir => {}
+                other => normal.push(other.as_os_str()),
+            }
+        }
+        // canonicalise the longest existing ancestor, keep the rest
+        let mut existing = normal.clone();
+        let mut rest = Vec::new();
+        while !existing.exists() {
+            match (
+                existing.file_name().map(|n| n.to_os_string()),
+                existing.parent(),
+            ) {
+                (Some(name), Some(parent)) => {
+                    rest.push(name);
+                    existing = parent.to_path_buf();
+                }
+                _ => break,
+            }
+        }
+        let mut out = existing.canonicalize().unwrap_or(existing);
+        for name in rest.into_iter().rev() {
+            out.push(name);
+        }
+        out
+    }
+
+    /// The resolved path if writing there is allowed, else why not.
+    pub fn check(&self, path: &Path) -> Result<PathBuf, String> {
+        let r = self.resolve(path);
+        if self.roots.iter().any(|root| r.starts_with(root)) {
+            Ok(r)
+        } else {
+            let roots: Vec<String> = self.roots.iter().map(|r| r.display().to_string()).collect();
+            Err(format!(
+                "writing {} is not allowed: a script may write only under {}; allow another \
+                 directory with --allow-write DIR (in the REPL: allow_write(\"DIR\"))",
+                r.display(),
+                roots.join(", ")
+            ))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,6 +186,35 @@ mod tests {
         );
         atomic_write_bytes(&p, b"new").unwrap();
         assert_eq!(std::fs::read_to_string(&p).unwrap(), "new");
+    }
+
+    #[test]
+    fn write_policy_keeps_writes_under_its_roots() {
+        let dir = tempfile::tempdir().unwrap();
+        let work = dir.path().join("work");
+        let other = dir.path().join("other");
+        std::fs::create_dir_all(work.join("sub")).unwrap();
+        std::fs::create_dir_all(&other).unwrap();
+        let mut p = WritePolicy::new(work.clone(), std::slice::from_ref(&work));
+        assert!(p.check(Path::new("out.json")).is_ok());
+        assert!(p.check(Path::new("sub/new/deeper/x.csv")).is_ok());
+        let err = p.check(Path::new("../other/x.csv")).unwrap_err();
+        assert!(
+            err.contains("other") && err.contains("--allow-write"),
+            "{err}"
+        );
+        assert!(p.check(&other.join("x.csv")).is_err());
+        assert!(p.check(Path::new("sub/../../other/x.csv")).is_err());
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(&other, work.join("link")).unwrap();
+            assert!(
+                p.check(Path::new("link/x.csv")).is_err(),
+                "a symlink out of the root"
+            );
+        }
+        p.allow(&other);
+        assert!(p.check(Path::new("../other/x.csv")).is_ok());
     }
 
     #[test]

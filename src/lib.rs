@@ -25,6 +25,7 @@ pub mod infer;
 pub mod interrupt;
 pub mod model;
 pub mod nn;
+pub mod paper;
 pub mod plot;
 pub mod progress;
 pub mod repl;
@@ -32,6 +33,16 @@ pub mod rng;
 pub mod script;
 pub mod stats;
 
+// The types most programs need, at the top level.
+pub use catalog::Table;
+pub use data::DataDir;
 pub use error::{ErrorKind, Kind};
-pub use model::{Differentiable, LogDensity, ParamSpace, Posterior, Prior, Simulator};
+pub use gce::{Chempy, Params, YieldSet};
+pub use infer::{
+    infer_catalog, infer_catalog_with, train_npe, CatalogInference, InferError, InferOptions,
+    NeuralPosterior, NpeOptions, Observations,
+};
+pub use model::{Differentiable, LogDensity, NoiseModel, ParamSpace, Posterior, Prior, Simulator};
+pub use nn::Emulator;
+pub use plot::Figure;
 pub use stats::Draws;

@@ -212,7 +212,13 @@ print(m);
             pq = pq.display()
         ),
     );
-    let o = bin().arg("run").arg(&s).output().unwrap();
+    // the script writes into its temporary directory, which it may do from there
+    let o = bin()
+        .current_dir(dir.path())
+        .arg("run")
+        .arg(&s)
+        .output()
+        .unwrap();
     let (out, err) = text(&o);
     assert!(o.status.success(), "{err}");
     let v: serde_json::Value =

@@ -6,7 +6,7 @@ mod gce_util;
 
 use galchem::catalog::Table;
 use galchem::gce::{ModelSettings, Params};
-use galchem::infer::table_input::CATALOG_TRUE_COLUMNS as TRUE;
+use galchem::infer::catalog::table_input::CATALOG_TRUE_COLUMNS as TRUE;
 use gce_util::{data, tng};
 
 /// Stars 0–2 of `catalogs/mock_chempy_tng.csv`: the true birth time (Gyr, from the catalog),

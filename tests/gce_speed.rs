@@ -4,7 +4,7 @@
 mod gce_util;
 
 use galchem::gce::Params;
-use galchem::infer::prior::Prior;
+use galchem::model::Prior;
 use std::time::Instant;
 
 #[test]

@@ -2,7 +2,9 @@
 
 #![allow(clippy::needless_range_loop)] // small fixed-size matrices read best indexed
 
-use galchem::infer::combine::{combine, combine_running, CombineError, CombineMethod, GaussianPrior};
+use galchem::infer::combine::{
+    combine, combine_running, CombineError, CombineMethod, GaussianPrior,
+};
 use galchem::stats::{Draws, GaussianFit, StatsError};
 use ndarray::Array2;
 
@@ -24,7 +26,10 @@ fn fit_star(samples: ndarray::ArrayView2<f64>) -> Result<GaussianFit, StatsError
     Draws::new(samples.to_owned())?.gaussian_fit(&[0, 1])
 }
 
-fn fit_star_weighted(samples: ndarray::ArrayView2<f64>, w: &[f64]) -> Result<GaussianFit, StatsError> {
+fn fit_star_weighted(
+    samples: ndarray::ArrayView2<f64>,
+    w: &[f64],
+) -> Result<GaussianFit, StatsError> {
     Draws::weighted(samples.to_owned(), w.to_vec())?.gaussian_fit(&[0, 1])
 }
 use rand::SeedableRng;
@@ -220,7 +225,10 @@ fn bad_inputs_are_errors() {
         CombineError::NoStars
     );
     let same = Array2::from_elem((10, 2), 1.0);
-    assert!(matches!(fit_star(same.view()), Err(StatsError::Singular { .. })));
+    assert!(matches!(
+        fit_star(same.view()),
+        Err(StatsError::Singular { .. })
+    ));
     let nan = Array2::from_shape_fn((10, 2), |(i, _)| if i == 4 { f64::NAN } else { i as f64 });
     assert!(matches!(
         fit_star(nan.view()),

@@ -4,11 +4,12 @@
 use galchem::catalog::Table;
 use galchem::data::DataDir;
 use galchem::gce::{Chempy, ModelSettings, Params, YieldSet};
-use galchem::infer::prior::Prior;
-use galchem::infer::table_input::{CATALOG_TRUE_COLUMNS as TRUE, CATALOG_VALUE_COLUMNS as OBS};
-use galchem::infer::{
-    infer_catalog, CombineMethod, InferOptions, NoiseModel, Observations, Posterior,
+use galchem::infer::catalog::table_input::{
+    CATALOG_TRUE_COLUMNS as TRUE, CATALOG_VALUE_COLUMNS as OBS,
 };
+use galchem::infer::{infer_catalog, CombineMethod, InferOptions, NeuralPosterior, Observations};
+use galchem::model::{Marginal, NoiseModel, Posterior, Prior};
+use galchem::stats::Draws;
 use ndarray::{Array2, Axis};
 
 /// The catalog under study: `$CATALOG` (relative to the data directory), by default the
@@ -28,7 +29,7 @@ fn tng_simulator(data: &DataDir) -> Chempy {
     }
 }
 
-fn report(name: &str, post: &Posterior, x: &Array2<f64>) {
+fn report(name: &str, post: &NeuralPosterior, x: &Array2<f64>) {
     let obs = Observations::new(x.view());
     for method in [
         CombineMethod::DividePrior,
@@ -56,7 +57,7 @@ fn report(name: &str, post: &Posterior, x: &Array2<f64>) {
 #[ignore]
 fn diagnose_combined_estimate() {
     let path = std::env::var("GALCHEM_POSTERIOR").unwrap();
-    let post = Posterior::load(std::path::Path::new(&path)).unwrap();
+    let post = NeuralPosterior::load(std::path::Path::new(&path)).unwrap();
     let data = DataDir::resolve(None).unwrap();
     let table = Table::read_csv(data.join(catalog())).unwrap();
     let obs = table.matrix(&OBS).unwrap();
@@ -216,8 +217,14 @@ fn mock_with_shifted_xout_prior() {
         .unwrap_or(0.3);
     let data = DataDir::resolve(None).unwrap();
     let sim = tng_simulator(&data);
-    let mut prior = Prior::paper().birth_range(2.0, 12.8);
-    prior.means[4] = m;
+    let npe = Prior::paper().birth_range(2.0, 12.8);
+    let mut marginals = npe.marginals().to_vec();
+    let (_, x_out_sd) = marginals[4].as_normal().unwrap();
+    marginals[4] = Marginal::Normal {
+        mean: m,
+        std: x_out_sd,
+    };
+    let prior = Prior::new(npe.space().clone(), marginals).unwrap();
     let opts = galchem::infer::NpeOptions::default();
     let (post, rep) = galchem::infer::train_npe(&prior, &sim, &opts).unwrap();
     println!(
@@ -233,9 +240,9 @@ fn mock_with_shifted_xout_prior() {
 #[test]
 #[ignore]
 fn ape_spread_over_heldout_sets() {
-    use galchem::infer::Simulator;
+    use galchem::model::Simulator;
     let path = std::env::var("GALCHEM_POSTERIOR").unwrap();
-    let post = Posterior::load(std::path::Path::new(&path)).unwrap();
+    let post = NeuralPosterior::load(std::path::Path::new(&path)).unwrap();
     let data = DataDir::resolve(None).unwrap();
     let sim = tng_simulator(&data);
     for (name, prior) in [
@@ -244,10 +251,13 @@ fn ape_spread_over_heldout_sets() {
     ] {
         for seed in [1u64, 2, 3] {
             let theta = prior.sample(6000, 1000 + seed);
-            let (x, ok) = Simulator::simulate(&sim, theta.view()).unwrap();
-            let good: Vec<usize> = (0..ok.len()).filter(|&i| ok[i]).take(5000).collect();
+            let run = Simulator::simulate(&sim, theta.view()).unwrap();
+            let good: Vec<usize> = (0..run.status.len())
+                .filter(|&i| run.ok(i))
+                .take(5000)
+                .collect();
             let theta = theta.select(Axis(0), &good);
-            let mut x = x.select(Axis(0), &good);
+            let mut x = run.x.select(Axis(0), &good);
             NoiseModel::paper().add(&mut x, 77 + seed);
             let ev = galchem::infer::evaluate(&post, theta.view(), x.view(), 1000, seed).unwrap();
             println!(
@@ -265,9 +275,9 @@ fn ape_spread_over_heldout_sets() {
 #[test]
 #[ignore]
 fn ape_on_chempy_multi_test_distribution() {
-    use galchem::infer::Simulator;
+    use galchem::model::Simulator;
     let path = std::env::var("GALCHEM_POSTERIOR").unwrap();
-    let post = Posterior::load(std::path::Path::new(&path)).unwrap();
+    let post = NeuralPosterior::load(std::path::Path::new(&path)).unwrap();
     let factor: f64 = std::env::var("WIDTH_FACTOR")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -288,8 +298,11 @@ fn ape_on_chempy_multi_test_distribution() {
         .filter(|&i| theta[[i, 3]] >= 0.29402 && (0.0..=1.0).contains(&theta[[i, 4]]))
         .collect();
     let theta = theta.select(Axis(0), &keep);
-    let (x, ok) = Simulator::simulate(&sim, theta.view()).unwrap();
-    let good: Vec<usize> = (0..ok.len()).filter(|&i| ok[i]).take(5000).collect();
+    let run = Simulator::simulate(&sim, theta.view()).unwrap();
+    let good: Vec<usize> = (0..run.status.len())
+        .filter(|&i| run.ok(i))
+        .take(5000)
+        .collect();
     println!(
         "{} of {} widened draws kept (x_out in [0, 1], SFR cut); {} simulated",
         keep.len(),
@@ -297,7 +310,7 @@ fn ape_on_chempy_multi_test_distribution() {
         good.len()
     );
     let theta = theta.select(Axis(0), &good);
-    let mut x = x.select(Axis(0), &good);
+    let mut x = run.x.select(Axis(0), &good);
     NoiseModel::paper().add(&mut x, 78);
     let ev = galchem::infer::evaluate(&post, theta.view(), x.view(), 1000, 5).unwrap();
     println!(
@@ -312,10 +325,9 @@ fn ape_on_chempy_multi_test_distribution() {
 #[test]
 #[ignore]
 fn ape_flow_vs_importance_sampled() {
-    use galchem::infer::refine::weighted_quantiles;
-    use galchem::infer::Simulator;
+    use galchem::model::Simulator;
     let path = std::env::var("GALCHEM_POSTERIOR").unwrap();
-    let post = Posterior::load(std::path::Path::new(&path)).unwrap();
+    let post = NeuralPosterior::load(std::path::Path::new(&path)).unwrap();
     let n: usize = std::env::var("N_STARS")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -324,10 +336,13 @@ fn ape_flow_vs_importance_sampled() {
     let sim = tng_simulator(&data);
     let prior = post.prior().clone();
     let theta = prior.sample(n + n / 5 + 10, 4242);
-    let (x, ok) = Simulator::simulate(&sim, theta.view()).unwrap();
-    let good: Vec<usize> = (0..ok.len()).filter(|&i| ok[i]).take(n).collect();
+    let run = Simulator::simulate(&sim, theta.view()).unwrap();
+    let good: Vec<usize> = (0..run.status.len())
+        .filter(|&i| run.ok(i))
+        .take(n)
+        .collect();
     let theta = theta.select(Axis(0), &good);
-    let mut x = x.select(Axis(0), &good);
+    let mut x = run.x.select(Axis(0), &good);
     NoiseModel::paper().add(&mut x, 99);
     let m = 1000;
     let mut ape_flow = Vec::new();
@@ -337,36 +352,34 @@ fn ape_flow_vs_importance_sampled() {
     let mut ess_all = Vec::new();
     for i in 0..theta.nrows() {
         let xi = x.row(i).to_vec();
-        let s = post.sample(&xi, m, 7 + i as u64).unwrap();
+        let flow = post.sample(&xi, m, 7 + i as u64).unwrap();
+        let s = flow.values();
         let xs = Array2::from_shape_fn((m, 8), |(_, j)| xi[j]);
-        let lq = post.log_prob(s.view(), xs.view()).unwrap();
-        let (sx, sok) = Simulator::simulate(&sim, s.view()).unwrap();
+        let lq = post.flow_log_prob(s, xs.view()).unwrap();
+        let sx = Simulator::simulate(&sim, s).unwrap();
         let mut lw = vec![f64::NEG_INFINITY; m];
         for k in 0..m {
-            if !sok[k] {
+            if !sx.ok(k) {
                 continue;
             }
             let t: [f64; 6] = std::array::from_fn(|j| s[[k, j]]);
             let ll: f64 = (0..8)
-                .map(|j| -0.5 * ((sx[[k, j]] - xi[j]) / 0.05).powi(2))
+                .map(|j| -0.5 * ((sx.x[[k, j]] - xi[j]) / 0.05).powi(2))
                 .sum();
             lw[k] = ll + prior.log_prob(&t) - lq[k];
         }
         let mx = lw.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
         let w: Vec<f64> = lw.iter().map(|l| (l - mx).exp()).collect();
-        let sw: f64 = w.iter().sum();
-        let ess = sw * sw / w.iter().map(|v| v * v).sum::<f64>();
-        ess_all.push(ess);
+        let is = Draws::weighted(s.to_owned(), w).unwrap();
+        ess_all.push(is.ess());
+        let (mf, mi) = (flow.mean(), is.mean());
         for j in 0..2 {
-            let mf = s.column(j).mean().unwrap();
-            let mi = (0..m).map(|k| w[k] * s[[k, j]]).sum::<f64>() / sw;
             let tj = theta[[i, j]];
-            ape_flow.push(100.0 * (mf - tj).abs() / tj.abs());
-            ape_is.push(100.0 * (mi - tj).abs() / tj.abs());
+            ape_flow.push(100.0 * (mf[j] - tj).abs() / tj.abs());
+            ape_is.push(100.0 * (mi[j] - tj).abs() / tj.abs());
             // The posterior median as the point estimate (minimises the expected absolute error).
-            let col = s.column(j).to_vec();
-            let [fm] = weighted_quantiles(&col, &vec![1.0; m], &[0.5]);
-            let [im] = weighted_quantiles(&col, &w, &[0.5]);
+            let fm = flow.quantiles(j, &[0.5]).unwrap()[0];
+            let im = is.quantiles(j, &[0.5]).unwrap()[0];
             ape_flow_median.push(100.0 * (fm - tj).abs() / tj.abs());
             ape_is_median.push(100.0 * (im - tj).abs() / tj.abs());
         }
@@ -394,10 +407,10 @@ fn ape_flow_vs_importance_sampled() {
 #[test]
 #[ignore]
 fn mock_with_age_likelihood() {
-    use galchem::infer::combine::{combine, Gaussian2, StarFit};
-    use galchem::infer::rejection::RejectionOptions;
+    use galchem::infer::combine::{combine, GaussianPrior};
+    use galchem::infer::npe::rejection::RejectionOptions;
     let path = std::env::var("GALCHEM_POSTERIOR").unwrap();
-    let post = Posterior::load(std::path::Path::new(&path)).unwrap();
+    let post = NeuralPosterior::load(std::path::Path::new(&path)).unwrap();
     let data = DataDir::resolve(None).unwrap();
     let table = Table::read_csv(data.join(catalog())).unwrap();
     let obs = table.matrix(&OBS).unwrap();
@@ -405,14 +418,19 @@ fn mock_with_age_likelihood() {
     let t_err = table.column_f64("obs_time_err").unwrap();
     let n = 1000.min(obs.nrows());
     let obs = obs.slice(ndarray::s![..n, ..]).to_owned();
-    let b = post
-        .sample_many(obs.view(), 1000, 5, &RejectionOptions::default())
+    let ids: Vec<u64> = (0..n as u64).collect();
+    let (samples, accepted) = post
+        .sample_ids(obs.view(), &ids, 1000, 5, &RejectionOptions::default())
+        .unwrap();
+    accepted
+        .into_iter()
+        .collect::<Result<Vec<f64>, _>>()
         .unwrap();
     for use_age in [false, true] {
         let mut fits = Vec::new();
         let mut ess_sum = 0.0;
         for i in 0..n {
-            let s = b.samples.index_axis(Axis(0), i);
+            let s = samples.index_axis(Axis(0), i);
             let w: Vec<f64> = s
                 .rows()
                 .into_iter()
@@ -424,32 +442,11 @@ fn mock_with_age_likelihood() {
                     }
                 })
                 .collect();
-            let sw: f64 = w.iter().sum();
-            ess_sum += sw * sw / w.iter().map(|v| v * v).sum::<f64>();
-            let m: [f64; 2] = std::array::from_fn(|j| {
-                s.rows()
-                    .into_iter()
-                    .zip(&w)
-                    .map(|(r, wk)| wk * r[j])
-                    .sum::<f64>()
-                    / sw
-            });
-            let mut c = [[0.0; 2]; 2];
-            for (r, wk) in s.rows().into_iter().zip(&w) {
-                for a in 0..2 {
-                    for bb in 0..2 {
-                        c[a][bb] += wk * (r[a] - m[a]) * (r[bb] - m[bb]) / sw;
-                    }
-                }
-            }
-            fits.push(StarFit {
-                mean: m,
-                cov: c,
-                sd_n: [c[0][0].sqrt(), c[1][1].sqrt()],
-                n_samples: 1000,
-            });
+            let d = Draws::weighted(s.to_owned(), w).unwrap();
+            ess_sum += d.ess();
+            fits.push(d.gaussian_fit(&[0, 1]).unwrap());
         }
-        let prior = Gaussian2::paper_prior();
+        let prior = GaussianPrior::paper();
         for method in [CombineMethod::DividePrior, CombineMethod::Paper] {
             match combine(&fits, &prior, method) {
                 Ok(c) => println!(
@@ -468,13 +465,13 @@ fn mock_with_age_likelihood() {
 #[test]
 #[ignore]
 fn refined_combination() {
-    use galchem::infer::combine::{combine, fit_star, fit_star_weighted, Gaussian2};
-    use galchem::infer::importance::importance_weights;
-    use galchem::infer::rejection::RejectionOptions;
-    use galchem::infer::Simulator;
+    use galchem::infer::combine::{combine, GaussianPrior};
+    use galchem::infer::npe::rejection::RejectionOptions;
+    use galchem::infer::star::importance::importance_weights;
+    use galchem::model::Simulator;
     use rayon::prelude::*;
     let path = std::env::var("GALCHEM_POSTERIOR").unwrap();
-    let post = Posterior::load(std::path::Path::new(&path)).unwrap();
+    let post = NeuralPosterior::load(std::path::Path::new(&path)).unwrap();
     let n: usize = std::env::var("N_STARS")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -487,9 +484,12 @@ fn refined_combination() {
     let mut theta = local.clone();
     theta.column_mut(0).fill(-2.3);
     theta.column_mut(1).fill(-2.89);
-    let (x, ok) = Simulator::simulate(&chempy, theta.view()).unwrap();
-    let good: Vec<usize> = (0..ok.len()).filter(|&i| ok[i]).take(n).collect();
-    let mut self_mock = x.select(Axis(0), &good);
+    let run = Simulator::simulate(&chempy, theta.view()).unwrap();
+    let good: Vec<usize> = (0..run.status.len())
+        .filter(|&i| run.ok(i))
+        .take(n)
+        .collect();
+    let mut self_mock = run.x.select(Axis(0), &good);
     NoiseModel::paper().add(&mut self_mock, 5);
     let mut sets = vec![("self mock".to_string(), self_mock)];
     for cat in ["catalogs/tutorial_mock.csv", "catalogs/mock_chempy_tng.csv"] {
@@ -498,32 +498,42 @@ fn refined_combination() {
         sets.push((cat.to_string(), obs.slice(ndarray::s![..n, ..]).to_owned()));
     }
     let sigma = post.noise().sigma.clone();
-    let prior = Gaussian2::paper_prior();
+    let prior = GaussianPrior::paper();
     for (name, x) in sets {
-        let b = post
-            .sample_many(x.view(), 1000, 5, &RejectionOptions::default())
+        let ids: Vec<u64> = (0..x.nrows() as u64).collect();
+        let (samples, accepted) = post
+            .sample_ids(x.view(), &ids, 1000, 5, &RejectionOptions::default())
+            .unwrap();
+        accepted
+            .into_iter()
+            .collect::<Result<Vec<f64>, _>>()
             .unwrap();
         let fits: Vec<_> = (0..x.nrows())
             .into_par_iter()
             .map(|i| {
-                let s = b.samples.index_axis(Axis(0), i);
+                let s = samples.index_axis(Axis(0), i);
                 let xi = x.row(i).to_vec();
                 let xs = Array2::from_shape_fn((s.nrows(), 8), |(_, j)| xi[j]);
                 let lq = post.flow().log_prob(s, xs.view()).unwrap();
                 let imp = importance_weights(post.prior(), &chempy, &xi, &sigma, s, &lq).unwrap();
-                let g = s.slice(ndarray::s![.., 0..2]);
                 (
-                    fit_star(i, g).unwrap(),
-                    fit_star_weighted(i, g, &imp.weights).unwrap(),
-                    imp.ess,
+                    Draws::new(s.to_owned())
+                        .unwrap()
+                        .gaussian_fit(&[0, 1])
+                        .unwrap(),
+                    imp.gaussian_fit(&[0, 1]).unwrap(),
+                    imp.ess(),
                 )
             })
             .collect();
         let mut ess: Vec<f64> = fits.iter().map(|f| f.2).collect();
         ess.sort_by(f64::total_cmp);
         for (label, f) in [
-            ("flow", fits.iter().map(|f| f.0).collect::<Vec<_>>()),
-            ("refined", fits.iter().map(|f| f.1).collect::<Vec<_>>()),
+            ("flow", fits.iter().map(|f| f.0.clone()).collect::<Vec<_>>()),
+            (
+                "refined",
+                fits.iter().map(|f| f.1.clone()).collect::<Vec<_>>(),
+            ),
         ] {
             for method in [CombineMethod::DividePrior, CombineMethod::Paper] {
                 match combine(&f, &prior, method) {

@@ -6,9 +6,9 @@
 use galchem::catalog::Table;
 use galchem::data::DataDir;
 use galchem::gce::{Chempy, ModelSettings, YieldSet};
-use galchem::infer::prior::Prior;
-use galchem::infer::table_input::CATALOG_VALUE_COLUMNS as OBS;
+use galchem::infer::catalog::table_input::CATALOG_VALUE_COLUMNS as OBS;
 use galchem::infer::{infer_catalog, train_npe, InferOptions, NpeOptions, Observations};
+use galchem::model::Prior;
 
 /// Distances (in combined σ) of the combined estimate of the first 300 stars from the truth
 /// (−2.3, −2.89), for a posterior trained on 2 × 10⁴ simulations of `sim`.

@@ -53,7 +53,13 @@ impl Simulator for LinearSim {
         let x = theta.dot(&a().t());
         // every 50th run "fails"
         let status = (0..theta.nrows())
-            .map(|i| if i % 50 != 7 { RunStatus::Ok } else { RunStatus::failed("test:fail", "every 50th run fails") })
+            .map(|i| {
+                if i % 50 != 7 {
+                    RunStatus::Ok
+                } else {
+                    RunStatus::failed("test:fail", "every 50th run fails")
+                }
+            })
             .collect();
         Ok(Simulated { x, status })
     }
@@ -192,14 +198,20 @@ fn samples_do_not_depend_on_the_thread_count() {
     };
     let (a, b) = (run(1), run(2));
     assert_eq!(a, b);
-    assert!(a.1.iter().all(|r| r.as_ref().is_ok_and(|&r| r > 0.5 && r <= 1.0)));
+    assert!(a
+        .1
+        .iter()
+        .all(|r| r.as_ref().is_ok_and(|&r| r > 0.5 && r <= 1.0)));
     // one observation alone gives the same samples as row 0 of the batch
     let one = p.sample(xs.row(0).as_slice().unwrap(), 300, 4).unwrap();
     assert_eq!(one.values(), a.0.index_axis(ndarray::Axis(0), 0));
     // and the trait's batch gives the same draws as Draws
     let ids: Vec<u64> = (0..12).collect();
     let many = p.sample_many(xs.view(), &ids, 300, 4).unwrap();
-    assert_eq!(many[5].as_ref().unwrap().values(), a.0.index_axis(ndarray::Axis(0), 5));
+    assert_eq!(
+        many[5].as_ref().unwrap().values(),
+        a.0.index_axis(ndarray::Axis(0), 5)
+    );
 }
 
 #[test]
@@ -312,13 +324,23 @@ fn low_acceptance_is_an_error_not_an_endless_loop() {
     .unwrap();
     let x = observe(&[-2.3, -2.89, -0.3, 0.55, 0.5, 7.0], 1);
     match narrow.sample(x.as_slice().unwrap(), 100, 1) {
-        Err(e @ ModelError::Unusable { kind: ErrorKind::LowAcceptance, .. }) => {
-            assert!(e.to_string().contains("fall inside the prior support"), "{e}");
+        Err(
+            e @ ModelError::Unusable {
+                kind: ErrorKind::LowAcceptance,
+                ..
+            },
+        ) => {
+            assert!(
+                e.to_string().contains("fall inside the prior support"),
+                "{e}"
+            );
         }
         other => panic!("expected LowAcceptance, got {other:?}"),
     }
     let xs = x.insert_axis(ndarray::Axis(0));
-    let (_, outcomes) = narrow.sample_ids(xs.view(), &[0], 100, 1, &RejectionOptions::default()).unwrap();
+    let (_, outcomes) = narrow
+        .sample_ids(xs.view(), &[0], 100, 1, &RejectionOptions::default())
+        .unwrap();
     assert!(outcomes[0].as_ref().is_err_and(|e| e.drawn >= 10_000));
 }
 

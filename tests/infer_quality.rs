@@ -19,12 +19,14 @@
 use galchem::catalog::Table;
 use galchem::data::DataDir;
 use galchem::gce::{Chempy, ModelSettings, YieldSet};
-use galchem::infer::prior::Prior;
-use galchem::infer::table_input::{CATALOG_ERROR_COLUMNS as ERR, CATALOG_VALUE_COLUMNS as OBS};
-use galchem::infer::{
-    evaluate, infer_catalog, train_npe, CombineMethod, InferOptions, NoiseModel, NpeOptions,
-    Observations, Simulator,
+use galchem::infer::catalog::table_input::{
+    CATALOG_ERROR_COLUMNS as ERR, CATALOG_VALUE_COLUMNS as OBS,
 };
+use galchem::infer::{
+    evaluate, infer_catalog, train_npe, CombineMethod, InferOptions, NeuralPosterior, NpeOptions,
+    Observations,
+};
+use galchem::model::{NoiseModel, Prior, Simulator};
 use ndarray::Axis;
 use std::time::Instant;
 
@@ -82,12 +84,15 @@ fn print_training(report: &galchem::infer::NpeReport) {
 }
 
 /// APE on 5000 held-out draws of `sim` with noise; returns α_IMF's median APE (%).
-fn held_out_ape(post: &galchem::infer::Posterior, prior: &Prior, sim: &Chempy) -> f64 {
+fn held_out_ape(post: &NeuralPosterior, prior: &Prior, sim: &Chempy) -> f64 {
     let theta = prior.sample(6000, 424_242);
-    let (x, ok) = Simulator::simulate(sim, theta.view()).unwrap();
-    let good: Vec<usize> = (0..ok.len()).filter(|&i| ok[i]).take(5000).collect();
+    let run = Simulator::simulate(sim, theta.view()).unwrap();
+    let good: Vec<usize> = (0..run.status.len())
+        .filter(|&i| run.ok(i))
+        .take(5000)
+        .collect();
     let theta = theta.select(Axis(0), &good);
-    let mut x = x.select(Axis(0), &good);
+    let mut x = run.x.select(Axis(0), &good);
     NoiseModel::paper().add(&mut x, 99);
     let t = Instant::now();
     let ev = evaluate(post, theta.view(), x.view(), 1000, 7).unwrap();
@@ -117,7 +122,7 @@ fn held_out_ape(post: &galchem::infer::Posterior, prior: &Prior, sim: &Chempy) -
 
 /// Infers the first 1000 stars of the bundled mock with every combination method; whether the
 /// default one lands within 2σ of the truth.
-fn mock_catalog_within_2_sigma(post: &galchem::infer::Posterior, data: &DataDir) -> bool {
+fn mock_catalog_within_2_sigma(post: &NeuralPosterior, data: &DataDir) -> bool {
     let table = Table::read_csv(data.join("catalogs/mock_chempy_tng.csv")).unwrap();
     let values = table.matrix(&OBS).unwrap();
     let errors = table.matrix(&ERR).unwrap();

@@ -87,3 +87,36 @@ fn ctrl_c_interrupts_a_running_script_and_returns_to_the_prompt() {
     p.send_line("quit").unwrap();
     p.expect(Eof).unwrap();
 }
+
+#[test]
+fn the_repl_can_allow_writes_that_a_script_may_not_make() {
+    let work = tempfile::tempdir().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_galchem"));
+    cmd.current_dir(work.path())
+        .env("GALCHEM_HISTORY", work.path().join("h.txt"))
+        .env("TERM", "xterm-256color");
+    let mut p = Session::spawn(cmd).unwrap();
+    p.set_expect_timeout(Some(Duration::from_secs(60)));
+    p.expect("galchem> ").unwrap();
+    let target = elsewhere.path().join("t.csv");
+    p.send_line(format!(
+        r#"write_csv(table(#{{ a: [1] }}), "{}")"#,
+        target.display()
+    ))
+    .unwrap();
+    p.expect("--allow-write").unwrap();
+    p.expect("galchem> ").unwrap();
+    p.send_line(format!(r#"allow_write("{}")"#, elsewhere.path().display()))
+        .unwrap();
+    p.expect("galchem> ").unwrap();
+    p.send_line(format!(
+        r#"write_csv(table(#{{ a: [1] }}), "{}"); "written""#,
+        target.display()
+    ))
+    .unwrap();
+    p.expect("written").unwrap();
+    p.send_line("quit").unwrap();
+    p.expect(Eof).unwrap();
+    assert!(target.is_file());
+}

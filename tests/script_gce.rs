@@ -11,8 +11,15 @@ fn reference(set: &str) -> String {
         .to_string()
 }
 
+/// Runs `script` with `galchem eval` (it writes nothing).
 fn run(script: &str) -> (bool, String) {
+    run_in(&std::env::temp_dir(), script)
+}
+
+/// Runs `script` with `galchem eval` in the temporary directory `cwd` (where scripts may write).
+fn run_in(cwd: &std::path::Path, script: &str) -> (bool, String) {
     let o = Command::new(env!("CARGO_BIN_EXE_galchem"))
+        .current_dir(cwd)
         .args(["--quiet", "eval", script])
         .output()
         .unwrap();
@@ -27,11 +34,14 @@ fn simulate_on_reference_tables_matches_chempy() {
     let dir = tempfile::tempdir().unwrap();
     for (set, name) in [("tng", "tng"), ("alt", "alternative")] {
         let out = dir.path().join(format!("{set}.csv"));
-        let (ok, err) = run(&format!(
-            r#"let t = read_csv("{}"); write_csv(chempy("{name}").simulate(t.select(["alpha_imf","log10_n_ia","log10_sfe","log10_sfr_peak","x_out","birth_time"])), "{}");"#,
-            reference(set),
-            out.display()
-        ));
+        let (ok, err) = run_in(
+            dir.path(),
+            &format!(
+                r#"let t = read_csv("{}"); write_csv(chempy("{name}").simulate(t.select(["alpha_imf","log10_n_ia","log10_sfe","log10_sfr_peak","x_out","birth_time"])), "{}");"#,
+                reference(set),
+                out.display()
+            ),
+        );
         assert!(ok, "{err}");
         let ours = galchem::catalog::Table::read_csv(&out).unwrap();
         let theirs = galchem::catalog::Table::read_csv(reference(set)).unwrap();
@@ -103,6 +113,7 @@ fn prior_draws_and_simulations_do_not_depend_on_the_thread_count() {
     for threads in ["1", "2"] {
         let out = dir.path().join(format!("runs{threads}.csv"));
         let o = Command::new(env!("CARGO_BIN_EXE_galchem"))
+            .current_dir(dir.path())
             .args(["--quiet", "--threads", threads, "eval"])
             .arg(format!(r#"write_csv(chempy("tng").simulate(paper_prior(#{{ box: 5 }}).sample(5000, 42)), "{}")"#, out.display()))
             .output()

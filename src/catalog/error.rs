@@ -68,3 +68,15 @@ impl From<polars::error::PolarsError> for CatalogError {
         CatalogError::Polars(e.to_string())
     }
 }
+
+impl crate::error::Kind for CatalogError {
+    fn kind(&self) -> crate::error::ErrorKind {
+        match self {
+            CatalogError::Open { .. } | CatalogError::Write { .. } => crate::error::ErrorKind::Io,
+            CatalogError::Read { .. } => crate::error::ErrorKind::File,
+            CatalogError::BadArgument(_) => crate::error::ErrorKind::Option,
+            CatalogError::LengthMismatch { .. } => crate::error::ErrorKind::Shape,
+            _ => crate::error::ErrorKind::Input,
+        }
+    }
+}

@@ -36,33 +36,34 @@ pub fn output_degrees(d: usize) -> Vec<usize> {
     (0..2 * d).map(|o| o / 2 + 1).collect()
 }
 
-/// Mask of a layer feeding hidden units: `M[j, i] = 1` iff `out_deg[j] ≥ in_deg[i]`.
-/// Row-major `(out_deg.len(), in_deg.len())`.
-pub fn hidden_mask(out_deg: &[usize], in_deg: &[usize]) -> Vec<f32> {
-    let mut m = Vec::with_capacity(out_deg.len() * in_deg.len());
-    for &o in out_deg {
-        for &i in in_deg {
-            m.push(if o >= i { 1.0 } else { 0.0 });
-        }
-    }
-    m
-}
-
-/// Mask of the output layer: `M[o, j] = 1` iff `out_deg[o] > hid_deg[j]` (strict).
-/// Row-major `(out_deg.len(), hid_deg.len())`.
-pub fn output_mask(out_deg: &[usize], hid_deg: &[usize]) -> Vec<f32> {
-    let mut m = Vec::with_capacity(out_deg.len() * hid_deg.len());
-    for &o in out_deg {
-        for &j in hid_deg {
-            m.push(if o > j { 1.0 } else { 0.0 });
-        }
-    }
-    m
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // The mask rules the MADE layers implement (see made.rs), written out for the tests.
+    /// Mask of a layer feeding hidden units: `M[j, i] = 1` iff `out_deg[j] ≥ in_deg[i]`.
+    /// Row-major `(out_deg.len(), in_deg.len())`.
+    pub fn hidden_mask(out_deg: &[usize], in_deg: &[usize]) -> Vec<f32> {
+        let mut m = Vec::with_capacity(out_deg.len() * in_deg.len());
+        for &o in out_deg {
+            for &i in in_deg {
+                m.push(if o >= i { 1.0 } else { 0.0 });
+            }
+        }
+        m
+    }
+
+    /// Mask of the output layer: `M[o, j] = 1` iff `out_deg[o] > hid_deg[j]` (strict).
+    /// Row-major `(out_deg.len(), hid_deg.len())`.
+    pub fn output_mask(out_deg: &[usize], hid_deg: &[usize]) -> Vec<f32> {
+        let mut m = Vec::with_capacity(out_deg.len() * hid_deg.len());
+        for &o in out_deg {
+            for &j in hid_deg {
+                m.push(if o > j { 1.0 } else { 0.0 });
+            }
+        }
+        m
+    }
 
     fn rows(m: &[f32], ncol: usize) -> Vec<String> {
         m.chunks(ncol)

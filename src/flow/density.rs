@@ -66,5 +66,4 @@ impl Maf {
             .collect();
         parts.concat()
     }
-
 }

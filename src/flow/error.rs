@@ -41,7 +41,11 @@ impl Kind for FlowError {
 
 impl FlowError {
     /// A [`FlowError::Option`].
-    pub fn option(name: impl Into<String>, value: impl ToString, reason: impl Into<String>) -> Self {
+    pub fn option(
+        name: impl Into<String>,
+        value: impl ToString,
+        reason: impl Into<String>,
+    ) -> Self {
         FlowError::Option(OptionError::new(name, value, reason))
     }
 

@@ -182,7 +182,11 @@ impl Maf {
     /// Replaces the parameters (length must match; masked weights are re-zeroed).
     pub fn set_params(&mut self, p: &[f32]) -> Result<(), FlowError> {
         if p.len() != self.params.len() {
-            return Err(FlowError::shape("flow parameters", self.params.len().to_string(), p.len().to_string()));
+            return Err(FlowError::shape(
+                "flow parameters",
+                self.params.len().to_string(),
+                p.len().to_string(),
+            ));
         }
         self.params.copy_from_slice(p);
         for m in &self.mades {
@@ -222,10 +226,18 @@ impl Maf {
         x: (usize, usize),
     ) -> Result<(), FlowError> {
         if theta.1 != self.d {
-            return Err(FlowError::shape("theta", format!("(n, {})", self.d), format!("{theta:?}")));
+            return Err(FlowError::shape(
+                "theta",
+                format!("(n, {})", self.d),
+                format!("{theta:?}"),
+            ));
         }
         if x.1 != self.c || x.0 != theta.0 {
-            return Err(FlowError::shape("x", format!("({}, {})", theta.0, self.c), format!("{x:?}")));
+            return Err(FlowError::shape(
+                "x",
+                format!("({}, {})", theta.0, self.c),
+                format!("{x:?}"),
+            ));
         }
         Ok(())
     }

@@ -3,22 +3,24 @@
 //! autoregressive transforms, fixed random permutations, z-scoring of θ and x, and a
 //! standard-normal base density.
 
-pub mod act;
+mod act;
 mod backprop;
-pub mod degrees;
+mod degrees;
 mod density;
-pub mod error;
-pub mod inverse;
-pub mod io;
-pub mod made;
-pub mod maf;
-pub mod permutation;
-pub mod sample;
-pub mod standardize;
+mod error;
+mod inverse;
+mod io;
+mod made;
+mod maf;
+mod permutation;
+mod sample;
+mod standardize;
 pub mod train;
 
 pub use error::FlowError;
-pub use io::MafRecord;
+pub use io::{MafRecord, FLOW_FORMAT, FLOW_VERSION};
+pub use made::{Made, MadeShape};
 pub use maf::{FlowConfig, Maf};
+pub use permutation::Permutation;
 pub use sample::{Conditioned, SampleWorkspace, Sampler};
-pub use train::{train, FlowTrainConfig, FlowTrainReport};
+pub use train::{train, train_with, FlowTrainConfig, FlowTrainReport};

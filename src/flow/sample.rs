@@ -146,7 +146,11 @@ impl Maf {
     ) -> Result<Array2<f64>, FlowError> {
         self.check_x(x.len())?;
         if z.ncols() != self.d {
-            return Err(FlowError::shape("base points", format!("(n, {})", self.d), format!("{:?}", z.dim())));
+            return Err(FlowError::shape(
+                "base points",
+                format!("(n, {})", self.d),
+                format!("{:?}", z.dim()),
+            ));
         }
         let sampler = Sampler::new(self);
         let cond = sampler.condition(&x.to_vec());
@@ -159,12 +163,17 @@ impl Maf {
             ..Default::default()
         };
         sampler.push_base_soa(&cond, n, &mut out, &mut ws);
-        Array2::from_shape_vec((n, self.d), out).map_err(|e| FlowError::shape("θ", format!("({n}, {})", self.d), e.to_string()))
+        Array2::from_shape_vec((n, self.d), out)
+            .map_err(|e| FlowError::shape("θ", format!("({n}, {})", self.d), e.to_string()))
     }
 
     fn check_x(&self, len: usize) -> Result<(), FlowError> {
         if len != self.c {
-            return Err(FlowError::shape("x", format!("({},)", self.c), format!("({len},)")));
+            return Err(FlowError::shape(
+                "x",
+                format!("({},)", self.c),
+                format!("({len},)"),
+            ));
         }
         Ok(())
     }
@@ -191,6 +200,7 @@ impl Maf {
             &mut out,
             &mut SampleWorkspace::default(),
         );
-        Array2::from_shape_vec((n, self.d), out).map_err(|e| FlowError::shape("samples", format!("({n}, {})", self.d), e.to_string()))
+        Array2::from_shape_vec((n, self.d), out)
+            .map_err(|e| FlowError::shape("samples", format!("({n}, {})", self.d), e.to_string()))
     }
 }

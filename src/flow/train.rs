@@ -5,22 +5,37 @@
 //! after every epoch, stop after 20 epochs without improvement and restore the best weights.
 //! The loop itself is [`crate::nn::train`]; this module supplies the objective
 //! Σ_rows −log q(θ | x) and its gradient.
+//!
+//! Ctrl-C, SIGTERM, the time budget and an observer end a training with a usable flow (the
+//! best weights so far) and the reason in [`FlowTrainReport::termination`]; with a
+//! checkpoint file the same call resumes where it stopped (see [`crate::nn::train`]).
 
 use super::backprop::Cache;
 use super::error::FlowError;
 use super::maf::{FlowConfig, Maf};
 use super::standardize::{THETA_STD_FLOOR, X_STD_FLOOR};
-use crate::nn::{self, Adam, EarlyStopping, Objective, Scaler, Shuffle, TrainConfig};
+use crate::nn::objective::DataHash;
+use crate::nn::{
+    self, EarlyStopping, NnError, Objective, Observer, OptimizerKind, Scaler, Shuffle, Termination,
+    TrainConfig, TrainHistory,
+};
 use ndarray::{Array2, ArrayView2};
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
 
-/// Training settings. Defaults: the reference (spec A.2).
+/// Training settings. Defaults: the reference (spec A.2). Settings stored before a field
+/// existed read as its default.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct FlowTrainConfig {
-    /// Adam learning rate.
+    /// Learning rate of the optimizer.
     pub learning_rate: f64,
+    /// The optimizer (default Adam, as sbi).
+    pub optimizer: OptimizerKind,
+    /// Weight decay λ: coupled L2 for Adam, decoupled for AdamW and schedule-free AdamW
+    /// (default 0).
+    pub weight_decay: f64,
     /// Mini-batch size.
     pub batch_size: usize,
     /// Fraction of the rows held out for validation.
@@ -37,12 +52,20 @@ pub struct FlowTrainConfig {
     pub chunk_rows: usize,
     /// Compute the chunks of a batch in parallel.
     pub parallel: bool,
+    /// Wall-clock seconds the training may take in this call (`None`: no limit); when they
+    /// are used up it ends with the best weights so far.
+    pub time_budget: Option<f64>,
+    /// Checkpoint file: written after every epoch and when the training is cut short,
+    /// resumed from when it belongs to the same training, deleted when training finishes.
+    pub checkpoint: Option<PathBuf>,
 }
 
 impl Default for FlowTrainConfig {
     fn default() -> Self {
         FlowTrainConfig {
             learning_rate: 5e-4,
+            optimizer: OptimizerKind::Adam,
+            weight_decay: 0.0,
             batch_size: 200,
             validation_fraction: 0.1,
             patience: 20,
@@ -51,7 +74,16 @@ impl Default for FlowTrainConfig {
             seed: crate::rng::DEFAULT_SEED,
             chunk_rows: 100,
             parallel: true,
+            time_budget: None,
+            checkpoint: None,
         }
+    }
+}
+
+impl FlowTrainConfig {
+    /// The optimizer's configuration (learning rate and weight decay included).
+    pub fn optimizer_config(&self) -> nn::OptimizerConfig {
+        self.optimizer.config(self.learning_rate, self.weight_decay)
     }
 }
 
@@ -78,8 +110,15 @@ pub struct FlowTrainReport {
     pub val_loss: Vec<f64>,
     /// Optimizer steps.
     pub steps: u64,
-    /// Wall-clock seconds of the training loop.
+    /// Wall-clock seconds of the training loop (with the calls before a resume).
     pub seconds: f64,
+    /// How training ended.
+    #[serde(default)]
+    pub termination: Termination,
+    /// The epoch at which this call resumed training from its checkpoint (`None`: it
+    /// started afresh).
+    #[serde(default)]
+    pub resumed_from_epoch: Option<usize>,
 }
 
 /// The training objective: Σ_rows −log q(θ_r | x_r) on standardised f32 data.
@@ -149,6 +188,17 @@ impl Objective for FlowObjective<'_> {
     fn loss(&self, params: &[f32], rows: &[usize], ws: &mut FlowWorkspace) -> f64 {
         self.forward(params, rows, ws)
     }
+
+    /// The architecture (its configuration and dimensions) and the standardised data.
+    fn fingerprint(&self) -> Option<u64> {
+        let config = serde_json::to_string(&self.maf.config).ok()?;
+        let mut h = DataHash::new();
+        h.str("flow")
+            .str(&config)
+            .u64(self.maf.theta_dim() as u64)
+            .u64(self.maf.x_dim() as u64);
+        Some(h.array(&self.ts).array(&self.xs).finish())
+    }
 }
 
 /// Copies rows `rows` of `src` into `dst` (row-major, same width).
@@ -194,6 +244,18 @@ pub fn train(
     config: &FlowConfig,
     tc: &FlowTrainConfig,
 ) -> Result<(Maf, FlowTrainReport), FlowError> {
+    train_with(theta, x, config, tc, None)
+}
+
+/// [`train`] with an observer that sees every epoch's losses and may stop training
+/// ([`nn::Control::Stop`]: the flow keeps its best weights so far).
+pub fn train_with(
+    theta: ArrayView2<f64>,
+    x: ArrayView2<f64>,
+    config: &FlowConfig,
+    tc: &FlowTrainConfig,
+    observer: Option<&mut dyn Observer>,
+) -> Result<(Maf, FlowTrainReport), FlowError> {
     check_train_config(tc)?;
     let split = split_rows(theta, x, tc)?;
     let theta_std = Scaler::fit(split.theta_train.view(), THETA_STD_FLOOR)?;
@@ -208,34 +270,49 @@ pub fn train(
         let probe = maf.clone();
         let obj = FlowObjective::new(&probe, ts_tr.view(), xs_tr.view())?;
         let val = FlowObjective::new(&probe, ts_va.view(), xs_va.view())?;
-        let mut opt = Adam::new(tc.learning_rate);
+        let mut opt = tc.optimizer_config().build()?;
         let h = nn::train(
             &obj,
             Some(&val),
             &mut params,
-            &mut opt,
+            opt.as_mut(),
             &loop_config(tc),
-            None,
+            observer,
         )?;
         maf.set_params(&params)?;
         h
     };
-    Ok((
-        maf,
-        FlowTrainReport {
-            n_rows: theta.nrows(),
-            n_excluded: split.n_excluded,
-            n_train: ts_tr.nrows(),
-            n_val: ts_va.nrows(),
-            epochs: history.epochs(),
-            best_epoch: history.best_epoch,
-            best_val_log_prob: history.best_val_loss.map_or(f64::NAN, |v| -v),
-            train_loss: history.train_loss,
-            val_loss: history.val_loss,
-            steps: history.steps,
-            seconds: history.seconds,
-        },
-    ))
+    let report = report(
+        theta.nrows(),
+        &split,
+        (ts_tr.nrows(), ts_va.nrows()),
+        history,
+    );
+    Ok((maf, report))
+}
+
+/// The training report from the loop's history.
+fn report(
+    n_rows: usize,
+    split: &Split,
+    (n_train, n_val): (usize, usize),
+    h: TrainHistory,
+) -> FlowTrainReport {
+    FlowTrainReport {
+        n_rows,
+        n_excluded: split.n_excluded,
+        n_train,
+        n_val,
+        epochs: h.epochs(),
+        best_epoch: h.best_epoch,
+        best_val_log_prob: h.best_val_loss.map_or(f64::NAN, |v| -v),
+        train_loss: h.train_loss,
+        val_loss: h.val_loss,
+        steps: h.steps,
+        seconds: h.seconds,
+        termination: h.termination,
+        resumed_from_epoch: h.resumed_from_epoch,
+    }
 }
 
 /// The finite rows of (θ, x), shuffled once and split into training and validation parts.
@@ -256,7 +333,11 @@ fn split_rows(
     tc: &FlowTrainConfig,
 ) -> Result<Split, FlowError> {
     if theta.nrows() != x.nrows() {
-        return Err(FlowError::shape("x rows", theta.nrows().to_string(), x.nrows().to_string()));
+        return Err(FlowError::shape(
+            "x rows",
+            theta.nrows().to_string(),
+            x.nrows().to_string(),
+        ));
     }
     let n_rows = theta.nrows();
     let finite: Vec<usize> = (0..n_rows)
@@ -304,6 +385,16 @@ fn loop_config(tc: &FlowTrainConfig) -> TrainConfig {
         parallel: tc.parallel,
         eval_chunk_rows: 1000,
         label: "flow".into(),
+        time_budget: tc.time_budget,
+        checkpoint: tc.checkpoint.clone(),
+    }
+}
+
+/// An option error of the network core as the flow's own option error.
+fn option_error(e: NnError) -> FlowError {
+    match e {
+        NnError::Option(o) => FlowError::Option(o),
+        other => FlowError::Nn(other),
     }
 }
 
@@ -328,5 +419,6 @@ fn check_train_config(tc: &FlowTrainConfig) -> Result<(), FlowError> {
     if tc.max_epochs == 0 {
         return Err(FlowError::option("max_epochs", 0, "must be positive"));
     }
-    Ok(())
+    nn::train::check_time_budget(tc.time_budget).map_err(option_error)?;
+    tc.optimizer_config().validate().map_err(option_error)
 }

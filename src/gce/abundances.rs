@@ -51,3 +51,12 @@ pub fn output(all: &[f64; N_EL]) -> [f64; 8] {
 pub fn element_name(e: usize) -> &'static str {
     ELEMENTS[e]
 }
+
+/// The typeset name of an abundance for axis labels: `Mg_Fe` → `[Mg/Fe]`, `Fe_H` →
+/// `[Fe/H]`; other names unchanged.
+pub fn bracket(name: &str) -> String {
+    match name.split_once('_') {
+        Some((a, b)) if super::ABUNDANCE_NAMES.contains(&name) => format!("[{a}/{b}]"),
+        _ => name.to_string(),
+    }
+}

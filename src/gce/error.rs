@@ -91,3 +91,23 @@ pub enum GceError {
     #[error("unknown yield set {0:?} (expected \"tng\" or \"alternative\")")]
     UnknownYieldSet(String),
 }
+
+impl crate::error::Kind for SimError {
+    fn kind(&self) -> crate::error::ErrorKind {
+        match self {
+            SimError::InvalidParameter { .. } => crate::error::ErrorKind::Domain,
+            _ => crate::error::ErrorKind::Simulator,
+        }
+    }
+}
+
+impl crate::error::Kind for GceError {
+    fn kind(&self) -> crate::error::ErrorKind {
+        match self {
+            GceError::Data(e) => crate::error::Kind::kind(e),
+            GceError::Io { .. } => crate::error::ErrorKind::Io,
+            GceError::Malformed { .. } => crate::error::ErrorKind::File,
+            GceError::UnknownYieldSet(_) => crate::error::ErrorKind::Option,
+        }
+    }
+}

@@ -22,7 +22,9 @@ use super::params::{domain, Params, GLOBAL_PARAM_NAMES, PARAM_NAMES};
 use super::Chempy;
 use super::ABUNDANCE_NAMES;
 use crate::error::OptionError;
-use crate::model::{Marginal, Param, ParamSpace, Prior, RunStatus, Simulated, Simulator, SimulatorError};
+use crate::model::{
+    Marginal, Param, ParamSpace, Prior, RunStatus, Simulated, Simulator, SimulatorError,
+};
 use ndarray::{Array2, ArrayView2};
 use std::sync::OnceLock;
 
@@ -110,7 +112,8 @@ pub fn legacy_prior(value: &serde_json::Value) -> Result<Prior, String> {
         birth_time: (f64, f64),
         sfr_peak_min: Option<f64>,
     }
-    let c: PaperConfig = serde_json::from_value(value.clone()).map_err(|e| format!("prior: {e}"))?;
+    let c: PaperConfig =
+        serde_json::from_value(value.clone()).map_err(|e| format!("prior: {e}"))?;
     let mut marginals: Vec<Marginal> = c
         .means
         .iter()
@@ -276,8 +279,20 @@ mod tests {
             high: 0.55 + 0.5,
         };
         // the builders commute
-        assert_eq!(Prior::paper().uniform_box(5.0).truncate_sfr_peak(0.294).marginals()[3], boxed);
-        assert_eq!(Prior::paper().truncate_sfr_peak(0.294).uniform_box(5.0).marginals()[3], boxed);
+        assert_eq!(
+            Prior::paper()
+                .uniform_box(5.0)
+                .truncate_sfr_peak(0.294)
+                .marginals()[3],
+            boxed
+        );
+        assert_eq!(
+            Prior::paper()
+                .truncate_sfr_peak(0.294)
+                .uniform_box(5.0)
+                .marginals()[3],
+            boxed
+        );
     }
 
     #[test]

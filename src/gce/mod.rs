@@ -47,10 +47,10 @@ pub mod ssp;
 pub mod yields;
 
 pub use batch::CHUNK as BATCH_CHUNK;
+pub use config::{END_TIME, MAX_BIRTH_TIME};
 pub use error::{GceError, SimError};
 pub use inference::{EMULATOR_BOX_SIGMAS, NPE_BIRTH_RANGE};
 pub use model::{Chempy, Evolution, Trajectory};
-pub use config::{END_TIME, MAX_BIRTH_TIME};
 pub use params::{Params, GLOBAL_PARAM_NAMES, PARAM_NAMES, SFR_PEAK_MIN};
 pub use settings::ModelSettings;
 pub use yields::YieldSet;

@@ -48,6 +48,31 @@ impl ModelSettings {
     };
 
     /// Checks every setting (finite and in its domain).
+    /// The named presets: `reference` (the default: the code behind the reference runs) and
+    /// `chempy_multi_2019` (ChempyMulti before 2019-08-31, which made the bundled
+    /// mock_chempy_tng.csv).
+    pub const PRESETS: [(&'static str, ModelSettings); 2] = [
+        (
+            "reference",
+            ModelSettings {
+                sfr_factor_for_cosmic_accretion: SFR_FACTOR_FOR_COSMIC_ACCRETION,
+            },
+        ),
+        ("chempy_multi_2019", ModelSettings::CHEMPY_MULTI_2019),
+    ];
+
+    /// The preset called `name`, or an error listing the presets.
+    pub fn preset(name: &str) -> Result<ModelSettings, String> {
+        Self::PRESETS
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, s)| *s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Self::PRESETS.iter().map(|(n, _)| *n).collect();
+                format!("unknown preset '{name}' ({})", names.join(", "))
+            })
+    }
+
     pub fn validate(&self) -> Result<(), SettingsError> {
         let v = self.sfr_factor_for_cosmic_accretion;
         if !v.is_finite() || v < 0.0 {
@@ -86,6 +111,13 @@ mod tests {
 
     #[test]
     fn default_matches_the_reference_configuration() {
+        assert_eq!(
+            ModelSettings::preset("reference"),
+            Ok(ModelSettings::default())
+        );
+        assert!(ModelSettings::preset("bogus")
+            .unwrap_err()
+            .contains("chempy_multi_2019"));
         let s = ModelSettings::default();
         assert_eq!(s.sfr_factor_for_cosmic_accretion, 1.0);
         assert!(s.is_default());

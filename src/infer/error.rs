@@ -71,7 +71,11 @@ impl Kind for InferError {
 
 impl InferError {
     /// An [`InferError::Option`].
-    pub fn option(name: impl Into<String>, value: impl ToString, reason: impl Into<String>) -> Self {
+    pub fn option(
+        name: impl Into<String>,
+        value: impl ToString,
+        reason: impl Into<String>,
+    ) -> Self {
         InferError::Option(OptionError::new(name, value, reason))
     }
 

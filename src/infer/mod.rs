@@ -15,7 +15,9 @@ pub mod npe;
 pub mod star;
 
 pub use catalog::observe::Observations;
-pub use catalog::{infer_catalog, infer_catalog_with, CatalogInference, ColumnMap, InferOptions, ObservationTable};
+pub use catalog::{
+    infer_catalog, infer_catalog_with, CatalogInference, ColumnMap, InferOptions, ObservationTable,
+};
 pub use combine::{CombineMethod, Combined, GaussianPrior};
 pub use error::InferError;
 pub use npe::{

@@ -29,7 +29,10 @@ pub enum DensityError {
 impl DensityError {
     /// Whether a sampler or optimiser may treat the error as a rejected step and go on.
     pub fn is_recoverable(&self) -> bool {
-        matches!(self, DensityError::OutsideDomain(_) | DensityError::FailedRun(_))
+        matches!(
+            self,
+            DensityError::OutsideDomain(_) | DensityError::FailedRun(_)
+        )
     }
 }
 

@@ -49,7 +49,12 @@ impl<'a> StarDensity<'a> {
         if let Some(s) = sigma.iter().find(|s| !(s.is_finite() && **s > 0.0)) {
             return Err(ShapeError::new("errors", "finite positive values", s));
         }
-        Ok(StarDensity { sim, prior, x, sigma })
+        Ok(StarDensity {
+            sim,
+            prior,
+            x,
+            sigma,
+        })
     }
 }
 
@@ -68,11 +73,17 @@ impl LogDensity for StarDensity<'_> {
         }
         let row = Array2::from_shape_vec((1, theta.len()), theta.to_vec())
             .map_err(|e| fatal(ErrorKind::Shape, e))?;
-        let sim = self.sim.simulate(row.view()).map_err(|e| fatal(e.kind(), e))?;
+        let sim = self
+            .sim
+            .simulate(row.view())
+            .map_err(|e| fatal(e.kind(), e))?;
         if !sim.ok(0) {
             return Err(DensityError::FailedRun(sim.status[0].to_string()));
         }
-        let jac = self.sim.jacobian(row.view()).map_err(|e| fatal(e.kind(), e))?;
+        let jac = self
+            .sim
+            .jacobian(row.view())
+            .map_err(|e| fatal(e.kind(), e))?;
         grad.fill(0.0);
         self.prior.add_grad_log_prob(theta, grad);
         let mut ll = 0.0;

@@ -14,7 +14,9 @@ use super::error::ModelError;
 use super::noise::NoiseModel;
 use super::posterior::Posterior;
 use super::prior::{Marginal, Prior};
-use super::simulator::{check_inputs, Differentiable, RunStatus, Simulated, Simulator, SimulatorError};
+use super::simulator::{
+    check_inputs, Differentiable, RunStatus, Simulated, Simulator, SimulatorError,
+};
 use super::space::ParamSpace;
 use crate::error::{OptionError, ShapeError};
 use crate::stats::linalg::{cholesky, spd_inverse, spd_log_det};
@@ -37,9 +39,21 @@ pub struct LinearGaussian {
 impl LinearGaussian {
     /// The model with `prior` (every marginal Gaussian), the matrix `a` `(n_obs, dim)`, the
     /// offset `b` `(n_obs)` and the noise σ `(n_obs)`; outputs are named `x0, x1, …`.
-    pub fn new(prior: Prior, a: Array2<f64>, b: Vec<f64>, sigma: Vec<f64>) -> Result<Self, OptionError> {
-        let normals: Option<Vec<(f64, f64)>> = prior.marginals().iter().map(Marginal::as_normal).collect();
-        let normals = normals.ok_or_else(|| OptionError::new("prior", "not Gaussian", "every marginal must be a normal distribution"))?;
+    pub fn new(
+        prior: Prior,
+        a: Array2<f64>,
+        b: Vec<f64>,
+        sigma: Vec<f64>,
+    ) -> Result<Self, OptionError> {
+        let normals: Option<Vec<(f64, f64)>> =
+            prior.marginals().iter().map(Marginal::as_normal).collect();
+        let normals = normals.ok_or_else(|| {
+            OptionError::new(
+                "prior",
+                "not Gaussian",
+                "every marginal must be a normal distribution",
+            )
+        })?;
         let (d, m) = (prior.dim(), a.nrows());
         if a.ncols() != d || b.len() != m || sigma.len() != m {
             return Err(OptionError::new(
@@ -49,12 +63,16 @@ impl LinearGaussian {
             ));
         }
         let noise = NoiseModel { sigma };
-        noise.validate(m).map_err(|e| OptionError::new("sigma", "", e))?;
+        noise
+            .validate(m)
+            .map_err(|e| OptionError::new("sigma", "", e))?;
         if noise.sigma.iter().any(|s| *s <= 0.0) {
             return Err(OptionError::new("sigma", "0", "must be positive"));
         }
         let prior_mean = normals.iter().map(|p| p.0).collect();
-        let prior_precision = Array2::from_diag(&Array1::from_iter(normals.iter().map(|p| 1.0 / (p.1 * p.1))));
+        let prior_precision = Array2::from_diag(&Array1::from_iter(
+            normals.iter().map(|p| 1.0 / (p.1 * p.1)),
+        ));
         Ok(LinearGaussian {
             prior,
             prior_mean,
@@ -84,7 +102,9 @@ impl LinearGaussian {
         let w = Array1::from_iter(self.noise.sigma.iter().map(|s| 1.0 / (s * s)));
         let aw = &self.a * &w.view().insert_axis(ndarray::Axis(1)); // Σε⁻¹ A
         let precision = &self.prior_precision + &self.a.t().dot(&aw);
-        let cov = spd_inverse(precision.view()).ok_or_else(|| ShapeError::new("posterior precision", "positive definite", "singular"))?;
+        let cov = spd_inverse(precision.view()).ok_or_else(|| {
+            ShapeError::new("posterior precision", "positive definite", "singular")
+        })?;
         let r = Array1::from(x.to_vec()) - &self.b;
         let h = self.prior_precision.dot(&self.prior_mean) + aw.t().dot(&r);
         Ok((cov.dot(&h), cov))
@@ -101,7 +121,11 @@ impl LinearGaussian {
 
 impl Simulator for LinearGaussian {
     fn describe(&self) -> String {
-        format!("linear_gaussian({} → {})", self.prior.dim(), self.outputs.len())
+        format!(
+            "linear_gaussian({} → {})",
+            self.prior.dim(),
+            self.outputs.len()
+        )
     }
 
     fn space(&self) -> &ParamSpace {
@@ -126,7 +150,9 @@ impl Differentiable for LinearGaussian {
     fn jacobian(&self, theta: ArrayView2<f64>) -> Result<Array3<f64>, SimulatorError> {
         check_inputs(self, &theta)?;
         let (m, d) = self.a.dim();
-        Ok(Array3::from_shape_fn((theta.nrows(), m, d), |(_, o, i)| self.a[[o, i]]))
+        Ok(Array3::from_shape_fn((theta.nrows(), m, d), |(_, o, i)| {
+            self.a[[o, i]]
+        }))
     }
 }
 
@@ -154,7 +180,11 @@ impl GaussianPosterior {
 
 impl Posterior for GaussianPosterior {
     fn describe(&self) -> String {
-        format!("exact posterior of {} (dispersion {})", self.model.describe(), self.dispersion)
+        format!(
+            "exact posterior of {} (dispersion {})",
+            self.model.describe(),
+            self.dispersion
+        )
     }
 
     fn space(&self) -> &ParamSpace {
@@ -174,7 +204,9 @@ impl Posterior for GaussianPosterior {
             return Err(OptionError::new("samples", 0, "must be at least 1").into());
         }
         let (mean, cov) = self.moments(x)?;
-        let l = cholesky(cov.view()).ok_or_else(|| ShapeError::new("posterior covariance", "positive definite", "singular"))?;
+        let l = cholesky(cov.view()).ok_or_else(|| {
+            ShapeError::new("posterior covariance", "positive definite", "singular")
+        })?;
         let d = mean.len();
         let mut rng = crate::rng::rng(seed);
         let z = Array2::from_shape_fn((n, d), |_| StandardNormal.sample(&mut rng));
@@ -182,15 +214,26 @@ impl Posterior for GaussianPosterior {
         Ok(Draws::new(values)?)
     }
 
-    fn log_prob(&self, theta: ArrayView2<f64>, x: ArrayView2<f64>) -> Option<Result<Vec<f64>, ModelError>> {
+    fn log_prob(
+        &self,
+        theta: ArrayView2<f64>,
+        x: ArrayView2<f64>,
+    ) -> Option<Result<Vec<f64>, ModelError>> {
         Some((|| {
             if theta.nrows() != x.nrows() || theta.ncols() != self.model.prior.dim() {
-                return Err(ShapeError::new("theta and x", "the same rows", format!("{:?} and {:?}", theta.dim(), x.dim())).into());
+                return Err(ShapeError::new(
+                    "theta and x",
+                    "the same rows",
+                    format!("{:?} and {:?}", theta.dim(), x.dim()),
+                )
+                .into());
             }
             let mut out = Vec::with_capacity(theta.nrows());
             for (t, xr) in theta.rows().into_iter().zip(x.rows()) {
                 let (mean, cov) = self.moments(&xr.to_vec())?;
-                let prec = spd_inverse(cov.view()).ok_or_else(|| ShapeError::new("posterior covariance", "positive definite", "singular"))?;
+                let prec = spd_inverse(cov.view()).ok_or_else(|| {
+                    ShapeError::new("posterior covariance", "positive definite", "singular")
+                })?;
                 let logdet = spd_log_det(cov.view()).unwrap_or(f64::NAN);
                 let r = &t - &mean;
                 let q = r.dot(&prec.dot(&r));
@@ -213,8 +256,14 @@ mod tests {
         let prior = Prior::new(
             space,
             vec![
-                Marginal::Normal { mean: 0.5, std: 1.0 },
-                Marginal::Normal { mean: -1.0, std: 2.0 },
+                Marginal::Normal {
+                    mean: 0.5,
+                    std: 1.0,
+                },
+                Marginal::Normal {
+                    mean: -1.0,
+                    std: 2.0,
+                },
             ],
         )
         .unwrap();
@@ -247,7 +296,11 @@ mod tests {
             total += lp.exp() * h * h;
         }
         assert!((total - 1.0).abs() < 1e-3, "{total}");
-        let wide = post.clone().with_dispersion(2.0).sample(&x, 50_000, 5).unwrap();
+        let wide = post
+            .clone()
+            .with_dispersion(2.0)
+            .sample(&x, 50_000, 5)
+            .unwrap();
         assert!((wide.sd()[0] / cov[[0, 0]].sqrt() - 2.0).abs() < 0.05);
     }
 
@@ -260,7 +313,8 @@ mod tests {
         // the gradient vanishes at the Gaussian posterior's mean
         let (mean, _) = m.posterior_moments(&x).unwrap();
         let mut g = [0.0; 2];
-        dens.log_density_grad(mean.as_slice().unwrap(), &mut g).unwrap();
+        dens.log_density_grad(mean.as_slice().unwrap(), &mut g)
+            .unwrap();
         assert!(g.iter().all(|v| v.abs() < 1e-10), "{g:?}");
         assert!(StarDensity::new(&m, m.prior(), vec![0.0], vec![1.0]).is_err());
     }

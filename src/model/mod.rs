@@ -28,5 +28,7 @@ pub use linear_gaussian::{GaussianPosterior, LinearGaussian};
 pub use noise::NoiseModel;
 pub use posterior::{DrawsResult, Posterior};
 pub use prior::{Marginal, Prior};
-pub use simulator::{Differentiable, RunStatus, SelectOutputs, Simulated, Simulator, SimulatorError};
+pub use simulator::{
+    Differentiable, RunStatus, SelectOutputs, Simulated, Simulator, SimulatorError,
+};
 pub use space::{Param, ParamSpace};

@@ -60,8 +60,9 @@ pub trait Posterior: Sync {
                 self.sample(&x, n, crate::rng::derive(seed, ids[i]))
             })
             .collect();
-        if let Some(Err(ModelError::Interrupted(e))) =
-            out.iter().find(|r| matches!(r, Err(ModelError::Interrupted(_))))
+        if let Some(Err(ModelError::Interrupted(e))) = out
+            .iter()
+            .find(|r| matches!(r, Err(ModelError::Interrupted(_))))
         {
             return Err(ModelError::Interrupted(*e));
         }

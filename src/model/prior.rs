@@ -312,7 +312,11 @@ impl Prior {
 
     /// Parameter names with their marginals.
     pub fn describe(&self) -> Vec<(&str, Marginal)> {
-        self.space.names().into_iter().zip(self.marginals.iter().copied()).collect()
+        self.space
+            .names()
+            .into_iter()
+            .zip(self.marginals.iter().copied())
+            .collect()
     }
 
     /// The prior of the parameters at `indices` (a marginal prior, e.g. of the global
@@ -361,7 +365,8 @@ impl Prior {
         if g.is_empty() {
             return None;
         }
-        let pairs: Option<Vec<(f64, f64)>> = g.iter().map(|&i| self.marginals[i].as_normal()).collect();
+        let pairs: Option<Vec<(f64, f64)>> =
+            g.iter().map(|&i| self.marginals[i].as_normal()).collect();
         let pairs = pairs?;
         Some(pairs.into_iter().unzip())
     }
@@ -402,10 +407,19 @@ impl TryFrom<PriorRepr> for Prior {
             .into_iter()
             .map(|m| match m {
                 // null bounds (JSON has no infinity) are unbounded sides
-                Marginal::TruncatedNormal { mean, std, lower, upper } => Marginal::TruncatedNormal {
+                Marginal::TruncatedNormal {
                     mean,
                     std,
-                    lower: if lower.is_nan() { f64::NEG_INFINITY } else { lower },
+                    lower,
+                    upper,
+                } => Marginal::TruncatedNormal {
+                    mean,
+                    std,
+                    lower: if lower.is_nan() {
+                        f64::NEG_INFINITY
+                    } else {
+                        lower
+                    },
                     upper: if upper.is_nan() { f64::INFINITY } else { upper },
                 },
                 m => m,
@@ -423,4 +437,3 @@ impl From<Prior> for PriorRepr {
         }
     }
 }
-

@@ -74,14 +74,24 @@ pub struct RunArrays {
 /// The rows of `t` whose `status` (if the table has that column) is `ok`: inputs from the
 /// columns `inputs`, outputs from `outputs`. Rows with non-finite values stay in (the
 /// training code excludes and counts them).
-pub fn successful_runs<S: AsRef<str>>(t: &Table, inputs: &[S], outputs: &[S]) -> Result<RunArrays, CatalogError> {
+pub fn successful_runs<S: AsRef<str>>(
+    t: &Table,
+    inputs: &[S],
+    outputs: &[S],
+) -> Result<RunArrays, CatalogError> {
     let theta = t.matrix(&as_strs(inputs))?;
     let x = t.matrix(&as_strs(outputs))?;
     if !t.has_column(STATUS_COLUMN) {
-        return Ok(RunArrays { theta, x, n_failed: 0 });
+        return Ok(RunArrays {
+            theta,
+            x,
+            n_failed: 0,
+        });
     }
     let status = t.column_str(STATUS_COLUMN)?;
-    let keep: Vec<usize> = (0..status.len()).filter(|&r| status[r] == super::simulator::RunStatus::OK_CODE).collect();
+    let keep: Vec<usize> = (0..status.len())
+        .filter(|&r| status[r] == super::simulator::RunStatus::OK_CODE)
+        .collect();
     Ok(RunArrays {
         n_failed: t.len() - keep.len(),
         theta: theta.select(Axis(0), &keep),

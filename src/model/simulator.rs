@@ -217,7 +217,8 @@ mod tests {
                 if r[0] < 0.0 {
                     status.push(RunStatus::failed("invalid:a", "a is negative"));
                 } else {
-                    x.row_mut(i).assign(&ndarray::arr1(&[r[0] + r[1], r[0] - r[1], 2.0 * r[1]]));
+                    x.row_mut(i)
+                        .assign(&ndarray::arr1(&[r[0] + r[1], r[0] - r[1], 2.0 * r[1]]));
                     status.push(RunStatus::Ok);
                 }
             }
@@ -241,7 +242,9 @@ mod tests {
         assert_eq!(sel.describe(), "toy[d,p]");
         let err = SelectOutputs::new(&toy, &["q"]).err().unwrap().to_string();
         assert!(err.contains("one of p, m, d"), "{err}");
-        let wrong = toy.simulate(ndarray::Array2::zeros((1, 3)).view()).unwrap_err();
+        let wrong = toy
+            .simulate(ndarray::Array2::zeros((1, 3)).view())
+            .unwrap_err();
         assert_eq!(wrong.kind(), ErrorKind::Shape);
     }
 }

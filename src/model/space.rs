@@ -58,11 +58,19 @@ impl ParamSpace {
     /// A space of the given parameters: at least one, with distinct non-empty names.
     pub fn new(params: Vec<Param>) -> Result<Self, OptionError> {
         if params.is_empty() {
-            return Err(OptionError::new("parameters", "[]", "a parameter space needs at least one parameter"));
+            return Err(OptionError::new(
+                "parameters",
+                "[]",
+                "a parameter space needs at least one parameter",
+            ));
         }
         for (i, p) in params.iter().enumerate() {
             if p.name.is_empty() {
-                return Err(OptionError::new("parameters", i, "parameter names must not be empty"));
+                return Err(OptionError::new(
+                    "parameters",
+                    i,
+                    "parameter names must not be empty",
+                ));
             }
             if params[..i].iter().any(|q| q.name == p.name) {
                 return Err(OptionError::new("parameters", &p.name, "appears twice"));
@@ -73,8 +81,15 @@ impl ParamSpace {
 
     /// A space of `names`, of which those in `global` are global.
     pub fn from_names<S: AsRef<str>>(names: &[S], global: &[&str]) -> Result<Self, OptionError> {
-        if let Some(g) = global.iter().find(|g| !names.iter().any(|n| n.as_ref() == **g)) {
-            return Err(OptionError::new("global", g, "is not one of the parameters"));
+        if let Some(g) = global
+            .iter()
+            .find(|g| !names.iter().any(|n| n.as_ref() == **g))
+        {
+            return Err(OptionError::new(
+                "global",
+                g,
+                "is not one of the parameters",
+            ));
         }
         Self::new(
             names
@@ -126,7 +141,9 @@ impl ParamSpace {
 
     /// Positions of the local parameters, ascending.
     pub fn local_indices(&self) -> Vec<usize> {
-        (0..self.dim()).filter(|&i| !self.params[i].global).collect()
+        (0..self.dim())
+            .filter(|&i| !self.params[i].global)
+            .collect()
     }
 
     /// Number of global parameters.
@@ -144,7 +161,8 @@ impl ParamSpace {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        ParamSpace::new(params).map_err(|e| ShapeError::new("subspace", "distinct indices", e.reason))
+        ParamSpace::new(params)
+            .map_err(|e| ShapeError::new("subspace", "distinct indices", e.reason))
     }
 
     /// The subspace of the global parameters.
@@ -195,10 +213,21 @@ mod tests {
         assert!(dup.unwrap_err().to_string().contains("twice"));
         assert!(ParamSpace::from_names(&["a", "b"], &["c"]).is_err());
         let s = ParamSpace::from_names(&["a", "b", "c"], &["a", "c"]).unwrap();
-        assert_eq!((s.global_indices(), s.local_indices()), (vec![0, 2], vec![1]));
+        assert_eq!(
+            (s.global_indices(), s.local_indices()),
+            (vec![0, 2], vec![1])
+        );
         assert_eq!(s.globals().unwrap().names(), vec!["a", "c"]);
-        assert!(s.indices_of(&["z"]).unwrap_err().to_string().contains("a, b, c"));
-        assert!(s.check_width("theta", 2).unwrap_err().to_string().contains("3 columns"));
+        assert!(s
+            .indices_of(&["z"])
+            .unwrap_err()
+            .to_string()
+            .contains("a, b, c"));
+        assert!(s
+            .check_width("theta", 2)
+            .unwrap_err()
+            .to_string()
+            .contains("3 columns"));
         let back: ParamSpace = serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
         assert_eq!(back, s);
     }

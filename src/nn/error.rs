@@ -51,7 +51,11 @@ impl NnError {
     }
 
     /// A [`NnError::Option`] error.
-    pub fn option(name: impl Into<String>, value: impl ToString, reason: impl Into<String>) -> Self {
+    pub fn option(
+        name: impl Into<String>,
+        value: impl ToString,
+        reason: impl Into<String>,
+    ) -> Self {
         NnError::Option(OptionError::new(name, value, reason))
     }
 

@@ -38,6 +38,7 @@
 
 pub mod activation;
 pub mod autopar;
+pub mod checkpoint;
 pub mod dense;
 pub mod emulator;
 mod error;
@@ -59,11 +60,12 @@ pub use loss::{Loss, VarianceHead};
 pub use mlp::{Mlp, MlpWorkspace};
 pub use objective::{Objective, Supervised};
 pub use optim::{
-    clip_grad_norm, Adam, AdamHyper, AdamW, Optimizer, OptimizerConfig, ScheduleFreeAdamW,
-    ScheduleFreeHyper,
+    clip_grad_norm, Adam, AdamHyper, AdamW, Optimizer, OptimizerConfig, OptimizerKind,
+    OptimizerState, ScheduleFreeAdamW, ScheduleFreeHyper,
 };
 pub use params::ParamLayout;
 pub use scaler::Scaler;
 pub use train::{
-    train, Control, EarlyStopping, EpochStats, Observer, Shuffle, TrainConfig, TrainHistory,
+    train, Control, EarlyStopping, EpochStats, Observer, Shuffle, Termination, TrainConfig,
+    TrainHistory,
 };

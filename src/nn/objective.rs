@@ -10,6 +10,7 @@
 use ndarray::{s, Array2, ArrayView2};
 use rayon::prelude::*;
 
+pub use super::checkpoint::hash::DataHash;
 use super::loss::Loss;
 use super::mlp::{Mlp, MlpWorkspace};
 
@@ -44,6 +45,14 @@ pub trait Objective: Sync {
 
     /// Returns Σ_{r ∈ rows} ℓ_r (no gradient).
     fn loss(&self, params: &[f32], rows: &[usize], ws: &mut Self::Workspace) -> f64;
+
+    /// A stable hash of everything the loss depends on besides the parameters (the data,
+    /// the model's architecture, the loss), so that a training checkpoint is only resumed
+    /// by the run it belongs to (see [`crate::nn::checkpoint`]); build it with
+    /// [`DataHash`]. `None` (the default): the data are not checked.
+    fn fingerprint(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// Per-chunk state of [`batch_loss_grad`]: scratch buffers and a private gradient buffer.
@@ -260,5 +269,18 @@ impl Objective for Supervised<'_> {
             .mlp
             .forward(params, ws.x.slice(s![..n, ..]), &mut ws.mlp);
         self.loss.value(out, ws.y.slice(s![..n, ..]))
+    }
+
+    /// The sizes and activations of the network, the loss, and the inputs and targets.
+    fn fingerprint(&self) -> Option<u64> {
+        let mut h = DataHash::new();
+        h.str("supervised").str(&format!(
+            "{:?} {:?} {:?} {:?}",
+            self.mlp.sizes(),
+            self.mlp.hidden_activation(),
+            self.mlp.output_activation(),
+            self.loss
+        ));
+        Some(h.array(&self.x).array(&self.y).finish())
     }
 }

@@ -27,7 +27,11 @@ impl Scaler {
         for (j, col) in x.axis_iter(Axis(1)).enumerate() {
             let vals: Vec<f64> = col.iter().copied().filter(|v| v.is_finite()).collect();
             if vals.len() < 2 {
-                return Err(NnError::too_few_rows(format!("z-score statistics of column {j}"), vals.len(), 2));
+                return Err(NnError::too_few_rows(
+                    format!("z-score statistics of column {j}"),
+                    vals.len(),
+                    2,
+                ));
             }
             let m = vals.iter().sum::<f64>() / vals.len() as f64;
             let ss: f64 = vals.iter().map(|v| (v - m) * (v - m)).sum();

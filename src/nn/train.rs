@@ -4,408 +4,334 @@
 //! [`train`] runs them with a [`TrainConfig`] and an optional [`Observer`] (argmin-style).
 //! Per epoch: `optimizer.train()`, the mini-batches (each: gradient of the mean row loss,
 //! optional joint gradient-norm clipping, one optimizer step), `optimizer.eval()`, the
-//! validation loss, early stopping, the observer and the progress bar. Ctrl-C is checked
-//! between mini-batches.
+//! validation loss, early stopping, the observer, the checkpoint and the progress bar.
 //!
 //! Early stopping follows sbi (spec A.2): the best validation loss starts at +∞ with the
 //! initial weights as "best"; after every epoch a strictly lower validation loss becomes
 //! the best (weights copied, counter reset), otherwise the counter grows; when it reaches
 //! `patience` the best weights are restored and training stops. With `restore_best` the
 //! best weights are also restored when the epoch limit ends training.
+//!
+//! **Ending early with a result.** Between mini-batches the loop checks for Ctrl-C, SIGTERM
+//! ([`crate::interrupt`]) and the time budget ([`TrainConfig::time_budget`]); after every
+//! epoch the observer may stop it. A run that is cut short this way returns `Ok` with its
+//! best weights so far (the best-validation ones when early stopping tracks validation and
+//! an epoch was validated, otherwise those of the last completed optimizer step, in eval
+//! mode), its history, and the reason in [`TrainHistory::termination`]. Ctrl-C is consumed
+//! ([`crate::interrupt::consume_interrupt`]) so that the script goes on with the result;
+//! SIGTERM stays pending, so that the script ends after the call.
+//!
+//! **Checkpoints.** With [`TrainConfig::checkpoint`] the run's state is written there
+//! ([`crate::nn::checkpoint`]) after every epoch and when it is cut short; a run that finds
+//! a checkpoint of itself resumes from it and ends with the same parameters and history, bit
+//! for bit, as a run that was never stopped; a finished run deletes the file.
 
-use super::autopar::ThreadChoice;
-use super::objective::{batch_loss_grad, grad_chunks, mean_loss, GradChunk, Objective};
-use super::optim::{clip_grad_norm, Optimizer};
+mod best;
+mod config;
+mod history;
+mod stepper;
+
+pub use config::{check_time_budget, EarlyStopping, Shuffle, TrainConfig};
+pub use history::{Control, EpochStats, Observer, Termination, TrainHistory};
+
+use super::checkpoint::{Checkpoint, Checkpointer, EpochCursor, Fingerprint};
+use super::objective::{mean_loss, Objective};
+use super::optim::Optimizer;
 use super::NnError;
 use crate::progress::Progress;
+use best::BestTracker;
 use rand::seq::SliceRandom;
-use serde::{Deserialize, Serialize};
-use std::time::Instant;
-
-/// How the training rows are ordered into mini-batches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum Shuffle {
-    /// A new random permutation every epoch (stream `epoch` of the seed; PyTorch's
-    /// `shuffle=True`, sbi).
-    #[default]
-    EveryEpoch,
-    /// One random permutation before the first epoch, then the same sequential batches every
-    /// epoch (the paper's emulator training, spec A.5.1).
-    Once,
-    /// The rows in their given order.
-    Never,
-}
-
-/// Early stopping on the validation loss.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EarlyStopping {
-    /// Number of consecutive epochs without a strictly better validation loss that stops
-    /// training (sbi: `stop_after_epochs = 20`).
-    pub patience: usize,
-    /// Restore the best-validation weights also when training ends by the epoch limit.
-    pub restore_best: bool,
-}
-
-impl EarlyStopping {
-    /// sbi's default: patience 20, best weights restored.
-    pub fn sbi() -> Self {
-        Self {
-            patience: 20,
-            restore_best: true,
-        }
-    }
-}
-
-/// Settings of [`train`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TrainConfig {
-    /// Rows per mini-batch.
-    pub batch_size: usize,
-    /// Maximum number of epochs.
-    pub epochs: usize,
-    /// Row order.
-    pub shuffle: Shuffle,
-    /// Drop the last incomplete mini-batch of an epoch (sbi) instead of taking a smaller one.
-    pub drop_last: bool,
-    /// Seed of the shuffling.
-    pub seed: u64,
-    /// Clip the joint gradient L2 norm to this value (sbi: 5.0).
-    pub clip_grad_norm: Option<f64>,
-    /// Early stopping (needs a validation objective).
-    pub early_stopping: Option<EarlyStopping>,
-    /// Rows per gradient chunk: a batch is cut into chunks of this size, computed in parallel
-    /// and summed in order. Results depend on it, not on the thread count.
-    pub chunk_rows: usize,
-    /// Allow computing the chunks of a batch on several threads (no effect on the results):
-    /// the loop times serial and parallel mini-batches as it goes and uses the faster mode
-    /// (see [`super::autopar`]).
-    pub parallel: bool,
-    /// Rows per chunk when computing the validation loss.
-    pub eval_chunk_rows: usize,
-    /// Progress-bar label.
-    pub label: String,
-}
-
-impl Default for TrainConfig {
-    fn default() -> Self {
-        Self {
-            batch_size: 64,
-            epochs: 20,
-            shuffle: Shuffle::EveryEpoch,
-            drop_last: false,
-            seed: crate::rng::DEFAULT_SEED,
-            clip_grad_norm: None,
-            early_stopping: None,
-            chunk_rows: 32,
-            parallel: true,
-            eval_chunk_rows: 1024,
-            label: "training".into(),
-        }
-    }
-}
-
-/// What an observer sees after every epoch.
-#[derive(Debug, Clone, PartialEq)]
-pub struct EpochStats {
-    /// Epoch index (0-based).
-    pub epoch: usize,
-    /// Mean row loss over the epoch's mini-batches (at the weights of each step).
-    pub train_loss: f64,
-    /// Mean row loss on the validation rows (eval weights), if there are any.
-    pub val_loss: Option<f64>,
-    /// Best validation loss so far.
-    pub best_val_loss: Option<f64>,
-    /// Optimizer steps so far.
-    pub steps: u64,
-    /// Seconds since training started.
-    pub seconds: f64,
-}
-
-/// An observer's verdict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Control {
-    /// Go on.
-    Continue,
-    /// Stop after this epoch (weights as they are, or the best ones with early stopping's
-    /// `restore_best`).
-    Stop,
-}
-
-/// Called after every epoch (logging, custom stopping rules, schedules).
-pub trait Observer {
-    /// Sees the epoch's statistics and decides whether to go on.
-    fn epoch_end(&mut self, stats: &EpochStats) -> Control;
-}
-
-impl<F: FnMut(&EpochStats) -> Control> Observer for F {
-    fn epoch_end(&mut self, stats: &EpochStats) -> Control {
-        self(stats)
-    }
-}
-
-/// What happened during [`train`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct TrainHistory {
-    /// Mean training row loss of every epoch.
-    pub train_loss: Vec<f64>,
-    /// Validation loss of every epoch (empty without validation).
-    pub val_loss: Vec<f64>,
-    /// Epoch of the best validation loss.
-    pub best_epoch: Option<usize>,
-    /// Best validation loss.
-    pub best_val_loss: Option<f64>,
-    /// Whether early stopping (or the observer) ended training before the epoch limit.
-    pub stopped_early: bool,
-    /// Whether the final weights are the restored best-validation ones.
-    pub restored_best: bool,
-    /// Optimizer steps taken.
-    pub steps: u64,
-    /// Wall-clock seconds.
-    pub seconds: f64,
-}
-
-impl TrainHistory {
-    /// Number of completed epochs.
-    pub fn epochs(&self) -> usize {
-        self.train_loss.len()
-    }
-}
-
-fn check_config<O: Objective>(
-    objective: &O,
-    validation: Option<&O>,
-    params: &[f32],
-    config: &TrainConfig,
-) -> Result<(), NnError> {
-    if let Some(v) = validation {
-        if v.n_params() != objective.n_params() {
-            return Err(NnError::shape(
-                "validation objective parameters",
-                objective.n_params(),
-                v.n_params(),
-            ));
-        }
-    }
-    if params.len() != objective.n_params() {
-        return Err(NnError::shape(
-            "parameter vector length",
-            objective.n_params(),
-            params.len(),
-        ));
-    }
-    if config.batch_size == 0 {
-        return Err(NnError::option("batch_size", 0, "must be positive"));
-    }
-    if config.chunk_rows == 0 {
-        return Err(NnError::option("chunk_rows", 0, "must be positive"));
-    }
-    if let Some(c) = config.clip_grad_norm {
-        if !(c > 0.0 && c.is_finite()) {
-            return Err(NnError::option("clip_grad_norm", c, "must be positive"));
-        }
-    }
-    let needed = if config.drop_last {
-        config.batch_size
-    } else {
-        1
-    };
-    if objective.n_rows() < needed {
-        return Err(NnError::too_few_rows("training set", objective.n_rows(), needed));
-    }
-    Ok(())
-}
-
-/// Mini-batch gradient steps over one epoch's row order.
-struct Stepper<'a, O: Objective> {
-    objective: &'a O,
-    config: &'a TrainConfig,
-    chunk_rows: usize,
-    chunks: Vec<GradChunk<O::Workspace>>,
-    grad: Vec<f32>,
-    threads: ThreadChoice,
-}
-
-impl<'a, O: Objective> Stepper<'a, O> {
-    fn new(objective: &'a O, config: &'a TrainConfig) -> Self {
-        let chunk_rows = config.chunk_rows.min(config.batch_size);
-        Self {
-            objective,
-            config,
-            chunk_rows,
-            chunks: grad_chunks(objective, config.batch_size, chunk_rows),
-            grad: vec![0.0; objective.n_params()],
-            threads: ThreadChoice::new(
-                config.parallel
-                    && config.batch_size > chunk_rows
-                    && rayon::current_num_threads() > 1,
-            ),
-        }
-    }
-
-    /// Runs the epoch's batches; returns the mean row loss.
-    fn epoch(
-        &mut self,
-        epoch: usize,
-        order: &[usize],
-        params: &mut [f32],
-        optimizer: &mut dyn Optimizer,
-    ) -> Result<f64, NnError> {
-        let bs = self.config.batch_size;
-        let (mut loss_sum, mut rows_seen) = (0.0, 0usize);
-        for batch in order.chunks(bs) {
-            if self.config.drop_last && batch.len() < bs {
-                break;
-            }
-            crate::interrupt::check()?;
-            let parallel = self.threads.next_parallel();
-            let started = Instant::now();
-            let loss = batch_loss_grad(
-                self.objective,
-                params,
-                batch,
-                self.chunk_rows,
-                parallel,
-                &mut self.chunks,
-                &mut self.grad,
-            );
-            self.threads.record(parallel, started.elapsed());
-            if !loss.is_finite() {
-                return Err(NnError::NonFiniteLoss {
-                    epoch,
-                    step: optimizer.steps(),
-                    value: loss,
-                });
-            }
-            let inv = 1.0 / batch.len() as f32;
-            self.grad.iter_mut().for_each(|g| *g *= inv);
-            if let Some(max) = self.config.clip_grad_norm {
-                clip_grad_norm(&mut self.grad, max);
-            }
-            optimizer.step(params, &self.grad)?;
-            loss_sum += loss;
-            rows_seen += batch.len();
-        }
-        Ok(loss_sum / rows_seen.max(1) as f64)
-    }
-}
-
-/// Best-validation bookkeeping and early stopping (sbi semantics, see the module docs).
-struct BestTracker {
-    stopping: Option<EarlyStopping>,
-    best: Option<Vec<f32>>,
-    best_val: f64,
-    since_best: usize,
-    patience_ran_out: bool,
-}
-
-impl BestTracker {
-    fn new(stopping: Option<EarlyStopping>, params: &[f32]) -> Self {
-        Self {
-            stopping,
-            best: stopping.map(|_| params.to_vec()),
-            best_val: f64::INFINITY,
-            since_best: 0,
-            patience_ran_out: false,
-        }
-    }
-
-    /// Records the epoch's validation loss; true when patience ran out.
-    fn update(&mut self, epoch: usize, val: f64, params: &[f32], h: &mut TrainHistory) -> bool {
-        h.val_loss.push(val);
-        if val < self.best_val {
-            self.best_val = val;
-            self.since_best = 0;
-            h.best_epoch = Some(epoch);
-            h.best_val_loss = Some(val);
-            if let Some(b) = self.best.as_mut() {
-                b.copy_from_slice(params);
-            }
-        } else {
-            self.since_best += 1;
-        }
-        if let Some(s) = self.stopping {
-            self.patience_ran_out = self.since_best >= s.patience;
-        }
-        self.patience_ran_out
-    }
-
-    /// Restores the best weights if early stopping says so.
-    fn finish(&self, params: &mut [f32], h: &mut TrainHistory) {
-        if let (Some(s), Some(b)) = (self.stopping, self.best.as_ref()) {
-            if self.patience_ran_out || s.restore_best {
-                params.copy_from_slice(b);
-                h.restored_best = true;
-            }
-        }
-    }
-}
+use stepper::{Stepper, StopClock};
 
 /// Trains `params` (length `objective.n_params()`) by mini-batch gradient descent on the
 /// mean row loss of `objective`, validating on `validation` after every epoch.
 ///
-/// On success `params` holds the eval-mode weights (schedule-free: the averaged x), or the
-/// restored best ones. On `Err(Interrupted)` or a diverged loss, `params` holds the weights
-/// of the last step.
+/// On `Ok`, `params` holds the eval-mode weights (schedule-free: the averaged x), or the
+/// restored best ones, and the history says how the run ended (see the module docs: Ctrl-C,
+/// SIGTERM, the time budget and the observer end it with `Ok`). On a diverged loss
+/// (`Err(NonFiniteLoss)`), `params` holds the weights of the last step. A checkpoint of
+/// another run at [`TrainConfig::checkpoint`], or a corrupt one, is an error naming the file.
 pub fn train<O: Objective>(
     objective: &O,
     validation: Option<&O>,
     params: &mut [f32],
     optimizer: &mut dyn Optimizer,
     config: &TrainConfig,
-    mut observer: Option<&mut dyn Observer>,
+    observer: Option<&mut dyn Observer>,
 ) -> Result<TrainHistory, NnError> {
-    check_config(objective, validation, params, config)?;
-    let started = Instant::now();
-    let mut stepper = Stepper::new(objective, config);
-    let mut order: Vec<usize> = (0..objective.n_rows()).collect();
-    if config.shuffle == Shuffle::Once {
-        order.shuffle(&mut crate::rng::rng(config.seed));
-    }
-    let mut tracker = BestTracker::new(
-        config.early_stopping.filter(|_| validation.is_some()),
-        params,
-    );
-    let mut history = TrainHistory::default();
-    let progress = Progress::new(config.epochs as u64, &config.label);
-    for epoch in 0..config.epochs {
-        optimizer.train(params);
-        if config.shuffle == Shuffle::EveryEpoch {
-            order.shuffle(&mut crate::rng::stream(config.seed, epoch as u64));
+    config::check_config(objective, validation, params, config)?;
+    let clock = StopClock::start(config.time_budget);
+    let checkpoint = open_checkpoint(objective, validation, params, optimizer, config)?;
+    let mut state = RunState::fresh(objective.n_rows(), params, config, validation.is_some());
+    if let Some(c) = &checkpoint {
+        if let Some(saved) = c.load()? {
+            state = state.resume(saved, c, params, optimizer, config.batch_size)?;
         }
-        // With parallel chunks the epoch runs on a rayon worker, so that every mini-batch
-        // forks its chunks by work stealing instead of waking a blocked caller thread.
-        let train_loss = if config.parallel {
-            rayon::scope(|_| stepper.epoch(epoch, &order, params, optimizer))?
-        } else {
-            stepper.epoch(epoch, &order, params, optimizer)?
-        };
-        optimizer.eval(params);
-        history.train_loss.push(train_loss);
-        let val = validation.map(|v| mean_loss(v, params, config.eval_chunk_rows));
-        let mut stop = match val {
-            Some(v) => tracker.update(epoch, v, params, &mut history),
+    }
+    let mut run = Run {
+        objective,
+        validation,
+        config,
+        base_seconds: state.history.seconds,
+        clock,
+        checkpoint,
+        progress: Progress::new(config.epochs as u64, &config.label),
+    };
+    run.progress.inc(state.epoch as u64);
+    let end = run.epochs(&mut state, params, optimizer, observer)?;
+    run.finish(state, params, optimizer, end)
+}
+
+/// The checkpointer of the run, if the settings ask for checkpoints.
+fn open_checkpoint<O: Objective>(
+    objective: &O,
+    validation: Option<&O>,
+    params: &[f32],
+    optimizer: &dyn Optimizer,
+    config: &TrainConfig,
+) -> Result<Option<Checkpointer>, NnError> {
+    let Some(path) = &config.checkpoint else {
+        return Ok(None);
+    };
+    if optimizer.export_state().is_none() {
+        return Err(NnError::option(
+            "checkpoint",
+            path.display(),
+            format!(
+                "the optimizer {} cannot save its state",
+                optimizer.config().name()
+            ),
+        ));
+    }
+    let fingerprint = Fingerprint::of(objective, validation, params, optimizer, config)?;
+    Ok(Some(Checkpointer::new(path, fingerprint)?))
+}
+
+/// Where a run stands, besides its parameters and optimizer.
+struct RunState {
+    /// The epoch in progress (with `cursor`) or the next one.
+    epoch: usize,
+    /// How far the epoch in progress got; `None` between epochs.
+    cursor: Option<EpochCursor>,
+    /// The row order (of the epoch in progress, or of the last one).
+    order: Vec<usize>,
+    tracker: BestTracker,
+    history: TrainHistory,
+}
+
+impl RunState {
+    /// The state before the first epoch.
+    fn fresh(n_rows: usize, params: &[f32], config: &TrainConfig, validated: bool) -> Self {
+        let mut order: Vec<usize> = (0..n_rows).collect();
+        if config.shuffle == config::Shuffle::Once {
+            order.shuffle(&mut crate::rng::rng(config.seed));
+        }
+        RunState {
+            epoch: 0,
+            cursor: None,
+            order,
+            tracker: BestTracker::new(config.early_stopping.filter(|_| validated), params),
+            history: TrainHistory::default(),
+        }
+    }
+
+    /// The state of checkpoint `saved` of this run (`self` is its fresh state), with its
+    /// parameters and optimizer state put into `params` and `optimizer`.
+    fn resume(
+        self,
+        saved: Checkpoint,
+        file: &Checkpointer,
+        params: &mut [f32],
+        optimizer: &mut dyn Optimizer,
+        batch_size: usize,
+    ) -> Result<Self, NnError> {
+        let bad = |m: String| file.unusable(format!("inconsistent contents: {m}"));
+        if let Some(m) = saved.inconsistency(params.len(), self.order.len(), batch_size) {
+            return Err(bad(m));
+        }
+        let tracker = BestTracker::restore(self.tracker.stopping(), saved.best).map_err(bad)?;
+        optimizer
+            .import_state(saved.optimizer, params.len())
+            .map_err(|e| bad(format!("optimizer state: {e}")))?;
+        params.copy_from_slice(&saved.params);
+        let mut history = saved.history;
+        history.resumed_from_epoch = Some(saved.epoch);
+        Ok(RunState {
+            epoch: saved.epoch,
+            cursor: saved.cursor,
+            order: saved.order,
+            tracker,
+            history,
+        })
+    }
+}
+
+/// What stays fixed during a run.
+struct Run<'a, O: Objective> {
+    objective: &'a O,
+    validation: Option<&'a O>,
+    config: &'a TrainConfig,
+    /// Seconds of training before this call (of a resumed run).
+    base_seconds: f64,
+    clock: StopClock,
+    checkpoint: Option<Checkpointer>,
+    progress: Progress,
+}
+
+impl<O: Objective> Run<'_, O> {
+    /// Seconds of training, this call and the earlier ones of the run.
+    fn seconds(&self) -> f64 {
+        self.base_seconds + self.clock.seconds()
+    }
+
+    /// Runs epochs until one of them ends the run; returns how it ended.
+    fn epochs(
+        &mut self,
+        st: &mut RunState,
+        params: &mut [f32],
+        optimizer: &mut dyn Optimizer,
+        mut observer: Option<&mut dyn Observer>,
+    ) -> Result<Termination, NnError> {
+        let (config, objective) = (self.config, self.objective);
+        let mut stepper = Stepper::new(objective, config);
+        while st.epoch < config.epochs {
+            if st.cursor.is_none() {
+                if let Some(stop) = self.clock.poll() {
+                    return Ok(stop);
+                }
+                optimizer.train(params);
+                if config.shuffle == config::Shuffle::EveryEpoch {
+                    st.order
+                        .shuffle(&mut crate::rng::stream(config.seed, st.epoch as u64));
+                }
+            }
+            let cursor = st.cursor.get_or_insert_with(EpochCursor::default);
+            let (epoch, order, clock) = (st.epoch, &st.order, &self.clock);
+            // With parallel chunks the epoch runs on a rayon worker, so that every mini-batch
+            // forks its chunks by work stealing instead of waking a blocked caller thread.
+            let stop = if config.parallel {
+                rayon::scope(|_| stepper.epoch(epoch, order, params, optimizer, cursor, clock))?
+            } else {
+                stepper.epoch(epoch, order, params, optimizer, cursor, clock)?
+            };
+            if let Some(stop) = stop {
+                return Ok(stop);
+            }
+            let train_loss = cursor.mean();
+            st.cursor = None;
+            optimizer.eval(params);
+            if let Some(end) =
+                self.end_epoch(st, train_loss, params, optimizer, observer.as_deref_mut())?
+            {
+                return Ok(end);
+            }
+        }
+        Ok(Termination::Completed)
+    }
+
+    /// Validation, early stopping, the observer and the checkpoint after a completed
+    /// epoch (`params` in eval mode); returns how the run ends, if it ends here.
+    fn end_epoch<'o>(
+        &self,
+        st: &mut RunState,
+        train_loss: f64,
+        params: &[f32],
+        optimizer: &dyn Optimizer,
+        observer: Option<&mut (dyn Observer + 'o)>,
+    ) -> Result<Option<Termination>, NnError> {
+        let epoch = st.epoch;
+        st.history.train_loss.push(train_loss);
+        let val = self
+            .validation
+            .map(|v| mean_loss(v, params, self.config.eval_chunk_rows));
+        let patience = match val {
+            Some(v) => st.tracker.update(epoch, v, params, &mut st.history),
             None => false,
         };
-        history.steps = optimizer.steps();
-        history.seconds = started.elapsed().as_secs_f64();
+        st.history.steps = optimizer.steps();
+        st.history.seconds = self.seconds();
         let stats = EpochStats {
             epoch,
+            max_epochs: self.config.epochs,
             train_loss,
             val_loss: val,
-            best_val_loss: history.best_val_loss,
-            steps: history.steps,
-            seconds: history.seconds,
+            best_val_loss: st.history.best_val_loss,
+            best_epoch: st.history.best_epoch,
+            steps: st.history.steps,
+            seconds: st.history.seconds,
         };
-        stop |= report_epoch(&progress, observer.as_deref_mut(), &stats);
-        if stop {
-            history.stopped_early = epoch + 1 < config.epochs;
-            break;
-        }
+        let observer_stop = report_epoch(&self.progress, observer, &stats);
+        st.epoch += 1;
+        Ok(if patience {
+            Some(Termination::EarlyStopped)
+        } else if st.epoch >= self.config.epochs {
+            Some(Termination::Completed)
+        } else if observer_stop {
+            Some(Termination::ObserverStopped)
+        } else {
+            self.save(st, params, optimizer)?;
+            None
+        })
     }
-    tracker.finish(params, &mut history);
-    history.seconds = started.elapsed().as_secs_f64();
-    Ok(history)
+
+    /// Writes the checkpoint of the current state, if the run keeps one.
+    fn save(
+        &self,
+        st: &RunState,
+        params: &[f32],
+        optimizer: &dyn Optimizer,
+    ) -> Result<(), NnError> {
+        let Some(file) = &self.checkpoint else {
+            return Ok(());
+        };
+        let optimizer_state = optimizer
+            .export_state()
+            .ok_or_else(|| file.unusable("the optimizer cannot save its state"))?;
+        let mut history = st.history.clone();
+        history.seconds = self.seconds();
+        file.save(&Checkpoint {
+            fingerprint: file.fingerprint().clone(),
+            epoch: st.epoch,
+            cursor: st.cursor,
+            params: params.to_vec(),
+            optimizer: optimizer_state,
+            order: st.order.clone(),
+            best: st.tracker.state(),
+            history,
+        })
+    }
+
+    /// Ends the run: the checkpoint of a cut-short run, the eval-mode or best weights, the
+    /// history, the checkpoint of a finished run deleted, Ctrl-C consumed.
+    fn finish(
+        self,
+        mut st: RunState,
+        params: &mut [f32],
+        optimizer: &mut dyn Optimizer,
+        end: Termination,
+    ) -> Result<TrainHistory, NnError> {
+        if !end.is_finished() {
+            self.save(&st, params, optimizer)?;
+        }
+        if st.cursor.is_some() {
+            optimizer.eval(params);
+        }
+        let h = &mut st.history;
+        st.tracker.finish(params, h, end);
+        h.termination = end;
+        h.stopped_early = h.epochs() < self.config.epochs;
+        h.steps = optimizer.steps();
+        h.seconds = self.seconds();
+        if end.is_finished() {
+            if let Some(file) = &self.checkpoint {
+                file.remove();
+            }
+        }
+        if end == Termination::Interrupted {
+            crate::interrupt::consume_interrupt();
+        }
+        Ok(st.history)
+    }
 }
 
 /// Shows the epoch's losses on the progress bar and passes them to the observer; true when

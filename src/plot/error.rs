@@ -22,3 +22,13 @@ pub enum PlotError {
     #[error("cannot save {path}: {message} (any existing file there is unchanged)")]
     Save { path: PathBuf, message: String },
 }
+
+impl crate::error::Kind for PlotError {
+    fn kind(&self) -> crate::error::ErrorKind {
+        match self {
+            PlotError::Save { .. } => crate::error::ErrorKind::Io,
+            PlotError::LengthMismatch { .. } => crate::error::ErrorKind::Shape,
+            PlotError::BadArgument(_) | PlotError::Format { .. } => crate::error::ErrorKind::Option,
+        }
+    }
+}

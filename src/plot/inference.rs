@@ -4,6 +4,7 @@
 use super::corner::gaussian_ellipse;
 use super::figure::Series;
 use super::{Figure, PlotError};
+use crate::infer::CatalogInference;
 
 /// Axis labels of the two global parameters.
 pub const GLOBAL_LABELS: [&str; 2] = ["α_IMF", "log10 N_Ia"];
@@ -149,6 +150,58 @@ pub fn joint_figure(
     p.ylabel = Some(GLOBAL_LABELS[1].into());
     p.title = title;
     Ok(fig)
+}
+
+/// The running combination of a catalog inference as Fig. 5 points; an inference whose
+/// global parameters are not two gives an error.
+pub fn running_points(r: &CatalogInference) -> Result<Vec<RunningPoint>, PlotError> {
+    two_globals(r)?;
+    Ok(r.running
+        .iter()
+        .map(|p| RunningPoint {
+            n: p.n_stars as f64,
+            mean: [p.mean[0], p.mean[1]],
+            sd: [p.sd[0], p.sd[1]],
+        })
+        .collect())
+}
+
+/// Fig. 5 of a catalog inference.
+pub fn inference_n_stars_figure(
+    r: &CatalogInference,
+    truth: Option<[f64; 2]>,
+    reference: Option<&Reference>,
+) -> Result<Figure, PlotError> {
+    n_stars_figure(&running_points(r)?, truth, reference)
+}
+
+/// Fig. 6 of a catalog inference; the title defaults to "joint posterior of N stars".
+pub fn inference_joint_figure(
+    r: &CatalogInference,
+    truth: Option<[f64; 2]>,
+    title: Option<String>,
+) -> Result<Figure, PlotError> {
+    two_globals(r)?;
+    let c = &r.combined;
+    let title = title.or_else(|| Some(format!("joint posterior of {} stars", c.n_stars)));
+    joint_figure(
+        [c.mean[0], c.mean[1]],
+        [[c.cov[0][0], c.cov[0][1]], [c.cov[1][0], c.cov[1][1]]],
+        truth,
+        title,
+    )
+}
+
+fn two_globals(r: &CatalogInference) -> Result<(), PlotError> {
+    if r.global_names.len() == 2 {
+        Ok(())
+    } else {
+        Err(PlotError::BadArgument(format!(
+            "the figure shows two global parameters, this inference has {} ({})",
+            r.global_names.len(),
+            r.global_names.join(", ")
+        )))
+    }
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! step and the same description renders to PNG or SVG (chosen by the file extension).
 
 mod corner;
+mod emulator;
 mod error;
 mod extent;
 mod figure;
@@ -12,9 +13,15 @@ mod inference;
 mod render;
 mod series;
 mod style;
+mod tracks;
 
 pub use corner::{corner, gaussian_ellipse};
+pub use emulator::emulator_ape_figure;
 pub use error::PlotError;
 pub use figure::{Figure, Hist, Panel, Series};
-pub use inference::{joint_figure, n_stars_figure, Reference, RunningPoint, GLOBAL_LABELS};
+pub use inference::{
+    inference_joint_figure, inference_n_stars_figure, joint_figure, n_stars_figure, running_points,
+    Reference, RunningPoint, GLOBAL_LABELS,
+};
 pub use style::{color_cycle, parse_color as parse_color_public, viridis, Rgb};
+pub use tracks::track;

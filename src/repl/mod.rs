@@ -64,6 +64,10 @@ pub fn run(session: &mut Session) -> Result<(), String> {
                     }
                     Err(e) => eprintln!("{}", e.message),
                 }
+                if crate::interrupt::pending() == Some(crate::interrupt::StopReason::Terminate) {
+                    eprintln!("terminated (SIGTERM): leaving the REPL");
+                    break;
+                }
             }
             Err(ReadlineError::Interrupted) => {
                 println!("(Ctrl-C: input discarded; Ctrl-D or exit quits)");

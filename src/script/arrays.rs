@@ -1,6 +1,7 @@
 //! Bindings: the `Vector` type and summary statistics of numeric arrays.
 
-use super::convert::{float_array, numbers, rt, rt_error, RhaiResult, Vector};
+use super::convert::{float_array, numbers, Vector};
+use super::failure::{rt, rt_error, RhaiResult};
 use crate::stats;
 use rhai::plugin::*;
 #[allow(unused_imports)]

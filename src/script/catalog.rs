@@ -1,11 +1,13 @@
 //! Bindings: the `Table` type (CSV/Parquet catalogs) and JSON files.
 
-use super::convert::{as_f64, rt, rt_error, strings, RhaiResult, Vector};
+use super::context::context;
+use super::convert::{as_f64, strings, Vector};
+use super::failure::{fail, rt, rt_error, RhaiResult};
 use crate::catalog::{CmpOp, ColumnData, Scalar};
+use crate::error::ErrorKind;
 use rhai::plugin::*;
 #[allow(unused_imports)]
 use rhai::{Array, Dynamic, Map, FLOAT, INT};
-use std::path::Path;
 
 /// Column data from a Rhai array or Vector: all integers → integer column, numbers → float,
 /// strings → text, booleans → booleans.
@@ -83,20 +85,23 @@ pub mod catalog_api {
 
     /// Writes a Table as CSV (atomically: a failed write leaves any existing file untouched).
     #[rhai_fn(return_raw)]
-    pub fn write_csv(t: Table, path: &str) -> RhaiResult<()> {
-        t.write_csv(path).map_err(rt)
+    pub fn write_csv(ctx: NativeCallContext, t: Table, path: &str) -> RhaiResult<()> {
+        let path = context(&ctx)?.writable("write_csv", path)?;
+        t.write_csv(&path).map_err(rt)
     }
 
     /// Writes a Table as Parquet (atomically).
     #[rhai_fn(return_raw)]
-    pub fn write_parquet(t: Table, path: &str) -> RhaiResult<()> {
-        t.write_parquet(path).map_err(rt)
+    pub fn write_parquet(ctx: NativeCallContext, t: Table, path: &str) -> RhaiResult<()> {
+        let path = context(&ctx)?.writable("write_parquet", path)?;
+        t.write_parquet(&path).map_err(rt)
     }
 
     /// Writes a Table as CSV or Parquet, chosen by the extension (atomically).
     #[rhai_fn(global, return_raw, pure, name = "write")]
-    pub fn write(t: &mut Table, path: &str) -> RhaiResult<()> {
-        t.write(path).map_err(rt)
+    pub fn write(ctx: NativeCallContext, t: &mut Table, path: &str) -> RhaiResult<()> {
+        let path = context(&ctx)?.writable("write", path)?;
+        t.write(&path).map_err(rt)
     }
 
     /// Builds a Table from a map of equally long arrays (columns in key order).
@@ -243,26 +248,28 @@ pub mod catalog_api {
     #[rhai_fn(return_raw)]
     pub fn read_json(path: &str) -> RhaiResult<Dynamic> {
         let text = std::fs::read_to_string(path)
-            .map_err(|e| rt_error(format!("cannot read {path}: {e}")))?;
+            .map_err(|e| fail(ErrorKind::Io, format!("cannot read {path}: {e}")))?;
         let value: serde_json::Value = serde_json::from_str(&text)
-            .map_err(|e| rt_error(format!("{path} is not valid JSON: {e}")))?;
-        rhai::serde::to_dynamic(value).map_err(|e| rt_error(format!("{path}: {e}")))
+            .map_err(|e| fail(ErrorKind::File, format!("{path} is not valid JSON: {e}")))?;
+        rhai::serde::to_dynamic(value).map_err(|e| fail(ErrorKind::File, format!("{path}: {e}")))
     }
 
-    /// Writes a map (or any value) as pretty-printed JSON, atomically.
+    /// Writes a map (or any value, including results such as an `Inference`) as
+    /// pretty-printed JSON, atomically.
     /// ```rhai
     /// write_json(#{ mean_feh: mean(t.col("obs_FeH")) }, "out.json");
     /// ```
     #[rhai_fn(return_raw)]
-    pub fn write_json(value: Dynamic, path: &str) -> RhaiResult<()> {
-        let json = super::super::json::to_json(&value).map_err(rt)?;
-        let text = serde_json::to_string_pretty(&json).map_err(rt)?;
-        crate::fsutil::atomic_write_bytes(Path::new(path), format!("{text}\n").as_bytes()).map_err(
-            |e| {
-                rt_error(format!(
-                    "cannot write {path}: {e} (any existing file there is unchanged)"
-                ))
-            },
-        )
+    pub fn write_json(ctx: NativeCallContext, value: Dynamic, path: &str) -> RhaiResult<()> {
+        let target = context(&ctx)?.writable("write_json", path)?;
+        let json = super::super::json::to_json(&value).map_err(rt_error)?;
+        let text =
+            serde_json::to_string_pretty(&json).map_err(|e| fail(ErrorKind::Io, e.to_string()))?;
+        crate::fsutil::atomic_write_bytes(&target, format!("{text}\n").as_bytes()).map_err(|e| {
+            fail(
+                ErrorKind::Io,
+                format!("cannot write {path}: {e} (any existing file there is unchanged)"),
+            )
+        })
     }
 }

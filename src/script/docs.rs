@@ -1,6 +1,7 @@
 //! Function documentation: the text `help()` shows in the REPL and the book's function
 //! reference is generated from — both come from the doc comments of the registered functions.
 
+use super::options::OptionDoc;
 use rhai::{Engine, Module, Shared};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -24,11 +25,23 @@ pub struct Category {
     pub functions: Vec<String>,
 }
 
-/// Documentation of every galchem function.
+/// One documented property of a result type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PropertyDoc {
+    pub name: String,
+    pub ty: String,
+    pub doc: String,
+}
+
+/// Documentation of every galchem function, option and result type.
 #[derive(Debug, Clone, Default)]
 pub struct Docs {
     pub categories: Vec<Category>,
     pub functions: BTreeMap<String, FnDoc>,
+    /// The options of functions that take an options map, by function name.
+    pub options: BTreeMap<String, &'static [OptionDoc]>,
+    /// The properties of result types, by type name.
+    pub types: BTreeMap<String, Vec<PropertyDoc>>,
 }
 
 #[derive(Deserialize)]
@@ -110,14 +123,20 @@ fn clean_type(t: &str) -> String {
         .and_then(|r| r.strip_suffix('>'))
         .unwrap_or(t);
     let t = t.rsplit("::").next().unwrap_or(t);
+    let t = t.trim_start_matches("&mut ");
     match t {
-        "&mut Vector" | "&mut Table" | "&mut Figure" | "&mut Chempy" | "&mut Prior"
-        | "&mut Emulator" => t.trim_start_matches("&mut ").to_string(),
         "INT" | "i64" => "int".into(),
         "FLOAT" | "f64" => "float".into(),
         "ImmutableString" | "&str" | "String" => "string".into(),
         "Dynamic" => "any".into(),
-        other => other.trim_start_matches("&mut ").to_string(),
+        "CatalogInference" => "Inference".into(),
+        "EvalReport" => "Evaluation".into(),
+        "ExactReport" => "ExactEvaluation".into(),
+        "EmulatorAccuracy" => "EmulatorReport".into(),
+        "TrainReport" => "EmulatorTraining".into(),
+        "NeuralPosterior" => "Posterior".into(),
+        "Failure" => "Error".into(),
+        other => other.to_string(),
     }
 }
 
@@ -142,9 +161,12 @@ fn metadata(module: &Shared<Module>) -> Vec<FnMeta> {
     let mut engine = Engine::new_raw();
     engine.register_global_module(module.clone());
     let json = engine.gen_fn_metadata_to_json(false).unwrap_or_default();
-    serde_json::from_str::<Meta>(&json)
+    let mut fns = serde_json::from_str::<Meta>(&json)
         .map(|m| m.functions)
-        .unwrap_or_default()
+        .unwrap_or_default();
+    // the engine lists functions in hash order: sort for a stable reference
+    fns.sort_by_cached_key(|f| (f.name.clone(), f.signature()));
+    fns
 }
 
 impl Docs {
@@ -152,6 +174,10 @@ impl Docs {
     pub fn add_module(&mut self, name: &str, description: &str, module: &Shared<Module>) {
         let mut names = Vec::new();
         for f in metadata(module) {
+            if let Some(prop) = f.name.strip_prefix("get$") {
+                self.add_property(prop, &f);
+                continue;
+            }
             if !listed(&f.name) {
                 continue;
             }
@@ -188,6 +214,101 @@ impl Docs {
                 functions: names,
             }),
         }
+    }
+
+    /// A getter's property under its type (the first parameter's type, e.g. `&mut Inference`).
+    fn add_property(&mut self, prop: &str, f: &FnMeta) {
+        let Some(ty) = f.params.first().and_then(|p| p.typ.as_deref()) else {
+            return;
+        };
+        let ty = clean_type(ty);
+        let entry = self.types.entry(ty).or_default();
+        if !entry.iter().any(|p| p.name == prop) {
+            entry.push(PropertyDoc {
+                name: prop.to_string(),
+                ty: f.return_type.as_deref().map(clean_type).unwrap_or_default(),
+                doc: f.doc(),
+            });
+        }
+    }
+
+    /// Adds the option tables of functions.
+    pub fn add_options(&mut self, options: Vec<(&'static str, &'static [OptionDoc])>) {
+        for (name, docs) in options {
+            self.options.insert(name.to_string(), docs);
+        }
+    }
+
+    /// Adds the functions of a native module imported as `name` under the topic `name`,
+    /// listed as `name::function`.
+    pub fn add_native_module(&mut self, name: &str, description: &str, module: &Shared<Module>) {
+        let mut names = Vec::new();
+        for f in metadata(module) {
+            if !listed(&f.name) {
+                continue;
+            }
+            let full = format!("{name}::{}", f.name);
+            let sig = format!("{name}::{}", f.signature());
+            self.functions.insert(
+                full.clone(),
+                FnDoc {
+                    name: full.clone(),
+                    category: name.to_string(),
+                    signatures: vec![sig],
+                    docs: vec![f.doc()],
+                },
+            );
+            names.push(full);
+        }
+        names.sort();
+        self.categories.push(Category {
+            name: name.into(),
+            description: format!("module, `import \"{name}\" as {name};` — {description}"),
+            functions: names,
+        });
+    }
+
+    /// The option table of function `name` as text lines (empty when it takes none).
+    fn option_lines(&self, name: &str, markdown: bool) -> String {
+        let Some(opts) = self.options.get(name) else {
+            return String::new();
+        };
+        let mut s = String::from(if markdown {
+            "\nOptions:\n\n"
+        } else {
+            "\nOptions:\n"
+        });
+        for o in opts.iter() {
+            let doc = o.doc.split_whitespace().collect::<Vec<_>>().join(" ");
+            if markdown {
+                s.push_str(&format!("- `{}` ({}): {doc}\n", o.name, o.type_words()));
+            } else {
+                s.push_str(&format!("  {} ({}): {doc}\n", o.name, o.type_words()));
+            }
+        }
+        s
+    }
+
+    /// The property table of a result type.
+    fn type_help(&self, ty: &str, markdown: bool) -> Option<String> {
+        let props = self.types.get(ty)?;
+        let mut s = if markdown {
+            format!("\n### `{ty}`\n\nA result type; its properties:\n\n")
+        } else {
+            format!("{ty} — a result type; its properties (r.name):\n")
+        };
+        for p in props {
+            let doc = p.doc.split_whitespace().collect::<Vec<_>>().join(" ");
+            if markdown {
+                s.push_str(&format!("- `{}` ({}): {doc}\n", p.name, p.ty));
+            } else {
+                s.push_str(&format!("  {} ({}): {doc}\n", p.name, p.ty));
+            }
+        }
+        if !markdown {
+            s.push_str("  (also: to_map(), keys())");
+        }
+        Some(s)
     }
 
     /// Adds the functions of a Rhai module shipped in `stdlib/` under the topic `name`; they
@@ -241,9 +362,12 @@ impl Docs {
         });
     }
 
-    /// All documented function names.
+    /// All documented function and type names.
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.functions.keys().map(String::as_str)
+        self.functions
+            .keys()
+            .chain(self.types.keys())
+            .map(String::as_str)
     }
 
     /// `help()`: the modules and their functions.
@@ -281,8 +405,12 @@ impl Docs {
                 s.push_str(&plain_doc(d));
                 s.push('\n');
             }
+            s.push_str(&self.option_lines(name, false));
             s.push_str(&format!("\n(topic: {})", f.category));
             return Some(s);
+        }
+        if let Some(t) = self.type_help(name, false) {
+            return Some(t);
         }
         let c = self.categories.iter().find(|c| c.name == name)?;
         let mut s = format!("{} — {}\n", c.name, c.description);
@@ -325,6 +453,15 @@ impl Docs {
                     s.push('\n');
                     s.push_str(&md_doc(d));
                     s.push('\n');
+                }
+                s.push_str(&self.option_lines(&f.name, true));
+            }
+        }
+        if !self.types.is_empty() {
+            s.push_str("\n## Result types\n\nWhat the functions above return; read a property with `r.name`, all of them with `r.to_map()`.\n");
+            for ty in self.types.keys() {
+                if let Some(t) = self.type_help(ty, true) {
+                    s.push_str(&t);
                 }
             }
         }
@@ -370,16 +507,4 @@ fn md_doc(d: &str) -> String {
         .join("\n")
 }
 
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != *cb);
-            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
+use super::options::edit_distance;

@@ -1,99 +1,39 @@
-//! Building the Rhai engine: limits, interruption, module resolution and every binding.
+//! Building the Rhai engine: limits, interruption, module resolution, the session context
+//! in the engine's tag, and every binding with its documentation.
 
+use super::context::{Context, SessionConfig};
 use super::docs::Docs;
 use super::errors::SourceMap;
 use super::resolver::Resolver;
-use super::session_api;
-use super::{arrays, catalog, emulator, gce, infer, plot, prior};
-use crate::data::DataDir;
+use super::{arrays, catalog, emulator, gce, infer, plot, prior, results, session_api};
 use rhai::{Dynamic, Engine, Module, Shared};
-use std::path::PathBuf;
 use std::sync::Arc;
 
-/// Resource limits of scripts. The defaults never stop real work (heavy work runs in native
-/// calls, which count as one operation each) but stop a runaway `loop {}` within seconds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    /// Script operations per run (statements, expressions, calls).
-    pub max_operations: u64,
-    /// Nesting of function calls.
-    pub max_call_levels: usize,
-    /// Characters in one string.
-    pub max_string_size: usize,
-    /// Elements in one Rhai array (use Vectors and Tables for big data).
-    pub max_array_size: usize,
-    /// Entries in one object map.
-    pub max_map_size: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Self {
-            max_operations: 500_000_000,
-            max_call_levels: 128,
-            max_string_size: 64 << 20,
-            max_array_size: 20_000_000,
-            max_map_size: 1_000_000,
-        }
-    }
-}
-
-/// What a session needs to know about its environment.
-#[derive(Debug, Clone)]
-pub struct SessionConfig {
-    /// The data directory, or why it could not be found.
-    pub data: Result<DataDir, String>,
-    /// Where relative imports start when the code does not come from a file.
-    pub base_dir: PathBuf,
-    /// Script limits.
-    pub limits: Limits,
-}
-
-impl SessionConfig {
-    /// Data directory from the default resolution order, imports from the working directory.
-    pub fn from_env() -> Self {
-        Self {
-            data: DataDir::resolve(None).map_err(|e| e.to_string()),
-            base_dir: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
-            limits: Limits::default(),
-        }
-    }
-}
-
-/// Shared state bindings may need (the data directory, documentation).
-#[derive(Debug)]
-pub struct Context {
-    pub config: SessionConfig,
-    pub docs: std::sync::OnceLock<Docs>,
-}
-
-impl Context {
-    /// The data directory or a clear error.
-    pub fn data(&self) -> Result<&DataDir, String> {
-        self.config.data.as_ref().map_err(|e| e.clone())
-    }
-}
+pub use super::context::Limits;
 
 /// Topics of `help()`: (name, description, module). A topic may span several modules.
-pub fn topics(ctx: &Arc<Context>) -> Vec<(&'static str, &'static str, Shared<Module>)> {
+fn topics() -> Vec<(&'static str, &'static str, Shared<Module>)> {
     use rhai::exported_module as m;
-    let mut t: Vec<(&'static str, &'static str, Module)> = vec![
-        ("session", SESSION, session_api::module(ctx)),
+    let mut result_types = Module::new();
+    results::register_all(&mut result_types);
+    let t: Vec<(&'static str, &'static str, Module)> = vec![
+        ("session", SESSION, m!(session_api::session_api)),
         ("arrays", ARRAYS, m!(arrays::arrays_api)),
         ("catalog", CATALOG, m!(catalog::catalog_api)),
         ("figures", FIGURES, m!(plot::plot_api)),
-        ("simulator", SIMULATOR, gce::module(ctx)),
         ("simulator", SIMULATOR, m!(gce::gce_api)),
         ("prior", PRIOR, m!(prior::prior_api)),
         ("emulator", EMULATOR, m!(emulator::emulator_api)),
         ("inference", INFERENCE, m!(infer::infer_api)),
+        ("results", RESULTS, result_types),
     ];
-    t.drain(..)
+    t.into_iter()
         .map(|(n, d, module)| (n, d, module.into()))
         .collect()
 }
 
-const SESSION: &str = "help, data paths, versions and threads";
+const SESSION: &str =
+    "help, data and cache paths, where scripts may write, errors, versions and threads";
 const ARRAYS: &str = "numeric Vectors and summary statistics";
 const CATALOG: &str = "tables (CSV/Parquet catalogs) and JSON files";
 const FIGURES: &str = "figures: histograms, scatter plots, lines, bands, corner plots (PNG/SVG)";
@@ -102,8 +42,20 @@ const EMULATOR: &str = "the neural-network emulator of the simulator (paper §2.
 const INFERENCE: &str =
     "neural posterior estimation and multi-star inference on catalogs (paper §2.3)";
 const PRIOR: &str = "the paper's prior over the six parameters (Table 1) and its variants";
+const RESULTS: &str =
+    "what the functions return: help(\"Inference\"), help(\"Evaluation\"), … list their properties";
 
-/// A configured engine and the documentation of everything registered in it.
+/// Every function's option table.
+fn option_docs() -> Vec<(&'static str, &'static [super::options::OptionDoc])> {
+    let mut v = infer::option_docs();
+    v.extend(gce::option_docs());
+    v.extend(prior::option_docs());
+    v.extend(emulator::option_docs());
+    v.extend(plot::option_docs());
+    v
+}
+
+/// A configured engine and the session context it carries in its tag.
 pub fn build(config: SessionConfig, sources: Arc<SourceMap>) -> (Engine, Arc<Context>) {
     let mut engine = Engine::new();
     let limits = config.limits;
@@ -113,7 +65,9 @@ pub fn build(config: SessionConfig, sources: Arc<SourceMap>) -> (Engine, Arc<Con
     engine.set_max_array_size(limits.max_array_size);
     engine.set_max_map_size(limits.max_map_size);
     engine.set_max_expr_depths(256, 128);
-    engine.on_progress(|_| crate::interrupt::is_requested().then(|| Dynamic::from("interrupted")));
+    engine.on_progress(|_| {
+        crate::interrupt::pending().map(|r| Dynamic::from(r.describe().to_string()))
+    });
     engine.set_module_resolver(Resolver::new(config.base_dir.clone(), sources));
     engine.register_type_with_name::<super::convert::Vector>("Vector");
     engine.register_type_with_name::<crate::catalog::Table>("Table");
@@ -122,19 +76,23 @@ pub fn build(config: SessionConfig, sources: Arc<SourceMap>) -> (Engine, Arc<Con
     engine.register_type_with_name::<crate::model::Prior>("Prior");
     engine.register_type_with_name::<crate::nn::Emulator>("Emulator");
     engine.register_type_with_name::<crate::infer::NeuralPosterior>("Posterior");
+    engine.register_type_with_name::<super::failure::Failure>("Error");
+    results::register_types(&mut engine);
 
-    let ctx = Arc::new(Context {
-        config,
-        docs: std::sync::OnceLock::new(),
-    });
+    let ctx = Arc::new(Context::new(config));
+    engine.set_default_tag(Dynamic::from(ctx.clone()));
     let mut docs = Docs::default();
-    for (name, description, module) in topics(&ctx) {
+    for (name, description, module) in topics() {
         docs.add_module(name, description, &module);
         engine.register_global_module(module);
+    }
+    for (name, description, module) in super::resolver::native_modules() {
+        docs.add_native_module(name, description, &module.into());
     }
     for (name, text) in super::resolver::STDLIB {
         docs.add_script_module(name, text);
     }
+    docs.add_options(option_docs());
     let _ = ctx.docs.set(docs);
     (engine, ctx)
 }

@@ -38,8 +38,10 @@ pub struct ScriptError {
     pub message: String,
     /// The innermost error message alone.
     pub summary: String,
-    /// Whether the script was stopped by Ctrl-C.
+    /// Whether the script was stopped by Ctrl-C or SIGTERM.
     pub interrupted: bool,
+    /// The galchem error kind, when a galchem function failed (or the script was stopped).
+    pub kind: Option<crate::error::ErrorKind>,
 }
 
 impl ScriptError {
@@ -50,6 +52,7 @@ impl ScriptError {
             summary: message.clone(),
             message: format!("error: {message}"),
             interrupted: false,
+            kind: None,
         }
     }
 }
@@ -69,6 +72,7 @@ pub fn format_parse(err: &ParseError, source: &str, sources: &SourceMap) -> Scri
         message,
         summary,
         interrupted: false,
+        kind: Some(crate::error::ErrorKind::Script),
     }
 }
 
@@ -82,13 +86,25 @@ pub fn format_eval(
 ) -> ScriptError {
     let (cur, src, frames) = unwind_calls(err, source);
     let interrupted = matches!(cur, EvalAltResult::ErrorTerminated(..));
+    let stop = crate::interrupt::pending().unwrap_or(crate::interrupt::StopReason::Interrupt);
+    let kind = match cur {
+        EvalAltResult::ErrorTerminated(..) => {
+            Some(crate::error::Kind::kind(&crate::interrupt::Interrupted {
+                reason: stop,
+            }))
+        }
+        EvalAltResult::ErrorRuntime(v, _) => {
+            super::failure::kind_of(v).or(Some(crate::error::ErrorKind::Script))
+        }
+        _ => Some(crate::error::ErrorKind::Script),
+    };
     let summary = match cur {
-        EvalAltResult::ErrorTerminated(..) => "interrupted (Ctrl-C)".to_string(),
+        EvalAltResult::ErrorTerminated(..) => stop.describe().to_string(),
         EvalAltResult::ErrorTooManyOperations(..) => format!(
             "the script was stopped after {max_operations} operations (a runaway loop?); \
              raise the limit with --max-operations N if the work is real"
         ),
-        EvalAltResult::ErrorRuntime(v, _) => v.to_string(),
+        EvalAltResult::ErrorRuntime(v, _) => super::failure::message_of(v),
         EvalAltResult::ErrorParsing(t, _) => format!("syntax error: {t}"),
         other => strip_position(&other.to_string()),
     };
@@ -111,6 +127,7 @@ pub fn format_eval(
         message,
         summary,
         interrupted,
+        kind,
     }
 }
 

@@ -32,6 +32,21 @@ pub fn to_json(d: &Dynamic) -> Result<Value, String> {
             .collect::<Result<Vec<_>, _>>()
             .map(Value::Array);
     }
+    if let Some(map) = super::results::as_map(d) {
+        return to_json(&Dynamic::from_map(map));
+    }
+    if let Some(f) = d.read_lock::<super::failure::Failure>() {
+        let mut m = serde_json::Map::new();
+        m.insert("kind".into(), Value::String(f.kind.name().into()));
+        m.insert("message".into(), Value::String(f.message.clone()));
+        return Ok(Value::Object(m));
+    }
+    if let Some(t) = d.read_lock::<crate::catalog::Table>() {
+        return Err(format!(
+            "a Table ({} rows) cannot be written as JSON: write it with t.write(\"file.csv\") or select a few columns as arrays",
+            t.len()
+        ));
+    }
     if let Some(map) = d.read_lock::<Map>() {
         let mut out = serde_json::Map::new();
         for (k, v) in map.iter() {

@@ -3,23 +3,29 @@
 
 mod arrays;
 mod catalog;
+pub mod context;
 pub mod convert;
 pub mod docs;
 mod emulator;
 pub mod engine;
 pub mod errors;
+pub mod failure;
 mod gce;
 mod infer;
-mod infer_result;
 mod json;
+pub mod options;
+mod paper;
 mod plot;
 mod prior;
 mod resolver;
+pub mod results;
 mod session_api;
+mod simulators;
 
+pub use context::{default_writes, Limits, SessionConfig};
 pub use convert::Vector;
-pub use engine::{Limits, SessionConfig};
 pub use errors::ScriptError;
+pub use failure::Failure;
 pub use resolver::STDLIB;
 
 use errors::{format_eval, format_parse, SourceMap};
@@ -31,7 +37,7 @@ use std::sync::Arc;
 /// between evaluations (the REPL keeps one for its whole life).
 pub struct Session {
     engine: Engine,
-    ctx: Arc<engine::Context>,
+    ctx: Arc<context::Context>,
     scope: Scope<'static>,
     /// Functions defined by earlier inputs.
     lib: AST,

@@ -1,43 +1,217 @@
 //! Bindings: the `Figure` type (histograms, scatter plots, lines, bands; PNG and SVG).
 
-use super::convert::{numbers, rt, rt_error, Opts, RhaiResult};
+use super::context::context;
+use super::convert::{color, numbers, numbers_or_nan, strings};
+use super::failure::{rt, rt_error, RhaiResult};
+use super::options::{parse, NumberOrList, OptionDoc, ScriptOptions};
 use crate::plot::{Figure, Hist, Series};
 use rhai::plugin::*;
 #[allow(unused_imports)]
 use rhai::{Array, Dynamic, Map, FLOAT, INT};
-use std::path::Path;
 
-fn color(opts: &mut Opts) -> RhaiResult<Option<crate::plot::Rgb>> {
-    match opts.string("color")? {
-        None => Ok(None),
-        Some(c) => crate::plot::parse_color_public(&c)
-            .map(Some)
-            .ok_or_else(|| rt_error(format!("unknown colour '{c}': use a name (blue, red, green, orange, purple, brown, pink, grey, black), #rrggbb or C0…C7"))),
+crate::script_options! {
+    /// Options of `figure`.
+    pub struct FigureArgs for "figure" {
+        /// Rows of the panel grid (1).
+        rows: Option<usize>,
+        /// Columns of the panel grid (1).
+        cols: Option<usize>,
+        /// Width in pixels (800).
+        width: Option<usize>,
+        /// Height in pixels (600).
+        height: Option<usize>,
+        /// Title of the whole figure.
+        suptitle: Option<String>,
+        /// Title of the first panel.
+        title: Option<String>,
+        /// x-axis label of the first panel.
+        xlabel: Option<String>,
+        /// y-axis label of the first panel.
+        ylabel: Option<String>,
+        /// Logarithmic x axis.
+        logx: Option<bool>,
+        /// Logarithmic y axis.
+        logy: Option<bool>,
+        /// `[lo, hi]` of the x axis.
+        xlim: Option<Vec<f64>> as "two numbers [low, high]",
+        /// `[lo, hi]` of the y axis.
+        ylim: Option<Vec<f64>> as "two numbers [low, high]",
     }
 }
 
+crate::script_options! {
+    /// Options of `fig.set`.
+    pub struct PanelArgs for "set" {
+        /// Panel title.
+        title: Option<String>,
+        /// x-axis label.
+        xlabel: Option<String>,
+        /// y-axis label.
+        ylabel: Option<String>,
+        /// Logarithmic x axis.
+        logx: Option<bool>,
+        /// Logarithmic y axis.
+        logy: Option<bool>,
+        /// `[lo, hi]` of the x axis.
+        xlim: Option<Vec<f64>> as "two numbers [low, high]",
+        /// `[lo, hi]` of the y axis.
+        ylim: Option<Vec<f64>> as "two numbers [low, high]",
+    }
+}
+
+crate::script_options! {
+    /// Options of `fig.hist`.
+    pub struct HistArgs for "hist" {
+        /// Number of bins (30).
+        bins: Option<usize>,
+        /// `[lo, hi]` of the bins (the data's range).
+        range: Option<Vec<f64>> as "two numbers [low, high]",
+        /// Normalise to a density.
+        density: Option<bool>,
+        /// Cumulative counts.
+        cumulative: Option<bool>,
+        /// Outline only.
+        step: Option<bool>,
+        /// Legend label.
+        label: Option<String>,
+        /// Colour: a name, `#rrggbb` or `C0`…`C7`.
+        color: Option<String>,
+    }
+}
+
+crate::script_options! {
+    /// Options of `fig.scatter`.
+    pub struct ScatterArgs for "scatter" {
+        /// Legend label.
+        label: Option<String>,
+        /// Colour: a name, `#rrggbb` or `C0`…`C7`.
+        color: Option<String>,
+        /// Point size in pixels (3).
+        size: Option<usize>,
+        /// Values that colour each point on the viridis scale.
+        c: Option<Vec<f64>>,
+        /// Label of that colour scale.
+        clabel: Option<String>,
+    }
+}
+
+crate::script_options! {
+    /// Options of `fig.line`.
+    pub struct LineArgs for "line" {
+        /// Legend label.
+        label: Option<String>,
+        /// Colour: a name, `#rrggbb` or `C0`…`C7`.
+        color: Option<String>,
+        /// Line width in pixels (2).
+        width: Option<usize>,
+        /// Dashed line.
+        dashed: Option<bool>,
+    }
+}
+
+crate::script_options! {
+    /// Options of `fig.band`.
+    pub struct BandArgs for "band" {
+        /// Legend label.
+        label: Option<String>,
+        /// Colour: a name, `#rrggbb` or `C0`…`C7`.
+        color: Option<String>,
+        /// Opacity (0.3).
+        alpha: Option<f64>,
+    }
+}
+
+crate::script_options! {
+    /// Options of `fig.hline` and `fig.vline`.
+    pub struct RuleArgs for "hline" {
+        /// Legend label.
+        label: Option<String>,
+        /// Colour (black).
+        color: Option<String>,
+        /// Dashed (true).
+        dashed: Option<bool>,
+    }
+}
+
+crate::script_options! {
+    /// Options of `corner`.
+    pub struct CornerArgs for "corner" {
+        /// One value per column drawn in red (`()` for none).
+        truths: Option<Dynamic> as "an array of numbers or ()",
+        /// Histogram bins (30).
+        bins: Option<usize>,
+    }
+}
+
+crate::script_options! {
+    /// Options of `fig.ellipse`.
+    pub struct EllipseArgs for "ellipse" {
+        /// The k of the ellipses: a number or an array ([1, 2, 3]).
+        nsigma: Option<NumberOrList>,
+        /// Legend label.
+        label: Option<String>,
+        /// Colour: a name, `#rrggbb` or `C0`…`C7`.
+        color: Option<String>,
+    }
+}
+
+/// The option tables of this module's functions.
+pub fn option_docs() -> Vec<(&'static str, &'static [OptionDoc])> {
+    vec![
+        ("figure", FigureArgs::docs()),
+        ("set", PanelArgs::docs()),
+        ("hist", HistArgs::docs()),
+        ("scatter", ScatterArgs::docs()),
+        ("line", LineArgs::docs()),
+        ("band", BandArgs::docs()),
+        ("hline", RuleArgs::docs()),
+        ("vline", RuleArgs::docs()),
+        ("corner", CornerArgs::docs()),
+        ("ellipse", EllipseArgs::docs()),
+    ]
+}
+
+/// `[lo, hi]` from an option.
+fn range(v: Option<Vec<f64>>, what: &str) -> RhaiResult<Option<(f64, f64)>> {
+    match v {
+        None => Ok(None),
+        Some(v) if v.len() == 2 => Ok(Some((v[0], v[1]))),
+        Some(v) => Err(rt_error(format!(
+            "{what} must be [low, high], got {} values",
+            v.len()
+        ))),
+    }
+}
+
+fn opt_color(c: &Option<String>) -> RhaiResult<Option<crate::plot::Rgb>> {
+    c.as_deref().map(color).transpose()
+}
+
 /// Applies the panel options shared by `figure(#{…})` and `fig.set(#{…})`.
-fn panel_options(fig: &mut Figure, opts: &mut Opts) -> RhaiResult<()> {
-    if let Some(v) = opts.string("title")? {
-        fig.panel().title = Some(v);
+fn panel_options(fig: &mut Figure, a: PanelArgs) -> RhaiResult<()> {
+    let xlim = range(a.xlim, "xlim")?;
+    let ylim = range(a.ylim, "ylim")?;
+    let p = fig.panel();
+    if a.title.is_some() {
+        p.title = a.title;
     }
-    if let Some(v) = opts.string("xlabel")? {
-        fig.panel().xlabel = Some(v);
+    if a.xlabel.is_some() {
+        p.xlabel = a.xlabel;
     }
-    if let Some(v) = opts.string("ylabel")? {
-        fig.panel().ylabel = Some(v);
+    if a.ylabel.is_some() {
+        p.ylabel = a.ylabel;
     }
-    if let Some(v) = opts.bool("logx")? {
-        fig.panel().logx = v;
+    if let Some(v) = a.logx {
+        p.logx = v;
     }
-    if let Some(v) = opts.bool("logy")? {
-        fig.panel().logy = v;
+    if let Some(v) = a.logy {
+        p.logy = v;
     }
-    if let Some(v) = opts.range("xlim")? {
-        fig.panel().xlim = Some(v);
+    if xlim.is_some() {
+        p.xlim = xlim;
     }
-    if let Some(v) = opts.range("ylim")? {
-        fig.panel().ylim = Some(v);
+    if ylim.is_some() {
+        p.ylim = ylim;
     }
     Ok(())
 }
@@ -54,37 +228,38 @@ pub mod plot_api {
         Figure::new()
     }
 
-    /// A new figure with options: `rows`, `cols` (panel grid), `width`, `height` (pixels),
-    /// `suptitle` (figure title), and for the first panel `title`, `xlabel`, `ylabel`,
-    /// `logx`, `logy`, `xlim: [lo, hi]`, `ylim: [lo, hi]`.
+    /// A new figure with options.
     /// ```rhai
     /// let fig = figure(#{ xlabel: "[Fe/H]", ylabel: "stars", logy: true });
     /// ```
     #[rhai_fn(name = "figure", return_raw)]
     pub fn figure_with(options: Map) -> RhaiResult<Figure> {
-        let mut o = Opts::new(options, "figure");
-        let rows = o.usize("rows")?.unwrap_or(1);
-        let cols = o.usize("cols")?.unwrap_or(1);
-        let mut fig = Figure::grid(rows, cols);
-        if let Some(w) = o.usize("width")? {
+        let a: FigureArgs = parse(options)?;
+        let mut fig = Figure::grid(a.rows.unwrap_or(1), a.cols.unwrap_or(1));
+        if let Some(w) = a.width {
             fig.width = (w as u32).clamp(100, 8000);
         }
-        if let Some(h) = o.usize("height")? {
+        if let Some(h) = a.height {
             fig.height = (h as u32).clamp(100, 8000);
         }
-        fig.title = o.string("suptitle")?;
-        panel_options(&mut fig, &mut o)?;
-        o.finish()?;
+        fig.title = a.suptitle;
+        let panel = PanelArgs {
+            title: a.title,
+            xlabel: a.xlabel,
+            ylabel: a.ylabel,
+            logx: a.logx,
+            logy: a.logy,
+            xlim: a.xlim,
+            ylim: a.ylim,
+        };
+        panel_options(&mut fig, panel)?;
         Ok(fig)
     }
 
-    /// Sets options of the current panel: `title`, `xlabel`, `ylabel`, `logx`, `logy`,
-    /// `xlim`, `ylim`.
+    /// Sets options of the current panel.
     #[rhai_fn(global, return_raw, name = "set")]
     pub fn set(fig: &mut Figure, options: Map) -> RhaiResult<()> {
-        let mut o = Opts::new(options, "set");
-        panel_options(fig, &mut o)?;
-        o.finish()
+        panel_options(fig, parse(options)?)
     }
 
     /// Makes panel `index` (row-major, from 0) the target of the next drawing calls.
@@ -93,23 +268,19 @@ pub mod plot_api {
         fig.select(index.max(0) as usize).map_err(rt)
     }
 
-    /// Histogram of an array or Vector. Options: `bins` (30), `range: [lo, hi]`,
-    /// `density`, `cumulative`, `step` (outline only), `label`, `color`.
+    /// Histogram of an array or Vector.
     #[rhai_fn(global, return_raw, name = "hist")]
     pub fn hist(fig: &mut Figure, values: Dynamic, options: Map) -> RhaiResult<()> {
-        let mut o = Opts::new(options, "hist");
+        let a: HistArgs = parse(options)?;
         let h = Hist {
             values: numbers(&values, "hist values")?,
-            bins: o.usize("bins")?.unwrap_or(30),
-            range: o.range("range")?,
-            density: o.bool("density")?.unwrap_or(false),
-            cumulative: o.bool("cumulative")?.unwrap_or(false),
-            step: o.bool("step")?.unwrap_or(false),
+            bins: a.bins.unwrap_or(30),
+            range: range(a.range, "range")?,
+            density: a.density.unwrap_or(false),
+            cumulative: a.cumulative.unwrap_or(false),
+            step: a.step.unwrap_or(false),
         };
-        let label = o.string("label")?;
-        let c = color(&mut o)?;
-        o.finish()?;
-        fig.hist(h, label, c).map_err(rt)
+        fig.hist(h, a.label, opt_color(&a.color)?).map_err(rt)
     }
 
     /// Histogram with 30 bins.
@@ -118,24 +289,20 @@ pub mod plot_api {
         hist(fig, values, Map::new())
     }
 
-    /// Scatter plot. Options: `label`, `color`, `size` (pixels, 3), `c` (values that colour
-    /// each point on the viridis scale), `clabel` (label of that scale).
+    /// Scatter plot.
     #[rhai_fn(global, return_raw, name = "scatter")]
     pub fn scatter(fig: &mut Figure, x: Dynamic, y: Dynamic, options: Map) -> RhaiResult<()> {
-        let mut o = Opts::new(options, "scatter");
-        let c = o.numbers("c")?;
-        if let Some(l) = o.string("clabel")? {
-            fig.panel().clabel = Some(l);
+        let a: ScatterArgs = parse(options)?;
+        if a.clabel.is_some() {
+            fig.panel().clabel = a.clabel.clone();
         }
-        let label = o.string("label")?;
-        let col = color(&mut o)?;
-        let size = o.usize("size")?.unwrap_or(3) as u32;
-        o.finish()?;
+        let col = opt_color(&a.color)?;
+        let size = a.size.unwrap_or(3) as u32;
         fig.scatter(
             numbers(&x, "scatter x")?,
             numbers(&y, "scatter y")?,
-            c,
-            label,
+            a.c,
+            a.label,
             col,
             size,
         )
@@ -148,22 +315,18 @@ pub mod plot_api {
         scatter(fig, x, y, Map::new())
     }
 
-    /// Line through the points. Options: `label`, `color`, `width` (2), `dashed`.
+    /// Line through the points.
     #[rhai_fn(global, return_raw, name = "line")]
     pub fn line(fig: &mut Figure, x: Dynamic, y: Dynamic, options: Map) -> RhaiResult<()> {
-        let mut o = Opts::new(options, "line");
-        let label = o.string("label")?;
-        let col = color(&mut o)?;
-        let width = o.usize("width")?.unwrap_or(2) as u32;
-        let dashed = o.bool("dashed")?.unwrap_or(false);
-        o.finish()?;
+        let a: LineArgs = parse(options)?;
+        let col = opt_color(&a.color)?;
         fig.line(
             numbers(&x, "line x")?,
             numbers(&y, "line y")?,
-            label,
+            a.label,
             col,
-            width,
-            dashed,
+            a.width.unwrap_or(2) as u32,
+            a.dashed.unwrap_or(false),
         )
         .map_err(rt)
     }
@@ -174,7 +337,7 @@ pub mod plot_api {
         line(fig, x, y, Map::new())
     }
 
-    /// Filled band between `lo` and `hi` over `x`. Options: `label`, `color`, `alpha` (0.3).
+    /// Filled band between `lo` and `hi` over `x`.
     #[rhai_fn(global, return_raw, name = "band")]
     pub fn band(
         fig: &mut Figure,
@@ -183,81 +346,66 @@ pub mod plot_api {
         hi: Dynamic,
         options: Map,
     ) -> RhaiResult<()> {
-        let mut o = Opts::new(options, "band");
-        let label = o.string("label")?;
-        let col = color(&mut o)?;
-        let alpha = o.f64("alpha")?.unwrap_or(0.3);
-        o.finish()?;
+        let a: BandArgs = parse(options)?;
+        let col = opt_color(&a.color)?;
         fig.band(
             numbers(&x, "band x")?,
             numbers(&lo, "band lo")?,
             numbers(&hi, "band hi")?,
-            label,
+            a.label,
             col,
-            alpha,
+            a.alpha.unwrap_or(0.3),
         )
         .map_err(rt)
     }
 
-    /// Horizontal line at `y`. Options: `label`, `color` (black), `dashed` (true).
+    /// Horizontal line at `y`.
     #[rhai_fn(global, return_raw, name = "hline")]
     pub fn hline(fig: &mut Figure, y: FLOAT, options: Map) -> RhaiResult<()> {
-        let mut o = Opts::new(options, "hline");
-        let label = o.string("label")?;
-        let color = color(&mut o)?.unwrap_or((0, 0, 0));
-        let dashed = o.bool("dashed")?.unwrap_or(true);
-        o.finish()?;
+        let a: RuleArgs = parse(options)?;
+        let color = opt_color(&a.color)?.unwrap_or((0, 0, 0));
         fig.push(Series::HLine {
             y,
-            label,
+            label: a.label,
             color,
-            dashed,
+            dashed: a.dashed.unwrap_or(true),
         });
         Ok(())
     }
 
-    /// Vertical line at `x`. Options: `label`, `color` (black), `dashed` (true).
+    /// Vertical line at `x`.
     #[rhai_fn(global, return_raw, name = "vline")]
     pub fn vline(fig: &mut Figure, x: FLOAT, options: Map) -> RhaiResult<()> {
-        let mut o = Opts::new(options, "vline");
-        let label = o.string("label")?;
-        let color = color(&mut o)?.unwrap_or((0, 0, 0));
-        let dashed = o.bool("dashed")?.unwrap_or(true);
-        o.finish()?;
+        let a: RuleArgs = parse(options)?;
+        let color = opt_color(&a.color)?.unwrap_or((0, 0, 0));
         fig.push(Series::VLine {
             x,
-            label,
+            label: a.label,
             color,
-            dashed,
+            dashed: a.dashed.unwrap_or(true),
         });
         Ok(())
     }
 
     /// Corner plot of the named numeric columns of a table: histograms on the diagonal (titled
-    /// with median and 68 % interval), 2-D histograms below. Options: `truths` (one value per
-    /// column, drawn in red; `()` for none), `bins` (30).
+    /// with median and 68 % interval), 2-D histograms below.
     /// ```rhai
     /// let fig = corner(samples, ["alpha_imf", "log10_n_ia"], #{ truths: [-2.3, -2.89] });
     /// ```
     #[rhai_fn(return_raw)]
     pub fn corner(t: crate::catalog::Table, columns: Array, options: Map) -> RhaiResult<Figure> {
-        let mut o = Opts::new(options, "corner");
-        let truths = match o.raw("truths") {
-            Some(d) => Some(super::super::convert::numbers_or_nan(
-                &d,
-                "corner: option 'truths'",
-            )?),
-            None => None,
-        };
-        let bins = o.usize("bins")?.unwrap_or(30);
-        o.finish()?;
-        let names =
-            super::super::convert::strings(&Dynamic::from_array(columns), "corner columns")?;
+        let a: CornerArgs = parse(options)?;
+        let truths = a
+            .truths
+            .as_ref()
+            .map(|d| numbers_or_nan(d, "corner: option 'truths'"))
+            .transpose()?;
+        let names = strings(&Dynamic::from_array(columns), "corner columns")?;
         let cols: RhaiResult<Vec<(String, Vec<f64>)>> = names
             .into_iter()
             .map(|n| Ok((n.clone(), t.column_f64(&n).map_err(rt)?)))
             .collect();
-        crate::plot::corner(&cols?, truths.as_deref(), bins).map_err(rt)
+        crate::plot::corner(&cols?, truths.as_deref(), a.bins.unwrap_or(30)).map_err(rt)
     }
 
     /// Corner plot with default options.
@@ -267,21 +415,15 @@ pub mod plot_api {
     }
 
     /// Ellipses `(x − μ)ᵀ Σ⁻¹ (x − μ) = k²` of a 2-D Gaussian with `mean` [x, y] and
-    /// covariance `cov` [[sxx, sxy], [sxy, syy]]. Options: `nsigma` (a number or an array,
-    /// default [1, 2, 3]), `label`, `color`.
+    /// covariance `cov` [[sxx, sxy], [sxy, syy]].
     #[rhai_fn(global, return_raw, name = "ellipse")]
     pub fn ellipse(fig: &mut Figure, mean: Dynamic, cov: Array, options: Map) -> RhaiResult<()> {
-        let mut o = Opts::new(options, "ellipse");
-        let ks = match o.raw("nsigma") {
+        let a: EllipseArgs = parse(options)?;
+        let ks = match &a.nsigma {
             None => vec![1.0, 2.0, 3.0],
-            Some(d) => match super::super::convert::as_f64(&d) {
-                Some(k) => vec![k],
-                None => numbers(&d, "ellipse nsigma")?,
-            },
+            Some(NumberOrList::One(k)) => vec![*k],
+            Some(NumberOrList::Many(v)) => v.clone(),
         };
-        let label = o.string("label")?;
-        let col = color(&mut o)?;
-        o.finish()?;
         let m = numbers(&mean, "ellipse mean")?;
         if m.len() != 2 || cov.len() != 2 {
             return Err(rt_error(
@@ -293,7 +435,10 @@ pub mod plot_api {
         if r0.len() != 2 || r1.len() != 2 {
             return Err(rt_error("ellipse: cov must be a 2 × 2 array"));
         }
-        let col = col.unwrap_or_else(|| fig.panel().next_color());
+        let col = match opt_color(&a.color)? {
+            Some(c) => c,
+            None => fig.panel().next_color(),
+        };
         for (i, k) in ks.iter().enumerate() {
             let (x, y) = crate::plot::gaussian_ellipse(
                 [m[0], m[1]],
@@ -302,7 +447,7 @@ pub mod plot_api {
                 120,
             )
             .map_err(rt)?;
-            let l = if i == 0 { label.clone() } else { None };
+            let l = if i == 0 { a.label.clone() } else { None };
             fig.line(x, y, l, Some(col), 2, i > 0).map_err(rt)?;
         }
         Ok(())
@@ -310,8 +455,9 @@ pub mod plot_api {
 
     /// Renders the figure to a `.png` or `.svg` file (atomically).
     #[rhai_fn(global, return_raw, pure, name = "save")]
-    pub fn save(fig: &mut Figure, path: &str) -> RhaiResult<()> {
-        fig.save(Path::new(path)).map_err(rt)
+    pub fn save(ctx: NativeCallContext, fig: &mut Figure, path: &str) -> RhaiResult<()> {
+        let path = context(&ctx)?.writable("save", path)?;
+        fig.save(&path).map_err(rt)
     }
 
     /// A one-line description of the figure.

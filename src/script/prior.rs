@@ -1,50 +1,65 @@
 //! Bindings: the paper's prior (Table 1) and its variants.
 
-use super::convert::{as_f64, rt, rt_error, Opts, RhaiResult};
+use super::convert::Vector;
+use super::failure::{rt, rt_error, RhaiResult};
+use super::options::{parse, BoolOrNumber, OptionDoc, ScriptOptions};
 use crate::catalog::Table;
-use crate::gce::PARAM_NAMES;
+use crate::gce::{EMULATOR_BOX_SIGMAS, MAX_BIRTH_TIME, SFR_PEAK_MIN};
 use crate::model::Prior;
 use rhai::plugin::*;
 #[allow(unused_imports)]
 use rhai::{Array, Dynamic, Map, FLOAT, INT};
 
+crate::script_options! {
+    /// Options of `paper_prior`.
+    pub struct PriorArgs for "paper_prior" {
+        /// `true` for the ±5σ uniform box the emulator trains on, or a number of σ.
+        uniform_box = "box": Option<BoolOrNumber>,
+        /// `[lo, hi]`: the birth-time range in Gyr (the NPE uses [2, 12.8]).
+        birth: Option<Vec<f64>> as "two numbers [low, high] (Gyr)",
+        /// `true` for CHEMPY's constraint log10_sfr_peak > 0.294, or another lower bound.
+        truncate_sfr: Option<BoolOrNumber>,
+    }
+}
+
+/// The option tables of this module's functions.
+pub fn option_docs() -> Vec<(&'static str, &'static [OptionDoc])> {
+    vec![("paper_prior", PriorArgs::docs())]
+}
+
 /// The prior configured by `paper_prior(#{…})` options.
-pub fn prior_from_options(options: Map) -> RhaiResult<Prior> {
-    let mut o = Opts::new(options, "paper_prior");
+fn prior_from_options(options: Map) -> RhaiResult<Prior> {
+    let a: PriorArgs = parse(options)?;
     let mut prior = Prior::paper();
-    if let Some(d) = o.raw("box") {
-        let k = match (d.as_bool(), as_f64(&d)) {
-            (Ok(true), _) => Some(5.0),
-            (Ok(false), _) => None,
-            (_, Some(k)) if k > 0.0 && k.is_finite() => Some(k),
-            _ => return Err(rt_error(format!("paper_prior: option 'box' must be true/false or a positive number of sigmas, not {d}"))),
-        };
-        if let Some(k) = k {
-            prior = prior.uniform_box(k);
+    match a.uniform_box {
+        None | Some(BoolOrNumber::Bool(false)) => {}
+        Some(BoolOrNumber::Bool(true)) => prior = prior.uniform_box(EMULATOR_BOX_SIGMAS),
+        Some(BoolOrNumber::Number(k)) if k > 0.0 && k.is_finite() => prior = prior.uniform_box(k),
+        Some(BoolOrNumber::Number(k)) => {
+            return Err(rt_error(format!(
+            "paper_prior: option 'box' must be true/false or a positive number of sigmas, not {k}"
+        )))
         }
     }
-    if let Some((lo, hi)) = o.range("birth")? {
-        if !(lo > 0.0 && lo < hi && hi <= 13.8) {
-            return Err(rt_error(format!("paper_prior: option 'birth' must be [lo, hi] with 0 < lo < hi <= 13.8 Gyr, got [{lo}, {hi}]")));
+    if let Some(b) = a.birth {
+        let ok = b.len() == 2 && b[0] > 0.0 && b[0] < b[1] && b[1] <= MAX_BIRTH_TIME;
+        if !ok {
+            return Err(rt_error(format!(
+                "paper_prior: option 'birth' must be [lo, hi] with 0 < lo < hi <= 13.8 Gyr, got {b:?}"
+            )));
         }
-        prior = prior.birth_range(lo, hi);
+        prior = prior.birth_range(b[0], b[1]);
     }
-    if let Some(d) = o.raw("truncate_sfr") {
-        let lo = match (d.as_bool(), as_f64(&d)) {
-            (Ok(true), _) => Some(0.294),
-            (Ok(false), _) => None,
-            (_, Some(v)) if v.is_finite() => Some(v),
-            _ => {
-                return Err(rt_error(format!(
-                    "paper_prior: option 'truncate_sfr' must be true/false or a number, not {d}"
-                )))
-            }
-        };
-        if let Some(lo) = lo {
-            prior = prior.truncate_sfr_peak(lo);
+    match a.truncate_sfr {
+        None | Some(BoolOrNumber::Bool(false)) => {}
+        Some(BoolOrNumber::Bool(true)) => prior = prior.truncate_sfr_peak(SFR_PEAK_MIN),
+        Some(BoolOrNumber::Number(v)) if v.is_finite() => prior = prior.truncate_sfr_peak(v),
+        Some(BoolOrNumber::Number(v)) => {
+            return Err(rt_error(format!(
+                "paper_prior: option 'truncate_sfr' must be true/false or a number, not {v}"
+            )))
         }
     }
-    o.finish()?;
     Ok(prior)
 }
 
@@ -68,7 +83,7 @@ fn describe(p: &Prior) -> String {
 pub mod prior_api {
     use super::*;
 
-    /// A prior over the six CHEMPY parameters.
+    /// A prior over the parameters of a model (independent marginals).
     pub type Prior = crate::model::Prior;
 
     /// The prior of the paper's Table 1: independent Gaussians N(−2.3, 0.3) for alpha_imf,
@@ -78,9 +93,7 @@ pub mod prior_api {
         Prior::paper()
     }
 
-    /// The paper's prior with options: `box` (true = the ±5σ uniform box used to train the
-    /// emulator, or a number of σ), `birth: [lo, hi]` (Gyr; the NPE uses [2, 12.8]),
-    /// `truncate_sfr` (true = log10_sfr_peak > 0.294, or a lower bound).
+    /// The paper's prior with options.
     /// ```rhai
     /// let training_box = paper_prior(#{ box: 5 });
     /// let npe_prior = paper_prior(#{ birth: [2.0, 12.8] });
@@ -90,7 +103,7 @@ pub mod prior_api {
         prior_from_options(options)
     }
 
-    /// `n` parameter sets drawn from the prior, as a table with the six parameter columns.
+    /// `n` parameter sets drawn from the prior, as a table with one column per parameter.
     /// The same seed gives the same table whatever the number of threads.
     #[rhai_fn(global, return_raw, pure)]
     pub fn sample(prior: &mut Prior, n: INT, seed: INT) -> RhaiResult<Table> {
@@ -99,7 +112,8 @@ pub mod prior_api {
                 "sample needs n >= 0 and seed >= 0, got n = {n}, seed = {seed}"
             )));
         }
-        Table::from_matrix(&PARAM_NAMES, &prior.sample(n as usize, seed as u64)).map_err(rt)
+        let names = prior.space().names();
+        Table::from_matrix(&names, &prior.sample(n as usize, seed as u64)).map_err(rt)
     }
 
     /// `n` parameter sets drawn with the default seed.
@@ -108,17 +122,17 @@ pub mod prior_api {
         sample(prior, n, crate::rng::DEFAULT_SEED as INT)
     }
 
-    /// Log density of each row of a table with the six parameter columns (−inf outside the
-    /// support), as a Vector.
+    /// Log density of each row of a table with the prior's parameter columns (−inf outside
+    /// the support), as a Vector.
     #[rhai_fn(global, return_raw, pure)]
-    pub fn log_prob(prior: &mut Prior, t: Table) -> RhaiResult<super::super::convert::Vector> {
-        let m = t.matrix(&PARAM_NAMES).map_err(rt)?;
+    pub fn log_prob(prior: &mut Prior, t: Table) -> RhaiResult<Vector> {
+        let m = t.matrix(&prior.space().names()).map_err(rt)?;
         let lp = m
             .rows()
             .into_iter()
             .map(|r| prior.log_prob(&r.to_vec()))
             .collect();
-        Ok(super::super::convert::Vector::new(lp))
+        Ok(Vector::new(lp))
     }
 
     /// The marginals as a map: parameter → #{ kind, and its parameters }.

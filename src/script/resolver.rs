@@ -8,10 +8,17 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 /// The Rhai modules shipped with galchem (`stdlib/*.rhai`), by name.
-pub const STDLIB: &[(&str, &str)] = &[
-    ("stats", include_str!("../../stdlib/stats.rhai")),
-    ("paper", include_str!("../../stdlib/paper.rhai")),
-];
+pub const STDLIB: &[(&str, &str)] = &[("stats", include_str!("../../stdlib/stats.rhai"))];
+
+/// The native modules that `import "name"` resolves to (written in Rust), by name, with a
+/// description for `help`.
+pub fn native_modules() -> Vec<(&'static str, &'static str, Module)> {
+    vec![(
+        "paper",
+        "numbers from Buck et al. and Philcox & Rybizki (2019) that the paper's experiments compare against",
+        super::paper::module(),
+    )]
+}
 
 /// Resolves imports relative to the importing file (or the base directory for the REPL and
 /// stdin), then from [`STDLIB`]. Loaded modules are cached by path.
@@ -92,10 +99,14 @@ impl ModuleResolver for Resolver {
             return self.load(engine, &file.display().to_string(), &text, pos);
         }
         let stem = path.strip_suffix(".rhai").unwrap_or(path);
+        if let Some((_, _, module)) = native_modules().into_iter().find(|(n, _, _)| *n == stem) {
+            return Ok(module.into());
+        }
         if let Some((name, text)) = STDLIB.iter().find(|(n, _)| *n == stem) {
             return self.load(engine, &format!("stdlib/{name}.rhai"), text, pos);
         }
-        let names: Vec<&str> = STDLIB.iter().map(|(n, _)| *n).collect();
+        let mut names: Vec<&str> = STDLIB.iter().map(|(n, _)| *n).collect();
+        names.extend(native_modules().iter().map(|(n, _, _)| *n));
         Err(EvalAltResult::ErrorRuntime(
             format!(
                 "module \"{path}\" not found: looked for {} and among the standard modules ({})",

@@ -1,115 +1,175 @@
-//! Bindings that need the session: `help`, `data_path`, `version`, `threads`.
+//! Bindings of the session: `help`, data and cache paths, where scripts may write, versions
+//! and threads. They read the session's state from the engine's tag (see [`super::context`]).
 
-use super::convert::{rt_error, RhaiResult};
-use super::engine::Context;
-use rhai::{FuncRegistration, Module, INT};
-use std::sync::Arc;
+use super::context::context;
+use super::failure::{fail, rt_error, RhaiResult};
+use crate::error::ErrorKind;
+use rhai::plugin::*;
+#[allow(unused_imports)]
+use rhai::{Array, Dynamic, Map, INT};
 
-/// The `session` topic: functions registered as closures over the session context.
-pub fn module(ctx: &Arc<Context>) -> Module {
-    let mut m = Module::new();
-    let c = ctx.clone();
-    FuncRegistration::new("help")
-        .in_global_namespace()
-        .with_comments(["/// Lists the topics and functions of galchem."])
-        .with_params_info(["()"])
-        .set_into_module(&mut m, move || {
-            if let Some(d) = c.docs.get() {
-                println!("{}", d.overview());
+#[export_module]
+pub mod session_api {
+    use super::*;
+
+    /// Lists the topics and functions of galchem.
+    #[rhai_fn(name = "help", return_raw)]
+    pub fn help_all(ctx: NativeCallContext) -> RhaiResult<()> {
+        if let Some(d) = context(&ctx)?.docs.get() {
+            println!("{}", d.overview());
+        }
+        Ok(())
+    }
+
+    /// Shows the signatures, documentation and options of a function, the functions of a
+    /// topic, or the properties of a result type.
+    /// ```rhai
+    /// help("read_csv");
+    /// help("catalog");
+    /// help("Inference");
+    /// ```
+    #[rhai_fn(name = "help", return_raw)]
+    pub fn help(ctx: NativeCallContext, name: &str) -> RhaiResult<()> {
+        let c = context(&ctx)?;
+        let docs = c
+            .docs
+            .get()
+            .ok_or_else(|| fail(ErrorKind::Script, "help is not available"))?;
+        match docs.help(name) {
+            Some(text) => {
+                println!("{text}");
+                Ok(())
             }
-        });
-    let c = ctx.clone();
-    FuncRegistration::new("help")
-        .in_global_namespace()
-        .with_comments([
-            "/// Shows the signatures and documentation of a function, or the functions of a topic.\n\
-             /// ```rhai\n/// help(\"read_csv\");\n/// help(\"catalog\");\n/// ```",
-        ])
-        .with_params_info(["name: &str", "()"])
-        .set_into_module(&mut m, move |name: &str| -> RhaiResult<()> {
-            let docs = c.docs.get().ok_or_else(|| rt_error("help is not available"))?;
-            match docs.help(name) {
-                Some(text) => {
-                    println!("{text}");
-                    Ok(())
-                }
-                None => {
-                    let similar = docs.similar(name);
-                    let hint = if similar.is_empty() { String::new() } else { format!("; did you mean {}?", similar.join(", ")) };
-                    Err(rt_error(format!("no function or topic named '{name}'{hint} (help() lists them all)")))
-                }
+            None => {
+                let similar = docs.similar(name);
+                let hint = if similar.is_empty() {
+                    String::new()
+                } else {
+                    format!("; did you mean {}?", similar.join(", "))
+                };
+                Err(rt_error(format!(
+                    "no function, topic or type named '{name}'{hint} (help() lists them all)"
+                )))
             }
-        });
-    let c = ctx.clone();
-    FuncRegistration::new("data_path")
-        .in_global_namespace()
-        .with_comments([
-            "/// The path of a file in galchem's data directory (yield tables, reference runs, catalogs).\n\
-             /// The directory is `--data DIR`, else `$GALCHEM_DATA`, else `<repo>/../shared/data`.\n\
-             /// ```rhai\n/// let t = read_csv(data_path(\"catalogs/mock_chempy_tng.csv\"));\n/// ```",
-        ])
-        .with_params_info(["relative: &str", "String"])
-        .set_into_module(&mut m, move |rel: &str| -> RhaiResult<String> {
-            let data = c.data().map_err(rt_error)?;
-            Ok(data.join(rel).display().to_string())
-        });
-    let c = ctx.clone();
-    FuncRegistration::new("data_dir")
-        .in_global_namespace()
-        .with_comments(["/// The data directory in use."])
-        .with_params_info(["String"])
-        .set_into_module(&mut m, move || -> RhaiResult<String> {
-            Ok(c.data().map_err(rt_error)?.root().display().to_string())
-        });
-    register_files(&mut m);
-    register_runtime(&mut m);
-    m
-}
+        }
+    }
 
-/// `exists`, `mkdir`, `cache_dir`.
-fn register_files(m: &mut Module) {
-    FuncRegistration::new("exists")
-        .in_global_namespace()
-        .with_comments(["/// Whether a file or directory exists at `path`."])
-        .with_params_info(["path: &str", "bool"])
-        .set_into_module(m, |path: &str| std::path::Path::new(path).exists());
-    FuncRegistration::new("mkdir")
-        .in_global_namespace()
-        .with_comments(["/// Creates the directory `path` and its parents (no error if it exists); returns the path."])
-        .with_params_info(["path: &str", "String"])
-        .set_into_module(m, |path: &str| -> RhaiResult<String> {
-            std::fs::create_dir_all(path).map_err(|e| rt_error(format!("cannot create directory {path}: {e}")))?;
-            Ok(path.to_string())
-        });
-    FuncRegistration::new("cache_dir")
-        .in_global_namespace()
-        .with_comments([
-            "/// galchem's cache directory for trained models reused between runs: `$GALCHEM_CACHE`, else\n\
-             /// `<user cache dir>/galchem` (`~/.cache/galchem` on Linux). It is created if needed.",
-        ])
-        .with_params_info(["String"])
-        .set_into_module(m, || -> RhaiResult<String> {
-            let dir = std::env::var_os("GALCHEM_CACHE")
-                .map(std::path::PathBuf::from)
-                .or_else(|| dirs::cache_dir().map(|d| d.join("galchem")))
-                .ok_or_else(|| rt_error("no cache directory: set GALCHEM_CACHE"))?;
-            std::fs::create_dir_all(&dir).map_err(|e| rt_error(format!("cannot create {}: {e}", dir.display())))?;
-            Ok(dir.display().to_string())
-        });
-}
+    /// The path of a file in galchem's data directory (yield tables, reference runs,
+    /// catalogs). The directory is `--data DIR`, else `$GALCHEM_DATA`, else
+    /// `<repo>/../shared/data`.
+    /// ```rhai
+    /// let t = read_csv(data_path("catalogs/mock_chempy_tng.csv"));
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn data_path(ctx: NativeCallContext, relative: &str) -> RhaiResult<String> {
+        Ok(context(&ctx)?.data()?.join(relative).display().to_string())
+    }
 
-/// `version`, `threads`.
-fn register_runtime(m: &mut Module) {
-    FuncRegistration::new("version")
-        .in_global_namespace()
-        .with_comments(["/// The galchem version."])
-        .with_params_info(["String"])
-        .set_into_module(m, || env!("CARGO_PKG_VERSION").to_string());
-    FuncRegistration::new("threads")
-        .in_global_namespace()
-        .with_comments([
-            "/// Number of worker threads used by parallel native calls (`--threads N`).",
-        ])
-        .with_params_info(["int"])
-        .set_into_module(m, || rayon::current_num_threads() as INT);
+    /// The data directory in use.
+    #[rhai_fn(return_raw)]
+    pub fn data_dir(ctx: NativeCallContext) -> RhaiResult<String> {
+        Ok(context(&ctx)?.data()?.root().display().to_string())
+    }
+
+    /// galchem's cache directory for trained models reused between runs: `$GALCHEM_CACHE`,
+    /// else `<user cache dir>/galchem` (`~/.cache/galchem` on Linux). It is created if
+    /// needed, and scripts may write there.
+    #[rhai_fn(return_raw)]
+    pub fn cache_dir() -> RhaiResult<String> {
+        crate::data::cache_dir()
+            .map(|d| d.display().to_string())
+            .map_err(|e| fail(ErrorKind::Io, e))
+    }
+
+    /// Whether a file or directory exists at `path`.
+    pub fn exists(path: &str) -> bool {
+        std::path::Path::new(path).exists()
+    }
+
+    /// Creates the directory `path` and its parents (no error if it exists); returns the
+    /// path. Like every write, only under the directories scripts may write to.
+    #[rhai_fn(return_raw)]
+    pub fn mkdir(ctx: NativeCallContext, path: &str) -> RhaiResult<String> {
+        let target = context(&ctx)?.writable("mkdir", path)?;
+        std::fs::create_dir_all(&target).map_err(|e| {
+            fail(
+                ErrorKind::Io,
+                format!("cannot create directory {path}: {e}"),
+            )
+        })?;
+        Ok(path.to_string())
+    }
+
+    /// The directories under which this session may write: the working directory, the
+    /// cache directory, and those allowed with `--allow-write DIR` or `allow_write`.
+    #[rhai_fn(return_raw)]
+    pub fn write_dirs(ctx: NativeCallContext) -> RhaiResult<Array> {
+        Ok(context(&ctx)?
+            .write_roots()
+            .iter()
+            .map(|p| Dynamic::from(p.display().to_string()))
+            .collect())
+    }
+
+    /// Allows this REPL session to write under `dir` too (the REPL's `--allow-write`); a
+    /// script run with `galchem run` cannot widen its own permissions and gets an error.
+    #[rhai_fn(return_raw)]
+    pub fn allow_write(ctx: NativeCallContext, dir: &str) -> RhaiResult<String> {
+        let c = context(&ctx)?;
+        if !c.config.interactive {
+            return Err(fail(
+                ErrorKind::WriteDenied,
+                format!(
+                    "allow_write(\"{dir}\"): a script cannot widen its own write permissions; \
+                     run it with --allow-write {dir}"
+                ),
+            ));
+        }
+        Ok(c.allow_write(std::path::Path::new(dir))?
+            .display()
+            .to_string())
+    }
+
+    /// The galchem version.
+    pub fn version() -> String {
+        env!("CARGO_PKG_VERSION").to_string()
+    }
+
+    /// Number of worker threads used by parallel native calls (`--threads N`).
+    pub fn threads() -> INT {
+        rayon::current_num_threads() as INT
+    }
+
+    /// The kind of an error caught with `try … catch (err)`: `err.kind`, e.g.
+    /// `"not_positive_definite"`, `"write_denied"`, `"interrupted"`.
+    #[rhai_fn(global, get = "kind", pure)]
+    pub fn error_kind(err: &mut super::super::failure::Failure) -> String {
+        err.kind.name().to_string()
+    }
+
+    /// The message of an error caught with `try … catch (err)`.
+    #[rhai_fn(global, get = "message", pure)]
+    pub fn error_message(err: &mut super::super::failure::Failure) -> String {
+        err.message.clone()
+    }
+
+    /// The error's message.
+    #[rhai_fn(global, name = "to_string", pure)]
+    pub fn error_to_string(err: &mut super::super::failure::Failure) -> String {
+        err.message.clone()
+    }
+
+    /// The error's kind and message.
+    #[rhai_fn(global, name = "to_debug", pure)]
+    pub fn error_to_debug(err: &mut super::super::failure::Failure) -> String {
+        format!("Error({}: {})", err.kind.name(), err.message)
+    }
+
+    /// The names of every error kind, for scripts that branch on `err.kind`.
+    pub fn error_kinds() -> Array {
+        crate::error::ErrorKind::ALL
+            .iter()
+            .map(|k| Dynamic::from(k.name().to_string()))
+            .collect()
+    }
 }

@@ -19,7 +19,8 @@ pub fn cholesky(a: ArrayView2<f64>) -> Option<Array2<f64>> {
                 s -= l[[i, p]] * l[[j, p]];
             }
             if i == j {
-                if !(s > 0.0) {
+                // NaN is not positive either
+                if s.is_nan() || s <= 0.0 {
                     return None;
                 }
                 l[[i, i]] = s.sqrt();
@@ -129,7 +130,10 @@ mod tests {
             }
         }
         let e = symmetric_eigenvalues(array![[2.0, 1.0], [1.0, 2.0]].view());
-        assert!((e[0] - 1.0).abs() < 1e-14 && (e[1] - 3.0).abs() < 1e-14, "{e:?}");
+        assert!(
+            (e[0] - 1.0).abs() < 1e-14 && (e[1] - 3.0).abs() < 1e-14,
+            "{e:?}"
+        );
         let det: f64 = symmetric_eigenvalues(a.view()).iter().product();
         assert!((spd_log_det(a.view()).unwrap() - det.ln()).abs() < 1e-12);
         assert!(cholesky(array![[1.0, 2.0], [2.0, 1.0]].view()).is_none());

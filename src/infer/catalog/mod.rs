@@ -100,7 +100,11 @@ pub struct CatalogInference {
 }
 
 /// Runs catalog inference; see the module documentation.
-pub fn infer_catalog(posterior: &dyn Posterior, obs: &Observations, opts: &InferOptions) -> Result<CatalogInference, InferError> {
+pub fn infer_catalog(
+    posterior: &dyn Posterior,
+    obs: &Observations,
+    opts: &InferOptions,
+) -> Result<CatalogInference, InferError> {
     infer_catalog_with(posterior, obs, opts, None)
 }
 
@@ -115,14 +119,7 @@ pub fn infer_catalog_with(
     refine: Option<&dyn Simulator>,
 ) -> Result<CatalogInference, InferError> {
     let started = Instant::now();
-    let globals = posterior.space().global_indices();
-    if globals.is_empty() {
-        return Err(InferError::option(
-            "posterior",
-            posterior.describe(),
-            "has no global parameters to combine",
-        ));
-    }
+    let globals = global_indices(posterior)?;
     let refiner = refine.map(|sim| Refiner::new(posterior, sim)).transpose()?;
     let (rows, mut skipped) = select_rows(posterior, obs, opts)?;
     let xs = obs.values.select(ndarray::Axis(0), &rows);
@@ -140,12 +137,25 @@ pub fn infer_catalog_with(
         .into());
     }
     let (combined, running) = combine_stars(posterior, &per.fits, opts.method)?;
-    let mean_acceptance = per.stars.iter().map(|s| s.acceptance).sum::<f64>() / per.stars.len() as f64;
-    let (warnings, median_ess) = warnings::result_warnings(posterior, obs, &rows, &per.stars, &combined, refiner.is_some(), opts.samples);
+    let mean_acceptance =
+        per.stars.iter().map(|s| s.acceptance).sum::<f64>() / per.stars.len() as f64;
+    let (warnings, median_ess) = warnings::result_warnings(
+        posterior,
+        obs,
+        &rows,
+        &per.stars,
+        &combined,
+        refiner.is_some(),
+        opts.samples,
+    );
     let space = posterior.space();
     Ok(CatalogInference {
         param_names: space.name_strings(),
-        global_names: globals.iter().filter_map(|&j| space.name(j)).map(str::to_string).collect(),
+        global_names: globals
+            .iter()
+            .filter_map(|&j| space.name(j))
+            .map(str::to_string)
+            .collect(),
         n_rows: obs.values.nrows(),
         skipped,
         stars: per.stars,
@@ -162,6 +172,19 @@ pub fn infer_catalog_with(
     })
 }
 
+/// The positions of the posterior's global parameters (an error when it has none).
+fn global_indices(posterior: &dyn Posterior) -> Result<Vec<usize>, InferError> {
+    let globals = posterior.space().global_indices();
+    if globals.is_empty() {
+        return Err(InferError::option(
+            "posterior",
+            posterior.describe(),
+            "has no global parameters to combine",
+        ));
+    }
+    Ok(globals)
+}
+
 /// Every star's draws.
 fn sample_stars(
     posterior: &dyn Posterior,
@@ -174,7 +197,11 @@ fn sample_stars(
 
 /// The usable rows to infer (the first `n_stars` of them, if set) and the rows skipped
 /// before them, with their problems; too few draws per star is an error.
-fn select_rows(posterior: &dyn Posterior, obs: &Observations, opts: &InferOptions) -> Result<(Vec<usize>, Vec<SkippedRow>), InferError> {
+fn select_rows(
+    posterior: &dyn Posterior,
+    obs: &Observations,
+    opts: &InferOptions,
+) -> Result<(Vec<usize>, Vec<SkippedRow>), InferError> {
     if opts.samples < 3 {
         return Err(InferError::option(
             "samples",

@@ -121,7 +121,9 @@ pub enum ObserveError {
 impl crate::error::Kind for ObserveError {
     fn kind(&self) -> crate::error::ErrorKind {
         match self {
-            ObserveError::WrongColumns { .. } | ObserveError::ShapeMismatch { .. } => crate::error::ErrorKind::Shape,
+            ObserveError::WrongColumns { .. } | ObserveError::ShapeMismatch { .. } => {
+                crate::error::ErrorKind::Shape
+            }
             ObserveError::NoUsableRows { .. } => crate::error::ErrorKind::Input,
         }
     }

@@ -55,11 +55,16 @@ fn ess_warning(sorted_ess: &[f64], samples: usize) -> Option<String> {
 fn prior_distance_warning(posterior: &dyn Posterior, combined: &Combined) -> Option<String> {
     let (mean, sd) = posterior.prior().global_gaussian()?;
     let space = posterior.space();
-    let names: Vec<&str> = space.global_indices().iter().filter_map(|&j| space.name(j)).collect();
+    let names: Vec<&str> = space
+        .global_indices()
+        .iter()
+        .filter_map(|&j| space.name(j))
+        .collect();
     let far: Vec<String> = (0..mean.len().min(combined.mean.len()))
         .filter_map(|j| {
             let z = (combined.mean[j] - mean[j]) / sd[j];
-            (z.abs() > 3.0).then(|| format!("{} {:.3} ({z:+.1} prior sd)", names[j], combined.mean[j]))
+            (z.abs() > 3.0)
+                .then(|| format!("{} {:.3} ({z:+.1} prior sd)", names[j], combined.mean[j]))
         })
         .collect();
     (!far.is_empty()).then(|| {

@@ -156,14 +156,20 @@ impl GaussianPrior {
         GaussianPrior {
             mean: mean.to_vec(),
             cov: (0..k)
-                .map(|i| (0..k).map(|j| if i == j { sd[i] * sd[i] } else { 0.0 }).collect())
+                .map(|i| {
+                    (0..k)
+                        .map(|j| if i == j { sd[i] * sd[i] } else { 0.0 })
+                        .collect()
+                })
                 .collect(),
         }
     }
 
     /// Marginal standard deviations.
     pub fn sd(&self) -> Vec<f64> {
-        (0..self.mean.len()).map(|i| self.cov[i][i].sqrt()).collect()
+        (0..self.mean.len())
+            .map(|i| self.cov[i][i].sqrt())
+            .collect()
     }
 
     fn cov_array(&self) -> Array2<f64> {
@@ -230,7 +236,12 @@ impl Sums {
         Ok(())
     }
 
-    fn finish(&self, n: usize, prior: &GaussianPrior, method: CombineMethod) -> Result<Combined, CombineError> {
+    fn finish(
+        &self,
+        n: usize,
+        prior: &GaussianPrior,
+        method: CombineMethod,
+    ) -> Result<Combined, CombineError> {
         let k = self.h.len();
         if method == CombineMethod::InverseVariance {
             let mean: Vec<f64> = (0..k).map(|a| self.wm[a] / self.w[a]).collect();
@@ -247,7 +258,11 @@ impl Sums {
         }
         let p0 = spd_inverse(prior.cov_array().view()).ok_or(CombineError::BadPrior)?;
         let h0 = p0.dot(&Array1::from(prior.mean.clone()));
-        let sign = if method == CombineMethod::Paper { 1.0 } else { -1.0 };
+        let sign = if method == CombineMethod::Paper {
+            1.0
+        } else {
+            -1.0
+        };
         let c = sign * (n as f64 - 1.0);
         let prec = &self.prec + &(&p0 * c);
         let h = &self.h + &(&h0 * c);
@@ -271,7 +286,11 @@ impl Sums {
 /// Combines the Gaussian fits of all stars with `method`; `prior` is the prior of the global
 /// parameters that every single-star posterior contains (unused by
 /// [`CombineMethod::InverseVariance`]).
-pub fn combine(stars: &[GaussianFit], prior: &GaussianPrior, method: CombineMethod) -> Result<Combined, CombineError> {
+pub fn combine(
+    stars: &[GaussianFit],
+    prior: &GaussianPrior,
+    method: CombineMethod,
+) -> Result<Combined, CombineError> {
     let run = combine_running(stars, prior, method)?;
     run.into_iter().last().unwrap_or(Err(CombineError::NoStars))
 }
@@ -301,7 +320,11 @@ pub fn combine_running(
 fn check_prior(prior: &GaussianPrior) -> Result<(), CombineError> {
     let k = prior.mean.len();
     let square = prior.cov.len() == k && prior.cov.iter().all(|r| r.len() == k);
-    if k > 0 && square && prior.mean.iter().all(|m| m.is_finite()) && spd_inverse(prior.cov_array().view()).is_some() {
+    if k > 0
+        && square
+        && prior.mean.iter().all(|m| m.is_finite())
+        && spd_inverse(prior.cov_array().view()).is_some()
+    {
         Ok(())
     } else {
         Err(CombineError::BadPrior)
@@ -331,7 +354,7 @@ mod tests {
         let stars: Vec<GaussianFit> = like
             .iter()
             .map(|&l| {
-                let p = 1.0 / 0.09 + 1.0 / 0.01;
+                let p: f64 = 1.0 / 0.09 + 1.0 / 0.01;
                 let m = (-2.3 / 0.09 + l / 0.01) / p;
                 let s = (1.0 / p).sqrt();
                 fit([m, -2.89], [s, 0.3], 0.0)
@@ -355,7 +378,10 @@ mod tests {
         assert_eq!(e.kind(), ErrorKind::NotPositiveDefinite);
         assert!(e.to_string().contains("not positive definite"));
         assert!(combine(&stars, &prior, CombineMethod::Paper).is_ok());
-        assert_eq!(combine(&[], &prior, CombineMethod::Paper), Err(CombineError::NoStars));
+        assert_eq!(
+            combine(&[], &prior, CombineMethod::Paper),
+            Err(CombineError::NoStars)
+        );
         let three = GaussianFit {
             mean: vec![0.0; 3],
             ..fit([0.0, 0.0], [1.0, 1.0], 0.0)

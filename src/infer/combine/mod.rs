@@ -2,4 +2,6 @@
 
 pub mod gaussian;
 
-pub use gaussian::{combine, combine_running, CombineError, CombineMethod, Combined, GaussianPrior};
+pub use gaussian::{
+    combine, combine_running, CombineError, CombineMethod, Combined, GaussianPrior,
+};

@@ -14,6 +14,9 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
 
+/// Posterior draws per held-out pair unless asked otherwise.
+pub const DEFAULT_SAMPLES: usize = 1000;
+
 /// Quartiles of the APE (percent).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ApeSummary {
@@ -57,8 +60,16 @@ pub fn held_out_pairs(
     noise: &NoiseModel,
     seed: u64,
 ) -> Result<(Array2<f64>, Array2<f64>), InferError> {
-    let r = successful_runs(runs, &posterior.space().names(), &posterior.observables().iter().map(String::as_str).collect::<Vec<_>>())
-        .map_err(|e| InferError::option("runs", "table", e.to_string()))?;
+    let r = successful_runs(
+        runs,
+        &posterior.space().names(),
+        &posterior
+            .observables()
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    )
+    .map_err(|e| InferError::option("runs", "table", e.to_string()))?;
     noise
         .validate(posterior.observables().len())
         .map_err(|e| InferError::option("noise", format!("{:?}", noise.sigma), e))?;
@@ -83,7 +94,11 @@ pub fn evaluate(
     let mean_rows: Vec<Vec<f64>> = draws.iter().map(Draws::mean).collect();
     let per = ape_per_parameter(theta, &mean_rows);
     let names = posterior.space().name_strings();
-    let ape: Vec<ApeSummary> = names.iter().zip(&per).map(|(n, v)| ape_summary(n, v)).collect();
+    let ape: Vec<ApeSummary> = names
+        .iter()
+        .zip(&per)
+        .map(|(n, v)| ape_summary(n, v))
+        .collect();
     let all: Vec<f64> = per.concat();
     let global: Vec<f64> = posterior
         .space()
@@ -98,7 +113,10 @@ pub fn evaluate(
         }
         None => f64::NAN,
     };
-    let acc: Vec<f64> = draws.iter().map(|d| d.acceptance().unwrap_or(1.0)).collect();
+    let acc: Vec<f64> = draws
+        .iter()
+        .map(|d| d.acceptance().unwrap_or(1.0))
+        .collect();
     Ok(EvalReport {
         n: theta.nrows(),
         samples,
@@ -128,7 +146,9 @@ fn all_or_first_error(rows: Vec<crate::model::DrawsResult>) -> Result<Vec<Draws>
         .enumerate()
         .map(|(i, r)| {
             r.map_err(|e| match e {
-                crate::model::ModelError::Unusable { .. } => InferError::option("held-out pair", i, e.to_string()),
+                crate::model::ModelError::Unusable { .. } => {
+                    InferError::option("held-out pair", i, e.to_string())
+                }
                 e => e.into(),
             })
         })
@@ -136,11 +156,22 @@ fn all_or_first_error(rows: Vec<crate::model::DrawsResult>) -> Result<Vec<Draws>
 }
 
 /// θ `(n, dim)` and x `(n, n_obs)` must have the same rows.
-fn check_pairs(posterior: &dyn Posterior, theta: ArrayView2<f64>, x: ArrayView2<f64>) -> Result<(), InferError> {
-    if theta.nrows() != x.nrows() || theta.ncols() != posterior.space().dim() || x.ncols() != posterior.observables().len() {
+fn check_pairs(
+    posterior: &dyn Posterior,
+    theta: ArrayView2<f64>,
+    x: ArrayView2<f64>,
+) -> Result<(), InferError> {
+    if theta.nrows() != x.nrows()
+        || theta.ncols() != posterior.space().dim()
+        || x.ncols() != posterior.observables().len()
+    {
         return Err(InferError::shape(
             "held-out pairs",
-            format!("theta (n, {}) and x (n, {})", posterior.space().dim(), posterior.observables().len()),
+            format!(
+                "theta (n, {}) and x (n, {})",
+                posterior.space().dim(),
+                posterior.observables().len()
+            ),
             format!("{:?} and {:?}", theta.dim(), x.dim()),
         ));
     }
@@ -206,6 +237,45 @@ struct PairMeans {
     ess: f64,
 }
 
+/// Every pair's proposal and exact means, in parallel: the indices of the pairs whose draws
+/// got usable weights and their means. Pairs whose draws all get weight 0 (e.g. every
+/// simulation failed) are left out; with none left, the first reason is the error.
+fn weigh_pairs(
+    refiner: &Refiner,
+    x: ArrayView2<f64>,
+    sigma: &[f64],
+    draws: &[Draws],
+) -> Result<(Vec<usize>, Vec<PairMeans>), InferError> {
+    let outcomes: Vec<Result<PairMeans, InferError>> = draws
+        .par_iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let w = refiner.refine(&x.row(i).to_vec(), sigma, d)?;
+            Ok(PairMeans {
+                flow: d.mean(),
+                exact: w.mean(),
+                ess: w.ess(),
+            })
+        })
+        .collect();
+    let mut kept = Vec::with_capacity(outcomes.len());
+    let mut per_pair = Vec::with_capacity(outcomes.len());
+    let mut first_error = None;
+    for (i, o) in outcomes.into_iter().enumerate() {
+        match o {
+            Ok(v) => {
+                kept.push(i);
+                per_pair.push(v);
+            }
+            Err(e) => first_error = first_error.or(Some(e)),
+        }
+    }
+    match (per_pair.is_empty(), first_error) {
+        (true, Some(e)) => Err(e),
+        _ => Ok((kept, per_pair)),
+    }
+}
+
 /// Compares `posterior` with the exact posterior given the likelihood of `sim` and the
 /// posterior's noise model: for every held-out pair (θ_true `(n, dim)`, noisy x `(n, n_obs)`),
 /// `samples` draws (pair i from stream id i) are importance-weighted
@@ -223,39 +293,20 @@ pub fn evaluate_exact(
     check_pairs(posterior, theta, x)?;
     let sigma = posterior
         .noise()
-        .ok_or_else(|| InferError::option("posterior", posterior.describe(), "has no noise model to weight with"))?
+        .ok_or_else(|| {
+            InferError::option(
+                "posterior",
+                posterior.describe(),
+                "has no noise model to weight with",
+            )
+        })?
         .sigma
         .clone();
     let refiner = Refiner::new(posterior, sim)?;
     let ids: Vec<u64> = (0..x.nrows() as u64).collect();
     let draws = all_or_first_error(posterior.sample_many(x, &ids, samples, seed)?)?;
-    let outcomes: Vec<Result<PairMeans, InferError>> = draws
-        .par_iter()
-        .enumerate()
-        .map(|(i, d)| {
-            let w = refiner.refine(&x.row(i).to_vec(), &sigma, d)?;
-            Ok(PairMeans {
-                flow: d.mean(),
-                exact: w.mean(),
-                ess: w.ess(),
-            })
-        })
-        .collect();
-    // pairs whose draws all get weight 0 (e.g. every simulation failed) are left out of
-    // both APEs; with none left, the first reason is the error
-    let kept: Vec<usize> = (0..outcomes.len()).filter(|&i| outcomes[i].is_ok()).collect();
-    let n_unweighted = outcomes.len() - kept.len();
-    let mut per_pair = Vec::with_capacity(kept.len());
-    let mut first_error = None;
-    for o in outcomes {
-        match o {
-            Ok(v) => per_pair.push(v),
-            Err(e) => first_error = first_error.or(Some(e)),
-        }
-    }
-    if let (true, Some(e)) = (per_pair.is_empty(), first_error) {
-        return Err(e);
-    }
+    let (kept, per_pair) = weigh_pairs(&refiner, x, &sigma, &draws)?;
+    let n_unweighted = draws.len() - kept.len();
     let theta = theta.select(ndarray::Axis(0), &kept);
     let flow_means: Vec<Vec<f64>> = per_pair.iter().map(|p| p.flow.clone()).collect();
     let exact_means: Vec<Vec<f64>> = per_pair.iter().map(|p| p.exact.clone()).collect();
@@ -264,7 +315,8 @@ pub fn evaluate_exact(
     let flow = ape_per_parameter(theta.view(), &flow_means);
     let exact = ape_per_parameter(theta.view(), &exact_means);
     let g = posterior.space().global_indices();
-    let pooled = |per: &[Vec<f64>]| -> Vec<f64> { g.iter().flat_map(|&j| per[j].iter().copied()).collect() };
+    let pooled =
+        |per: &[Vec<f64>]| -> Vec<f64> { g.iter().flat_map(|&j| per[j].iter().copied()).collect() };
     let name = global_name(posterior);
     Ok(ExactReport {
         n: theta.nrows(),

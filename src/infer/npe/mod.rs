@@ -10,6 +10,9 @@ pub mod rejection;
 pub mod simulate;
 
 pub use evaluate::{evaluate, evaluate_exact, held_out_pairs, EvalReport, ExactReport};
-pub use pipeline::{train_npe, train_on_pairs, NpeOptions, NpeReport, PAPER_NOISE_DEX};
+pub use pipeline::{
+    train_npe, train_npe_with, train_on_pairs, train_on_pairs_with, NpeOptions, NpeReport,
+    PAPER_NOISE_DEX,
+};
 pub use posterior::{NeuralPosterior, TrainingInfo};
 pub use simulate::draw_valid;

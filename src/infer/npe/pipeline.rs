@@ -5,12 +5,18 @@
 //! One seed drives everything: θ uses `derive(seed, 0)`, the noise `derive(seed, 1)`, the
 //! flow's initial weights and permutations `derive(seed, 2)`, the split and batch order
 //! `derive(seed, 3)`, where `derive(s, k)` is [`crate::rng::derive`].
+//!
+//! Training ends with a usable posterior also when it is cut short (Ctrl-C, SIGTERM, the
+//! time budget, an observer): [`TrainingInfo::termination`] says why. With
+//! `train.checkpoint` set, the same call after a cut-short one simulates the same pairs
+//! again and resumes the training where it stopped.
 
 use super::posterior::{NeuralPosterior, TrainingInfo};
 use super::simulate::simulate_rows;
 use crate::flow::{self, FlowConfig, FlowTrainConfig, FlowTrainReport};
 use crate::infer::error::InferError;
 use crate::model::{NoiseModel, Prior, Simulator};
+use crate::nn::Observer;
 use crate::rng::derive;
 use ndarray::{ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
@@ -67,7 +73,22 @@ pub struct NpeReport {
 
 /// Simulates θ ~ `prior` with `sim`, adds noise, trains: the whole NPE pipeline. The
 /// posterior is over the prior's parameters, which must be the simulator's inputs.
-pub fn train_npe(prior: &Prior, sim: &dyn Simulator, opts: &NpeOptions) -> Result<(NeuralPosterior, NpeReport), InferError> {
+pub fn train_npe(
+    prior: &Prior,
+    sim: &dyn Simulator,
+    opts: &NpeOptions,
+) -> Result<(NeuralPosterior, NpeReport), InferError> {
+    train_npe_with(prior, sim, opts, None)
+}
+
+/// [`train_npe`] with an observer of the flow's training epochs (progress, a custom
+/// stopping rule: [`crate::nn::Control::Stop`] keeps the best weights so far).
+pub fn train_npe_with(
+    prior: &Prior,
+    sim: &dyn Simulator,
+    opts: &NpeOptions,
+    observer: Option<&mut dyn Observer>,
+) -> Result<(NeuralPosterior, NpeReport), InferError> {
     let started = Instant::now();
     if opts.n_sims == 0 {
         return Err(InferError::option("n_sims", 0, "must be positive"));
@@ -97,14 +118,14 @@ pub fn train_npe(prior: &Prior, sim: &dyn Simulator, opts: &NpeOptions) -> Resul
         .validate(n_obs)
         .map_err(|e| InferError::option("noise", format!("{:?}", noise.sigma), e))?;
     noise.add(&mut x, derive(opts.seed, 1));
-    let (post, mut report) = train_on_pairs(
+    let (post, mut report) = train_on_pairs_with(
         prior,
-        theta.view(),
-        x.view(),
+        (theta.view(), x.view()),
         noise,
         &sim.describe(),
         sim.output_names().to_vec(),
         opts,
+        observer,
     )?;
     report.n_sims = opts.n_sims;
     report.n_failed = n_failed;
@@ -119,7 +140,13 @@ pub fn train_npe(prior: &Prior, sim: &dyn Simulator, opts: &NpeOptions) -> Resul
 
 /// The training record stored with a posterior (simulation counts are filled in by the
 /// caller that ran the simulations).
-fn training_info(source: &str, n_sims: usize, seed: u64, train_config: FlowTrainConfig, tr: &FlowTrainReport) -> TrainingInfo {
+fn training_info(
+    source: &str,
+    n_sims: usize,
+    seed: u64,
+    train_config: FlowTrainConfig,
+    tr: &FlowTrainReport,
+) -> TrainingInfo {
     TrainingInfo {
         source: source.to_string(),
         n_sims,
@@ -136,6 +163,7 @@ fn training_info(source: &str, n_sims: usize, seed: u64, train_config: FlowTrain
         train_config,
         train_loss: tr.train_loss.clone(),
         val_loss: tr.val_loss.clone(),
+        termination: tr.termination,
     }
 }
 
@@ -150,6 +178,19 @@ pub fn train_on_pairs(
     source: &str,
     obs_names: Vec<String>,
     opts: &NpeOptions,
+) -> Result<(NeuralPosterior, NpeReport), InferError> {
+    train_on_pairs_with(prior, (theta, x), noise, source, obs_names, opts, None)
+}
+
+/// [`train_on_pairs`] on the pairs `(θ, x)` with an observer of the flow's training epochs.
+pub fn train_on_pairs_with(
+    prior: &Prior,
+    (theta, x): (ArrayView2<f64>, ArrayView2<f64>),
+    noise: NoiseModel,
+    source: &str,
+    obs_names: Vec<String>,
+    opts: &NpeOptions,
+    observer: Option<&mut dyn Observer>,
 ) -> Result<(NeuralPosterior, NpeReport), InferError> {
     let started = Instant::now();
     prior.space().check_width("theta", theta.ncols())?;
@@ -168,7 +209,7 @@ pub fn train_on_pairs(
         seed: derive(opts.seed, 3),
         ..opts.train.clone()
     };
-    let (maf, tr) = flow::train(theta, x, &fc, &tc)?;
+    let (maf, tr) = flow::train_with(theta, x, &fc, &tc, observer)?;
     let info = training_info(source, theta.nrows(), opts.seed, tc, &tr);
     let post = NeuralPosterior::new(maf, prior.clone(), noise, obs_names, info)?;
     let report = NpeReport {

@@ -55,6 +55,10 @@ pub struct TrainingInfo {
     /// Mean training and validation loss per epoch.
     pub train_loss: Vec<f64>,
     pub val_loss: Vec<f64>,
+    /// How training ended (`interrupted` after Ctrl-C: the weights are the best so far);
+    /// posteriors saved before galchem recorded it read as `completed`.
+    #[serde(default)]
+    pub termination: crate::nn::Termination,
 }
 
 /// A trained neural posterior q(θ | x) over the parameters of its prior.
@@ -187,7 +191,11 @@ impl NeuralPosterior {
     /// The flow's log q(θ | x) for every row (−∞ outside the prior support). Not
     /// renormalised for the mass outside the support (sbi's `log_prob` subtracts
     /// ln(acceptance)); this is the quantity the validation loss measures.
-    pub fn flow_log_prob(&self, theta: ArrayView2<f64>, x: ArrayView2<f64>) -> Result<Vec<f64>, InferError> {
+    pub fn flow_log_prob(
+        &self,
+        theta: ArrayView2<f64>,
+        x: ArrayView2<f64>,
+    ) -> Result<Vec<f64>, InferError> {
         let mut lp = self.flow.log_prob(theta, x)?;
         for (l, row) in lp.iter_mut().zip(theta.rows()) {
             if !row.as_slice().is_some_and(|r| self.in_support(r)) {
@@ -253,7 +261,10 @@ fn low_acceptance(e: super::rejection::LowAcceptance) -> ModelError {
 
 impl Posterior for NeuralPosterior {
     fn describe(&self) -> String {
-        format!("neural posterior trained on {} simulations of {}", self.training.n_sims, self.training.source)
+        format!(
+            "neural posterior trained on {} simulations of {}",
+            self.training.n_sims, self.training.source
+        )
     }
 
     fn space(&self) -> &ParamSpace {
@@ -277,11 +288,18 @@ impl Posterior for NeuralPosterior {
         let xs = Array2::from_shape_vec((1, x.len()), x.to_vec())
             .map_err(|e| ShapeError::new("x", self.obs_names.len(), e))?;
         let mut rows = self.sample_many(xs.view(), &[0], n, seed)?;
-        rows.pop().unwrap_or_else(|| Err(ShapeError::new("x", "one observation", "none").into()))
+        rows.pop()
+            .unwrap_or_else(|| Err(ShapeError::new("x", "one observation", "none").into()))
     }
 
     /// Row i uses the random stream `rng::stream(seed, ids[i])`.
-    fn sample_many(&self, xs: ArrayView2<f64>, ids: &[u64], n: usize, seed: u64) -> Result<Vec<DrawsResult>, ModelError> {
+    fn sample_many(
+        &self,
+        xs: ArrayView2<f64>,
+        ids: &[u64],
+        n: usize,
+        seed: u64,
+    ) -> Result<Vec<DrawsResult>, ModelError> {
         let (values, outcomes) = self.sample_ids(xs, ids, n, seed, &self.rejection)?;
         Ok(values
             .axis_iter(Axis(0))
@@ -293,7 +311,11 @@ impl Posterior for NeuralPosterior {
             .collect())
     }
 
-    fn log_prob(&self, theta: ArrayView2<f64>, x: ArrayView2<f64>) -> Option<Result<Vec<f64>, ModelError>> {
+    fn log_prob(
+        &self,
+        theta: ArrayView2<f64>,
+        x: ArrayView2<f64>,
+    ) -> Option<Result<Vec<f64>, ModelError>> {
         Some(self.flow_log_prob(theta, x).map_err(ModelError::from))
     }
 }

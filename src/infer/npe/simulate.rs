@@ -8,7 +8,11 @@ use ndarray::{concatenate, Array2, ArrayView2, Axis};
 
 /// Runs `sim` on every row of `theta` in chunks of `chunk` rows (interruptible, with a
 /// progress bar): x `(n, n_obs)`, NaN rows where the simulation failed.
-pub fn simulate_rows(sim: &dyn Simulator, theta: ArrayView2<f64>, chunk: usize) -> Result<Array2<f64>, InferError> {
+pub fn simulate_rows(
+    sim: &dyn Simulator,
+    theta: ArrayView2<f64>,
+    chunk: usize,
+) -> Result<Array2<f64>, InferError> {
     let n_obs = sim.output_names().len();
     let mut x = Array2::<f64>::from_elem((theta.nrows(), n_obs), f64::NAN);
     let chunk = chunk.max(1);
@@ -39,7 +43,12 @@ pub fn simulate_rows(sim: &dyn Simulator, theta: ArrayView2<f64>, chunk: usize) 
 /// and the number of draws the simulator rejected on the way. Draws are made in rounds (round
 /// k from `rng::derive(seed, k)`) until `n` runs succeeded, so the result depends only on the
 /// seed.
-pub fn draw_valid(sim: &dyn Simulator, prior: &Prior, n: usize, seed: u64) -> Result<(Array2<f64>, Array2<f64>, usize), SimulatorError> {
+pub fn draw_valid(
+    sim: &dyn Simulator,
+    prior: &Prior,
+    n: usize,
+    seed: u64,
+) -> Result<(Array2<f64>, Array2<f64>, usize), SimulatorError> {
     let mut thetas: Vec<Array2<f64>> = vec![];
     let mut xs: Vec<Array2<f64>> = vec![];
     let (mut have, mut failed, mut round) = (0usize, 0usize, 0u64);

@@ -32,12 +32,24 @@ pub fn importance_weights(
     if x.len() != n_obs || sigma.len() != n_obs || samples.ncols() != prior.dim() {
         return Err(InferError::shape(
             "importance sampling inputs",
-            format!("x and sigma of length {n_obs}, samples (n, {})", prior.dim()),
-            format!("x {}, sigma {}, samples {:?}", x.len(), sigma.len(), samples.dim()),
+            format!(
+                "x and sigma of length {n_obs}, samples (n, {})",
+                prior.dim()
+            ),
+            format!(
+                "x {}, sigma {}, samples {:?}",
+                x.len(),
+                sigma.len(),
+                samples.dim()
+            ),
         ));
     }
     if log_q.len() != samples.nrows() {
-        return Err(InferError::shape("proposal log-densities", samples.nrows(), log_q.len()));
+        return Err(InferError::shape(
+            "proposal log-densities",
+            samples.nrows(),
+            log_q.len(),
+        ));
     }
     let runs = sim.simulate(samples)?;
     let log_w: Vec<f64> = (0..samples.nrows())

@@ -59,7 +59,14 @@ impl<'a> Refiner<'a> {
                     "refinement needs a posterior with a density (log_prob)",
                 )
             })??;
-        let w = importance_weights(self.proposal.prior(), self.sim, x, sigma, draws.values(), &log_q)?;
+        let w = importance_weights(
+            self.proposal.prior(),
+            self.sim,
+            x,
+            sigma,
+            draws.values(),
+            &log_q,
+        )?;
         Ok(match draws.acceptance() {
             Some(a) => w.with_acceptance(a),
             None => w,
@@ -76,7 +83,11 @@ pub struct RefinedPosterior<'a> {
 
 impl<'a> RefinedPosterior<'a> {
     /// `proposal` refined with `sim` and observation errors `noise` (one σ per observable).
-    pub fn new(proposal: &'a dyn Posterior, sim: &'a dyn Simulator, noise: NoiseModel) -> Result<Self, InferError> {
+    pub fn new(
+        proposal: &'a dyn Posterior,
+        sim: &'a dyn Simulator,
+        noise: NoiseModel,
+    ) -> Result<Self, InferError> {
         noise
             .validate(proposal.observables().len())
             .map_err(|e| InferError::option("noise", format!("{:?}", noise.sigma), e))?;
@@ -89,7 +100,11 @@ impl<'a> RefinedPosterior<'a> {
 
 impl Posterior for RefinedPosterior<'_> {
     fn describe(&self) -> String {
-        format!("{} refined with {}", self.refiner.proposal.describe(), self.refiner.simulator())
+        format!(
+            "{} refined with {}",
+            self.refiner.proposal.describe(),
+            self.refiner.simulator()
+        )
     }
 
     fn space(&self) -> &ParamSpace {

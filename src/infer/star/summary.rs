@@ -30,7 +30,11 @@ pub struct StarSummary {
 }
 
 /// The summary of catalog row `row` from its draws.
-pub fn summarise(row: usize, label: Option<String>, draws: &Draws) -> Result<StarSummary, StatsError> {
+pub fn summarise(
+    row: usize,
+    label: Option<String>,
+    draws: &Draws,
+) -> Result<StarSummary, StatsError> {
     let s = draws.summary(&SUMMARY_LEVELS)?;
     Ok(StarSummary {
         row,

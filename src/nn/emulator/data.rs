@@ -96,6 +96,8 @@ impl TrainReport {
             val_mse: None,
             best_epoch: None,
             stopped_early: false,
+            termination: crate::nn::Termination::Completed,
+            resumed_from_epoch: None,
             options: opts.clone(),
             galchem_version: env!("CARGO_PKG_VERSION").into(),
         }
@@ -150,7 +152,11 @@ pub(crate) fn prepare(
     report.n_val = x_val.as_ref().map_or(0, |x| x.nrows());
     let needed = 2;
     if report.n_train < needed {
-        return Err(NnError::too_few_rows("emulator training set (after excluding non-finite and all-zero rows)", report.n_train, needed));
+        return Err(NnError::too_few_rows(
+            "emulator training set (after excluding non-finite and all-zero rows)",
+            report.n_train,
+            needed,
+        ));
     }
     Ok(Prepared {
         x_train,

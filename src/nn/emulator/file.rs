@@ -72,7 +72,8 @@ impl Emulator {
     /// the path.
     pub fn load(path: impl AsRef<Path>) -> Result<Emulator, NnError> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|e| FileError::io(path, format!("cannot read the emulator: {e}")))?;
+        let bytes = std::fs::read(path)
+            .map_err(|e| FileError::io(path, format!("cannot read the emulator: {e}")))?;
         Ok(Self::from_bytes(&bytes, path)?.with_label(path.display().to_string()))
     }
 

@@ -1,10 +1,14 @@
 //! Training an emulator: scalers, network, training loop, metadata.
+//!
+//! Ctrl-C, SIGTERM, the time budget and an observer end a training with a usable emulator
+//! (the best weights so far) and the reason in [`TrainReport::termination`]; with a
+//! checkpoint file the same call resumes where it stopped (see [`crate::nn::train`]).
 
 use super::data::{prepare, Prepared};
 use super::{Emulator, EmulatorOptions, TrainReport, ABUNDANCE_NAMES, MIN_STD, PARAMETER_NAMES};
 use crate::nn::objective::Supervised;
 use crate::nn::{
-    train, Activation, EarlyStopping, Mlp, NnError, Scaler, TrainConfig, TrainHistory,
+    train, Activation, EarlyStopping, Mlp, NnError, Observer, Scaler, TrainConfig, TrainHistory,
 };
 use ndarray::{Array2, ArrayView2};
 
@@ -25,6 +29,8 @@ fn train_config(opts: &EmulatorOptions) -> TrainConfig {
         parallel: opts.parallel,
         eval_chunk_rows: 2048,
         label: "emulator".into(),
+        time_budget: opts.time_budget,
+        checkpoint: opts.checkpoint.clone(),
     }
 }
 
@@ -51,6 +57,7 @@ fn fit(
     (sx, sy): (&Scaler, &Scaler),
     data: &Prepared,
     opts: &EmulatorOptions,
+    observer: Option<&mut dyn Observer>,
 ) -> Result<TrainHistory, NnError> {
     let xt = sx.transform_f32(data.x_train.view())?;
     let yt = sy.transform_f32(data.y_train.view())?;
@@ -70,7 +77,7 @@ fn fit(
         params,
         optimizer.as_mut(),
         &train_config(opts),
-        None,
+        observer,
     )
 }
 
@@ -85,6 +92,18 @@ impl Emulator {
         y: ArrayView2<f64>,
         validation: Option<(ArrayView2<f64>, ArrayView2<f64>)>,
         opts: &EmulatorOptions,
+    ) -> Result<(Emulator, TrainReport), NnError> {
+        Self::train_with(theta, y, validation, opts, None)
+    }
+
+    /// [`Emulator::train`] with an observer that sees every epoch's losses and may stop
+    /// training ([`crate::nn::Control::Stop`]: the emulator keeps its best weights so far).
+    pub fn train_with(
+        theta: ArrayView2<f64>,
+        y: ArrayView2<f64>,
+        validation: Option<(ArrayView2<f64>, ArrayView2<f64>)>,
+        opts: &EmulatorOptions,
+        observer: Option<&mut dyn Observer>,
     ) -> Result<(Emulator, TrainReport), NnError> {
         opts.validate()?;
         let input_names = EmulatorOptions::names(
@@ -114,15 +133,9 @@ impl Emulator {
             (&input_scaler, &output_scaler),
             &data,
             opts,
+            observer,
         )?;
-        let mut report = data.report.clone();
-        report.epochs = history.epochs();
-        report.steps = history.steps;
-        report.train_seconds = history.seconds;
-        report.train_loss = history.train_loss;
-        report.val_loss = history.val_loss;
-        report.best_epoch = history.best_epoch;
-        report.stopped_early = history.stopped_early;
+        let report = with_history(data.report.clone(), history);
         let mut emu = Emulator {
             mlp,
             params,
@@ -143,6 +156,20 @@ impl Emulator {
         let report = emu.training.clone();
         Ok((emu, report))
     }
+}
+
+/// The report before training completed with the loop's history.
+fn with_history(mut report: TrainReport, h: TrainHistory) -> TrainReport {
+    report.epochs = h.epochs();
+    report.steps = h.steps;
+    report.train_seconds = h.seconds;
+    report.train_loss = h.train_loss;
+    report.val_loss = h.val_loss;
+    report.best_epoch = h.best_epoch;
+    report.stopped_early = h.stopped_early;
+    report.termination = h.termination;
+    report.resumed_from_epoch = h.resumed_from_epoch;
+    report
 }
 
 /// Mean squared error over all elements (dex²).

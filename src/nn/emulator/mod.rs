@@ -56,8 +56,15 @@ pub struct TrainReport {
     pub val_mse: Option<f64>,
     /// Epoch with the best validation loss.
     pub best_epoch: Option<usize>,
-    /// Whether early stopping ended training.
+    /// Whether training ended before the epoch limit.
     pub stopped_early: bool,
+    /// How training ended (files written before galchem recorded it: `completed`).
+    #[serde(default)]
+    pub termination: crate::nn::Termination,
+    /// The epoch at which the training call resumed from its checkpoint (`None`: it
+    /// started afresh).
+    #[serde(default)]
+    pub resumed_from_epoch: Option<usize>,
     /// The options used.
     pub options: EmulatorOptions,
     /// The galchem version that trained the model.
@@ -270,7 +277,11 @@ impl Emulator {
             })
             .collect();
         if keep.is_empty() {
-            return Err(NnError::too_few_rows("emulator report (rows with finite values)", 0, 1));
+            return Err(NnError::too_few_rows(
+                "emulator report (rows with finite values)",
+                0,
+                1,
+            ));
         }
         let (t, yk) = (theta.select(Axis(0), &keep), y.select(Axis(0), &keep));
         let pred = self.predict(t.view())?;

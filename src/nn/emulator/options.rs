@@ -2,6 +2,7 @@
 
 use crate::nn::{Activation, Loss, NnError, OptimizerConfig, Shuffle};
 use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
 
 /// The six model parameters and the eight abundances, in galchem's order (the simulator's).
 pub use crate::gce::{ABUNDANCE_NAMES, PARAM_NAMES as PARAMETER_NAMES};
@@ -52,6 +53,12 @@ pub struct EmulatorOptions {
     pub input_names: Option<Vec<String>>,
     /// Names of the output columns (default [`ABUNDANCE_NAMES`] for 8 outputs).
     pub output_names: Option<Vec<String>>,
+    /// Wall-clock seconds the training may take in this call (`None`: no limit); when they
+    /// are used up it ends with the best weights so far.
+    pub time_budget: Option<f64>,
+    /// Checkpoint file: written after every epoch and when the training is cut short,
+    /// resumed from when it belongs to the same training, deleted when training finishes.
+    pub checkpoint: Option<PathBuf>,
 }
 
 impl Default for EmulatorOptions {
@@ -74,6 +81,8 @@ impl Default for EmulatorOptions {
             parallel: true,
             input_names: None,
             output_names: None,
+            time_budget: None,
+            checkpoint: None,
         }
     }
 }
@@ -135,6 +144,7 @@ impl EmulatorOptions {
                 return Err(NnError::option("clip_grad_norm", c, "must be positive"));
             }
         }
+        crate::nn::train::check_time_budget(self.time_budget)?;
         self.optimizer.validate()
     }
 

@@ -3,7 +3,8 @@
 //! Step t = 1, 2, …: `g ← g + λθ` (coupled L2 decay, if λ > 0); `m ← m + (1−β₁)(g − m)`;
 //! `v ← β₂v + (1−β₂)g²`; `θ ← θ − (lr/(1−β₁ᵗ))·m/(√v/√(1−β₂ᵗ) + ε)`.
 
-use super::{length_error, AdamHyper, Optimizer, OptimizerConfig};
+use super::state::{check_buffers, kind_error};
+use super::{length_error, AdamHyper, MomentState, Optimizer, OptimizerConfig, OptimizerState};
 use crate::nn::NnError;
 
 /// First and second moment buffers shared by [`Adam`] and [`super::AdamW`].
@@ -15,6 +16,33 @@ pub(super) struct Moments {
 }
 
 impl Moments {
+    /// The buffers and step count as plain data.
+    pub fn export(&self) -> MomentState {
+        MomentState {
+            m: self.m.clone(),
+            v: self.v.clone(),
+            t: self.t,
+        }
+    }
+
+    /// Restores exported buffers for `n_params` parameters.
+    pub fn import(&mut self, s: MomentState, n_params: usize) -> Result<(), NnError> {
+        check_buffers([&s.m, &s.v], s.t, n_params)?;
+        if s.m.len() != s.v.len() {
+            return Err(length_error(
+                "second-moment buffer (saved state)",
+                s.m.len(),
+                s.v.len(),
+            ));
+        }
+        *self = Moments {
+            m: s.m,
+            v: s.v,
+            t: s.t,
+        };
+        Ok(())
+    }
+
     /// Sizes the buffers at the first step and checks lengths afterwards.
     pub fn prepare(&mut self, params: &[f32], grad: &[f32]) -> Result<(), NnError> {
         if grad.len() != params.len() {
@@ -120,5 +148,16 @@ impl Optimizer for Adam {
 
     fn config(&self) -> OptimizerConfig {
         OptimizerConfig::Adam(self.hyper)
+    }
+
+    fn export_state(&self) -> Option<OptimizerState> {
+        Some(OptimizerState::Adam(self.state.export()))
+    }
+
+    fn import_state(&mut self, state: OptimizerState, n_params: usize) -> Result<(), NnError> {
+        match state {
+            OptimizerState::Adam(s) => self.state.import(s, n_params),
+            other => Err(kind_error("adam", &other)),
+        }
     }
 }

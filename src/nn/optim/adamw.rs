@@ -2,7 +2,8 @@
 //! `θ ← θ(1 − lr·λ)` first, then the Adam update of [`super::Adam`] without an L2 term.
 
 use super::adam::Moments;
-use super::{AdamHyper, Optimizer, OptimizerConfig};
+use super::state::kind_error;
+use super::{AdamHyper, Optimizer, OptimizerConfig, OptimizerState};
 use crate::nn::NnError;
 
 /// AdamW.
@@ -55,5 +56,16 @@ impl Optimizer for AdamW {
 
     fn config(&self) -> OptimizerConfig {
         OptimizerConfig::AdamW(self.hyper)
+    }
+
+    fn export_state(&self) -> Option<OptimizerState> {
+        Some(OptimizerState::AdamW(self.state.export()))
+    }
+
+    fn import_state(&mut self, state: OptimizerState, n_params: usize) -> Result<(), NnError> {
+        match state {
+            OptimizerState::AdamW(s) => self.state.import(s, n_params),
+            other => Err(kind_error("adamw", &other)),
+        }
     }
 }

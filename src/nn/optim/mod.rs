@@ -10,10 +10,12 @@
 mod adam;
 mod adamw;
 mod schedule_free;
+mod state;
 
 pub use adam::Adam;
 pub use adamw::AdamW;
 pub use schedule_free::ScheduleFreeAdamW;
+pub use state::{MomentState, OptimizerKind, OptimizerState, ScheduleFreeState};
 
 use super::NnError;
 use serde::{Deserialize, Serialize};
@@ -40,6 +42,25 @@ pub trait Optimizer: Send {
 
     /// The configuration that rebuilds this optimizer (fresh state).
     fn config(&self) -> OptimizerConfig;
+
+    /// Everything the optimizer has learnt (moments, step counts, averaging sequences and
+    /// its train/eval mode), for checkpoints; `None` when it cannot be exported (the
+    /// default, for optimizers written outside galchem).
+    fn export_state(&self) -> Option<OptimizerState> {
+        None
+    }
+
+    /// Restores a state from [`Optimizer::export_state`] of the same kind of optimizer over
+    /// a parameter vector of `n_params` entries; afterwards the optimizer continues exactly
+    /// as the one that exported it. A state of another kind or length is an error.
+    fn import_state(&mut self, state: OptimizerState, n_params: usize) -> Result<(), NnError> {
+        let _ = n_params;
+        Err(NnError::option(
+            "optimizer",
+            self.config().name(),
+            format!("cannot restore a saved {} state", state.kind_name()),
+        ))
+    }
 }
 
 /// The hyper-parameters shared by the Adam family (defaults are PyTorch's).

@@ -17,7 +17,10 @@
 //! Both act only when the mode changes and `z` exists. `lerp(a, b, w)` is PyTorch's:
 //! `a + w(b − a)` if |w| < ½, else `b − (b − a)(1 − w)`.
 
-use super::{length_error, Optimizer, OptimizerConfig, ScheduleFreeHyper};
+use super::state::{check_buffers, kind_error};
+use super::{
+    length_error, Optimizer, OptimizerConfig, OptimizerState, ScheduleFreeHyper, ScheduleFreeState,
+};
 use crate::nn::NnError;
 
 /// Schedule-free AdamW. It starts in eval mode, like the PyTorch original: call
@@ -211,5 +214,38 @@ impl Optimizer for ScheduleFreeAdamW {
 
     fn config(&self) -> OptimizerConfig {
         OptimizerConfig::ScheduleFreeAdamW(self.hyper)
+    }
+
+    fn export_state(&self) -> Option<OptimizerState> {
+        Some(OptimizerState::ScheduleFreeAdamW(ScheduleFreeState {
+            z: self.z.clone(),
+            v: self.v.clone(),
+            k: self.k,
+            weight_sum: self.weight_sum,
+            lr_max: self.lr_max,
+            train_mode: self.train_mode,
+        }))
+    }
+
+    fn import_state(&mut self, state: OptimizerState, n_params: usize) -> Result<(), NnError> {
+        let s = match state {
+            OptimizerState::ScheduleFreeAdamW(s) => s,
+            other => return Err(kind_error("schedule_free_adamw", &other)),
+        };
+        check_buffers([&s.z, &s.v], s.k, n_params)?;
+        if s.z.len() != s.v.len() {
+            return Err(length_error(
+                "second-moment buffer (saved state)",
+                s.z.len(),
+                s.v.len(),
+            ));
+        }
+        self.z = s.z;
+        self.v = s.v;
+        self.k = s.k;
+        self.weight_sum = s.weight_sum;
+        self.lr_max = s.lr_max;
+        self.train_mode = s.train_mode;
+        Ok(())
     }
 }
