@@ -255,6 +255,7 @@ fn sigterm_mid_epoch_leaves_a_checkpoint_that_resumes_bit_for_bit() {
     let saved = checkpoint::load(&path).unwrap();
     assert_eq!((saved.epoch, saved.cursor.map(|c| c.batches)), (4, Some(7)));
     assert_eq!(saved.history.epochs(), 4);
+    assert_eq!(saved.history.termination, Termination::Terminated);
 
     interrupt::clear();
     let mut p = mlp.init_params(2);

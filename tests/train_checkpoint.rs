@@ -476,18 +476,3 @@ fn without<T: serde::Serialize>(value: &T, drop: &[&str]) -> serde_json::Value {
     }
     v
 }
-#[test]
-fn zz_show() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("run.ckpt");
-    let (theta, x) = flow_pairs(600, 1);
-    let tc = FlowTrainConfig { time_budget: Some(0.004), ..flow_train_config(Some(path.clone())) };
-    let _ = flow::train(theta.view(), x.view(), &flow_config(), &tc).unwrap();
-    let s = std::fs::read_to_string(&path).unwrap();
-    let mut v: serde_json::Value = serde_json::from_str(&s).unwrap();
-    let b = v["body"].as_object_mut().unwrap();
-    for k in ["params", "order"] { let n = b[k].as_array().unwrap().len(); b[k] = format!("[{n} values]").into(); }
-    for k in ["m", "v"] { let n = b["optimizer"][k].as_array().unwrap().len(); b["optimizer"][k] = format!("[{n} values]").into(); }
-    let n = b["best"]["best_params"].as_array().unwrap().len(); b["best"]["best_params"] = format!("[{n} values]").into();
-    eprintln!("{} bytes\n{}", s.len(), serde_json::to_string_pretty(&v).unwrap());
-}

@@ -84,11 +84,13 @@ pub struct Fingerprint {
     pub n_params: usize,
     /// Hash of the initial parameters (16 hex digits).
     pub initial_params: String,
-    /// Training rows and the hash of the training objective (`None`: it gives none).
+    /// Number of training rows.
     pub training_rows: usize,
+    /// Hash of the training objective ([`Objective::fingerprint`]; `None`: it gives none).
     pub training: Option<String>,
-    /// Validation rows and hash (`None` without validation).
+    /// Number of validation rows (`None` without validation).
     pub validation_rows: Option<usize>,
+    /// Hash of the validation objective.
     pub validation: Option<String>,
 }
 
@@ -207,7 +209,9 @@ pub struct Checkpoint {
     pub order: Vec<usize>,
     /// The early-stopping tracker.
     pub best: BestState,
-    /// The history so far.
+    /// The history so far; its `termination` says why the call that wrote the checkpoint
+    /// stopped (`completed` in the checkpoints written after each epoch of a run that goes
+    /// on).
     pub history: TrainHistory,
 }
 
@@ -264,9 +268,9 @@ pub fn load(path: &Path) -> Result<Checkpoint, NnError> {
     Ok(envelope::load::<Checkpoint>(path, &FORMAT)?.body)
 }
 
-/// The checkpoint file of one run: its path and the run's fingerprint.
+/// The checkpoint file of one run: its path and the run's fingerprint (used by the loop).
 #[derive(Debug, Clone)]
-pub struct Checkpointer {
+pub(crate) struct Checkpointer {
     path: PathBuf,
     fingerprint: Fingerprint,
 }
@@ -280,11 +284,6 @@ impl Checkpointer {
             path: path.to_path_buf(),
             fingerprint,
         })
-    }
-
-    /// The file.
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 
     /// The run's fingerprint.

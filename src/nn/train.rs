@@ -269,17 +269,19 @@ impl<O: Objective> Run<'_, O> {
         } else if observer_stop {
             Some(Termination::ObserverStopped)
         } else {
-            self.save(st, params, optimizer)?;
+            self.save(st, params, optimizer, None)?;
             None
         })
     }
 
-    /// Writes the checkpoint of the current state, if the run keeps one.
+    /// Writes the checkpoint of the current state, if the run keeps one; `end`: the call
+    /// ends here, cut short for that reason (recorded in the saved history).
     fn save(
         &self,
         st: &RunState,
         params: &[f32],
         optimizer: &dyn Optimizer,
+        end: Option<Termination>,
     ) -> Result<(), NnError> {
         let Some(file) = &self.checkpoint else {
             return Ok(());
@@ -289,6 +291,10 @@ impl<O: Objective> Run<'_, O> {
             .ok_or_else(|| file.unusable("the optimizer cannot save its state"))?;
         let mut history = st.history.clone();
         history.seconds = self.seconds();
+        if let Some(end) = end {
+            history.termination = end;
+            history.stopped_early = true;
+        }
         file.save(&Checkpoint {
             fingerprint: file.fingerprint().clone(),
             epoch: st.epoch,
@@ -311,7 +317,7 @@ impl<O: Objective> Run<'_, O> {
         end: Termination,
     ) -> Result<TrainHistory, NnError> {
         if !end.is_finished() {
-            self.save(&st, params, optimizer)?;
+            self.save(&st, params, optimizer, Some(end))?;
         }
         if st.cursor.is_some() {
             optimizer.eval(params);
