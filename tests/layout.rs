@@ -48,55 +48,70 @@ fn code(text: &str) -> String {
         .join("\n")
 }
 
-/// Every `crate::`/`super::`/`self::` path in `code`, with `{a, b}` groups expanded one level.
-fn paths(code: &str) -> Vec<Vec<String>> {
-    let bytes: Vec<char> = code.chars().collect();
+/// Every `crate::`/`super::`/`self::` path in `code`, with `{a, b}` groups expanded one
+/// level, each with the inline modules (`mod name { … }`) it sits in.
+fn paths(code: &str) -> Vec<(Vec<String>, Vec<String>)> {
+    let chars: Vec<char> = code.chars().collect();
     let mut out = Vec::new();
+    let mut inline: Vec<(String, usize)> = Vec::new(); // (module, brace depth inside it)
+    let mut depth = 0usize;
     let mut i = 0;
-    while i < bytes.len() {
-        let rest: String = bytes[i..bytes.len().min(i + 6)].iter().collect();
-        let starts = ["crate::", "super::", "self::"]
-            .iter()
-            .any(|p| rest.starts_with(&p[..p.len().min(6)]));
-        let boundary = i == 0
-            || !(bytes[i - 1].is_alphanumeric() || bytes[i - 1] == '_' || bytes[i - 1] == ':');
-        if starts && boundary {
-            let mut j = i;
-            while j < bytes.len()
-                && (bytes[j].is_alphanumeric() || bytes[j] == '_' || bytes[j] == ':')
-            {
+    let ident = |c: char| c.is_alphanumeric() || c == '_';
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '{' {
+            depth += 1;
+        } else if c == '}' {
+            depth = depth.saturating_sub(1);
+            if inline.last().is_some_and(|(_, d)| *d > depth) {
+                inline.pop();
+            }
+        }
+        let boundary = i == 0 || !(ident(chars[i - 1]) || chars[i - 1] == ':');
+        let rest: String = chars[i..chars.len().min(i + 7)].iter().collect();
+        if boundary && rest.starts_with("mod ") {
+            // `mod name {` opens an inline module; `mod name;` declares a file
+            let mut j = i + 4;
+            let start = j;
+            while j < chars.len() && ident(chars[j]) {
                 j += 1;
             }
-            let path: String = bytes[i..j].iter().collect();
-            let segs: Vec<String> = path
-                .split("::")
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-                .collect();
-            if j < bytes.len() && bytes[j] == '{' && path.ends_with("::") {
-                let close = bytes[j..]
-                    .iter()
-                    .position(|&c| c == '}')
-                    .map_or(bytes.len(), |k| j + k);
-                let group: String = bytes[j + 1..close].iter().collect();
+            let name: String = chars[start..j].iter().collect();
+            let mut k = j;
+            while k < chars.len() && chars[k].is_whitespace() {
+                k += 1;
+            }
+            if k < chars.len() && chars[k] == '{' {
+                inline.push((name, depth + 1));
+            }
+            i = j;
+            continue;
+        }
+        let starts = rest.starts_with("crate::") || rest.starts_with("super::") || rest.starts_with("self::");
+        if starts && boundary {
+            let mut j = i;
+            while j < chars.len() && (ident(chars[j]) || chars[j] == ':') {
+                j += 1;
+            }
+            let path: String = chars[i..j].iter().collect();
+            let segs: Vec<String> = path.split("::").filter(|s| !s.is_empty()).map(str::to_string).collect();
+            let here: Vec<String> = inline.iter().map(|(m, _)| m.clone()).collect();
+            if j < chars.len() && chars[j] == '{' && path.ends_with("::") {
+                let close = chars[j..].iter().position(|&c| c == '}').map_or(chars.len(), |k| j + k);
+                let group: String = chars[j + 1..close].iter().collect();
                 for item in group.split(',') {
-                    let head = item
-                        .trim()
-                        .split("::")
-                        .next()
-                        .unwrap_or("")
-                        .split_whitespace()
-                        .next()
-                        .unwrap_or("");
+                    let head = item.trim().split("::").next().unwrap_or("").split_whitespace().next().unwrap_or("");
                     if !head.is_empty() {
                         let mut p = segs.clone();
                         p.push(head.to_string());
-                        out.push(p);
+                        out.push((here.clone(), p));
                     }
                 }
+                i = close;
+                continue;
             }
             if segs.len() > 1 {
-                out.push(segs);
+                out.push((here, segs));
             }
             i = j.max(i + 1);
         } else {
@@ -147,8 +162,10 @@ fn no_import_cycles_between_source_files() {
         let current = module_path(&src, f);
         let text = std::fs::read_to_string(f).unwrap();
         let targets = edges.entry(f.clone()).or_default();
-        for p in paths(&code(&text)) {
-            if let Some(t) = resolve(&modules, &current, &p) {
+        for (inline, p) in paths(&code(&text)) {
+            let mut here = current.clone();
+            here.extend(inline);
+            if let Some(t) = resolve(&modules, &here, &p) {
                 if &t != f {
                     targets.insert(t);
                 }
@@ -201,39 +218,26 @@ fn no_import_cycles_between_source_files() {
 
 #[test]
 fn the_cycle_finder_finds_a_known_cycle() {
-    // the parser on a two-file cycle written in the style of the sources
+    // the parser on code written in the style of the sources
+    let only = |code: &str| -> Vec<Vec<String>> { paths(code).into_iter().map(|(_, p)| p).collect() };
+    let v = |s: &[&str]| -> Vec<String> { s.iter().map(|x| x.to_string()).collect() };
     let a = code("use super::b::Thing;\nfn f() { crate::x::y::z(); }\n#[cfg(test)]\nmod tests { use super::c; }");
-    let p = paths(&a);
-    assert!(
-        p.contains(&vec!["super".to_string(), "b".into(), "Thing".into()]),
-        "{p:?}"
-    );
-    assert!(
-        p.contains(&vec![
-            "crate".to_string(),
-            "x".into(),
-            "y".into(),
-            "z".into()
-        ]),
-        "{p:?}"
-    );
-    assert!(
-        !p.iter().any(|q| q.contains(&"c".to_string())),
-        "test modules are ignored: {p:?}"
-    );
-    let g = paths("use super::{alpha, beta::Gamma};");
-    assert!(
-        g.contains(&vec!["super".to_string(), "alpha".into()])
-            && g.contains(&vec!["super".to_string(), "beta".into()]),
-        "{g:?}"
-    );
+    let p = only(&a);
+    assert!(p.contains(&v(&["super", "b", "Thing"])), "{p:?}");
+    assert!(p.contains(&v(&["crate", "x", "y", "z"])), "{p:?}");
+    assert!(!p.iter().any(|q| q.contains(&"c".to_string())), "test modules are ignored: {p:?}");
+    let g = only("use super::{alpha, beta::Gamma};");
+    assert!(g.contains(&v(&["super", "alpha"])) && g.contains(&v(&["super", "beta"])), "{g:?}");
+    // `super` inside an inline module refers to the file's own module
+    let nested = paths("mod inner { use super::*; use super::x::Y; }\nuse super::z::W;");
+    assert_eq!(nested[0].0, v(&["inner"]), "{nested:?}");
+    assert!(nested.last().is_some_and(|(m, _)| m.is_empty()), "{nested:?}");
     let mut modules = BTreeMap::new();
-    modules.insert(vec!["m".to_string()], PathBuf::from("m/mod.rs"));
-    modules.insert(vec!["m".to_string(), "b".into()], PathBuf::from("m/b.rs"));
-    let r = resolve(
-        &modules,
-        &["m".to_string(), "a".into()],
-        &["super".to_string(), "b".into(), "Thing".into()],
-    );
+    modules.insert(v(&["m"]), PathBuf::from("m/mod.rs"));
+    modules.insert(v(&["m", "b"]), PathBuf::from("m/b.rs"));
+    let r = resolve(&modules, &v(&["m", "a"]), &v(&["super", "b", "Thing"]));
     assert_eq!(r, Some(PathBuf::from("m/b.rs")));
+    // a cycle is reported with its files
+    let inner = resolve(&modules, &v(&["m", "a", "inner"]), &v(&["super", "x"]));
+    assert_eq!(inner, None, "super of an inline module stays in the file's module");
 }

@@ -120,3 +120,34 @@ fn the_repl_can_allow_writes_that_a_script_may_not_make() {
     p.expect(Eof).unwrap();
     assert!(target.is_file());
 }
+
+#[test]
+fn ctrl_c_during_training_returns_a_usable_posterior_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_galchem"));
+    cmd.current_dir(dir.path())
+        .env("GALCHEM_HISTORY", dir.path().join("h.txt"))
+        .env("GALCHEM_CACHE", dir.path())
+        .env("TERM", "xterm-256color");
+    let mut p = Session::spawn(cmd).unwrap();
+    p.set_expect_timeout(Some(Duration::from_secs(120)));
+    p.expect("galchem> ").unwrap();
+    p.send_line(
+        r#"let post = train_npe(chempy("tng"), #{ n_sims: 3000, seed: 2, patience: 1000000, max_epochs: 1000000, on_epoch: |s| { if s.epoch == 3 { print(`epoch ${s.epoch} done`); } false } });"#,
+    )
+    .unwrap();
+    // (the typed line is echoed: wait for what only the running closure prints)
+    p.expect("epoch 3 done").unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    p.send("\x03").unwrap();
+    p.expect("interrupted (Ctrl-C) after").unwrap();
+    p.expect("galchem> ").unwrap();
+    p.send_line("post.training().termination").unwrap();
+    p.expect("\"interrupted\"").unwrap();
+    p.expect("galchem> ").unwrap();
+    p.send_line("post.sample([0.1, -0.3, 0.2, 0.15, -0.2, 0.3, 0.25, 0.1], 7, 1).len()").unwrap();
+    p.expect("7").unwrap();
+    p.expect("galchem> ").unwrap();
+    p.send_line("quit").unwrap();
+    p.expect(Eof).unwrap();
+}

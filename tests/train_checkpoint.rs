@@ -400,6 +400,7 @@ fn training_records_written_before_read_as_completed() {
         train_loss: rep.train_loss.clone(),
         val_loss: rep.val_loss.clone(),
         termination: Termination::Interrupted,
+        resumed_from_epoch: None,
     };
     let back: TrainingInfo = serde_json::from_value(without(&info, &["termination"])).unwrap();
     assert_eq!(

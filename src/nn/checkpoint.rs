@@ -21,7 +21,8 @@ pub mod hash;
 
 use super::objective::Objective;
 use super::optim::{Optimizer, OptimizerConfig, OptimizerState};
-use super::train::{TrainConfig, TrainHistory};
+use super::train::config::TrainConfig;
+use super::train::history::TrainHistory;
 use super::NnError;
 use crate::envelope::{self, Format};
 use crate::error::FileError;

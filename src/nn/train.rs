@@ -27,8 +27,8 @@
 //! for bit, as a run that was never stopped; a finished run deletes the file.
 
 mod best;
-mod config;
-mod history;
+pub(super) mod config;
+pub(super) mod history;
 mod stepper;
 
 pub use config::{check_time_budget, EarlyStopping, Shuffle, TrainConfig};

@@ -6,6 +6,7 @@ use super::convert::Vector;
 use super::failure::{rt, rt_error, RhaiResult};
 use super::options::{parse, OptionDoc, ScriptOptions};
 use super::results::EmulatorAccuracy;
+use super::training::{checkpoint_path, notice, ScriptObserver};
 use crate::catalog::{ColumnData, Table};
 use crate::gce::{ABUNDANCE_NAMES, PARAM_NAMES};
 use crate::nn::emulator::TrainReport;
@@ -52,6 +53,15 @@ crate::script_options! {
         early_stopping: Option<usize>,
         /// Gradient-norm limit.
         clip: Option<f64>,
+        /// Seconds after which training stops with its weights so far (no limit).
+        time_budget: Option<f64>,
+        /// Where training checkpoints every epoch: a path, or `false` for none (a file in the
+        /// cache directory named after the data and options, so that the same call resumes a
+        /// run stopped by SIGTERM or the time budget).
+        checkpoint: Option<Dynamic> as "a path or false",
+        /// A closure called after every epoch with `#{ epoch, train_loss, val_loss, … }`;
+        /// returning `true` or `"stop"` stops training.
+        on_epoch: Option<Dynamic> as "a closure",
     }
 }
 
@@ -112,6 +122,7 @@ fn emulator_options(a: TrainEmulatorArgs) -> RhaiResult<(EmulatorOptions, Option
     opts.validation_fraction = a.validation_fraction.unwrap_or(opts.validation_fraction);
     opts.early_stopping = a.early_stopping;
     opts.clip_grad_norm = a.clip;
+    opts.time_budget = a.time_budget;
     let validation = match a.validation {
         None => None,
         Some(d) => Some(
@@ -168,24 +179,35 @@ pub mod emulator_api {
     /// let emu = train_emulator(runs, #{ epochs: 20 });
     /// ```
     #[rhai_fn(return_raw)]
-    pub fn train_emulator(runs: Table, options: Map) -> RhaiResult<Emulator> {
-        let (opts, validation) = emulator_options(parse(options)?)?;
-        let (theta, y, dropped) = training_arrays(&runs, "train_emulator")?;
+    pub fn train_emulator(ctx: NativeCallContext, runs: Table, options: Map) -> RhaiResult<Emulator> {
+        let a: TrainEmulatorArgs = parse(options)?;
+        let (checkpoint, on_epoch) = (a.checkpoint.clone(), a.on_epoch.clone());
+        let (mut opts, validation) = emulator_options(a)?;
+        let (theta, y, _dropped) = training_arrays(&runs, "train_emulator")?;
         let val = match &validation {
             Some(v) => Some(training_arrays(v, "train_emulator validation")?),
             None => None,
         };
         let val_views = val.as_ref().map(|(t, y, _)| (t.view(), y.view()));
-        let (emu, report) =
-            Emulator::train(theta.view(), y.view(), val_views, &opts).map_err(rt)?;
-        let _ = (report, dropped);
+        let session = context(&ctx)?;
+        opts.checkpoint = checkpoint_path(&session, "train_emulator", checkpoint, || {
+            crate::nn::emulator::checkpoint_name(theta.view(), y.view(), &opts)
+        })?;
+        let mut observer = ScriptObserver::from_option(&ctx, "train_emulator", on_epoch)?;
+        let obs = observer.as_mut().map(|o| o as &mut dyn crate::nn::Observer);
+        let result = Emulator::train_with(theta.view(), y.view(), val_views, &opts, obs);
+        if let Some(e) = observer.as_mut().and_then(|o| o.take_error()) {
+            return Err(e);
+        }
+        let (emu, report) = result.map_err(rt)?;
+        notice("train_emulator", report.termination, report.epochs, report.best_epoch, opts.checkpoint.as_ref());
         Ok(emu)
     }
 
     /// Trains an emulator with the default options.
     #[rhai_fn(name = "train_emulator", return_raw)]
-    pub fn train_emulator_plain(runs: Table) -> RhaiResult<Emulator> {
-        train_emulator(runs, Map::new())
+    pub fn train_emulator_plain(ctx: NativeCallContext, runs: Table) -> RhaiResult<Emulator> {
+        train_emulator(ctx, runs, Map::new())
     }
 
     /// Predicts the eight abundances for every row of a table with the six parameter columns;

@@ -5,6 +5,7 @@ use super::context::context;
 use super::failure::{rt, rt_error, RhaiResult};
 use super::options::{parse, NumberOrList, OptionDoc, ScriptOptions};
 use super::simulators::with_simulator;
+use super::training::{checkpoint_path, notice, ScriptObserver};
 use crate::catalog::Table;
 use crate::infer::{
     CatalogInference, ColumnMap, CombineMethod, EvalReport, ExactReport, InferOptions,
@@ -49,6 +50,19 @@ crate::script_options! {
         clip: Option<f64>,
         /// The source of the training pairs recorded in the posterior's metadata.
         source_name: Option<String>,
+        /// `adam` (the default), `adamw` or `schedule_free`.
+        optimizer: Option<String>,
+        /// Weight decay (0).
+        weight_decay: Option<f64>,
+        /// Seconds after which training stops with its best weights so far (no limit).
+        time_budget: Option<f64>,
+        /// Where training checkpoints every epoch: a path, or `false` for none (a file in the
+        /// cache directory named after the call, so that the same call resumes a run stopped
+        /// by SIGTERM or the time budget).
+        checkpoint: Option<Dynamic> as "a path or false",
+        /// A closure called after every epoch with `#{ epoch, train_loss, val_loss,
+        /// best_val_loss, best_epoch, seconds, … }`; returning `true` or `"stop"` stops training.
+        on_epoch: Option<Dynamic> as "a closure",
     }
 }
 
@@ -128,12 +142,12 @@ pub fn option_docs() -> Vec<(&'static str, &'static [OptionDoc])> {
 }
 
 /// The NPE options, the prior and the source name from the script's options.
-fn npe_options(a: TrainNpeArgs) -> RhaiResult<(NpeOptions, Prior, Option<String>)> {
+fn npe_options(a: &TrainNpeArgs) -> RhaiResult<(NpeOptions, Prior, Option<String>)> {
     let mut opts = NpeOptions::default();
     opts.n_sims = a.n_sims.unwrap_or(opts.n_sims);
     opts.seed = a.seed.unwrap_or(opts.seed);
-    let prior = match a.prior {
-        Some(d) => d.try_cast::<Prior>().ok_or_else(|| {
+    let prior = match &a.prior {
+        Some(d) => d.clone().try_cast::<Prior>().ok_or_else(|| {
             rt_error("train_npe: option 'prior' must be a Prior (e.g. paper_prior(#{ birth: [2.0, 12.8] }))")
         })?,
         None => Prior::npe(),
@@ -152,9 +166,16 @@ fn npe_options(a: TrainNpeArgs) -> RhaiResult<(NpeOptions, Prior, Option<String>
     if let Some(v) = a.clip {
         t.clip_grad_norm = (v > 0.0).then_some(v);
     }
+    if let Some(name) = &a.optimizer {
+        t.optimizer = serde_json::from_value(serde_json::Value::String(name.clone())).map_err(|_| {
+            rt_error(format!("train_npe: unknown optimizer '{name}' (adam, adamw, schedule_free)"))
+        })?;
+    }
+    t.weight_decay = a.weight_decay.unwrap_or(t.weight_decay);
+    t.time_budget = a.time_budget;
     // the noise needs the simulator's number of outputs: resolved by the caller
     opts.noise = None;
-    Ok((opts, prior, a.source_name))
+    Ok((opts, prior, a.source_name.clone()))
 }
 
 /// An observation from a map of observable names, an array or a Vector, in the posterior's
@@ -330,23 +351,35 @@ pub mod infer_api {
     /// post.save("posterior.json");
     /// ```
     #[rhai_fn(return_raw)]
-    pub fn train_npe(source: Dynamic, options: Map) -> RhaiResult<Posterior> {
+    pub fn train_npe(ctx: NativeCallContext, source: Dynamic, options: Map) -> RhaiResult<Posterior> {
         let a: TrainNpeArgs = parse(options)?;
-        let noise = a.noise.clone();
-        let (mut opts, prior, name) = npe_options(a)?;
-        let (post, _report) = with_simulator(&source, name, "train_npe", |sim| {
-            opts.noise = noise.as_ref().map(|n| NoiseModel {
+        let (opts, prior, name) = npe_options(&a)?;
+        let session = context(&ctx)?;
+        let mut observer = ScriptObserver::from_option(&ctx, "train_npe", a.on_epoch.clone())?;
+        with_simulator(&source, name, "train_npe", |sim| {
+            let mut opts = opts;
+            opts.noise = a.noise.as_ref().map(|n| NoiseModel {
                 sigma: n.values(sim.output_names().len()),
             });
-            crate::infer::train_npe(&prior, sim, &opts).map_err(rt)
-        })?;
-        Ok(post)
+            opts.train.checkpoint = checkpoint_path(&session, "train_npe", a.checkpoint.clone(), || {
+                crate::infer::npe::pipeline::checkpoint_name(&prior, sim, &opts)
+            })?;
+            let obs = observer.as_mut().map(|o| o as &mut dyn crate::nn::Observer);
+            let result = crate::infer::npe::pipeline::train_npe_with(&prior, sim, &opts, obs);
+            if let Some(e) = observer.as_mut().and_then(|o| o.take_error()) {
+                return Err(e);
+            }
+            let (post, _report) = result.map_err(rt)?;
+            let t = post.training();
+            notice("train_npe", t.termination, t.epochs, t.best_epoch, opts.train.checkpoint.as_ref());
+            Ok(post)
+        })
     }
 
     /// Neural posterior estimation with the default options.
     #[rhai_fn(name = "train_npe", return_raw)]
-    pub fn train_npe_plain(source: Dynamic) -> RhaiResult<Posterior> {
-        train_npe(source, Map::new())
+    pub fn train_npe_plain(ctx: NativeCallContext, source: Dynamic) -> RhaiResult<Posterior> {
+        train_npe(ctx, source, Map::new())
     }
 
     /// `n` posterior draws of the parameters for one star's observed abundances `x` (a map

@@ -401,6 +401,12 @@ script_result! {
         val_loss: "Vector" => |r| vector(&r.val_loss),
         /// The training settings.
         train_config: "Map" => |r| serde_value(&r.train_config),
+        /// How training ended: `completed`, `early_stopped`, `observer_stopped`,
+        /// `interrupted` (Ctrl-C: the weights are the best so far), `terminated` (SIGTERM) or
+        /// `time_budget`.
+        termination: "string" => |r| text(r.termination.name()),
+        /// The epoch the call resumed from a checkpoint at, or `()` when it started afresh.
+        resumed_from_epoch: "int" => |r| r.resumed_from_epoch.map_or(Dynamic::UNIT, int),
     }
 }
 
@@ -505,6 +511,11 @@ script_result! {
         options: "Map" => |r| serde_value(&r.options),
         /// The galchem version that trained the model.
         galchem_version: "string" => |r| text(&r.galchem_version),
+        /// How training ended: `completed`, `early_stopped`, `observer_stopped`,
+        /// `interrupted`, `terminated` or `time_budget`.
+        termination: "string" => |r| text(r.termination.name()),
+        /// The epoch the call resumed from a checkpoint at, or `()` when it started afresh.
+        resumed_from_epoch: "int" => |r| r.resumed_from_epoch.map_or(Dynamic::UNIT, int),
     }
 }
 

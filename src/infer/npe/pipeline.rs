@@ -164,6 +164,7 @@ fn training_info(
         train_loss: tr.train_loss.clone(),
         val_loss: tr.val_loss.clone(),
         termination: tr.termination,
+        resumed_from_epoch: tr.resumed_from_epoch,
     }
 }
 
@@ -220,4 +221,19 @@ pub fn train_on_pairs_with(
         total_seconds: started.elapsed().as_secs_f64(),
     };
     Ok((post, report))
+}
+
+/// A file name for the checkpoint of one NPE call, the same for the same call: a hash of
+/// the simulator's description, the prior and the options (the checkpoint path itself left
+/// out). Scripts keep such checkpoints in the cache directory, so that a run stopped by
+/// SIGTERM resumes when the same call is made again.
+pub fn checkpoint_name(prior: &Prior, sim: &dyn Simulator, opts: &NpeOptions) -> String {
+    let mut o = opts.clone();
+    o.train.checkpoint = None;
+    o.train.time_budget = None;
+    let mut h = crate::nn::checkpoint::hash::DataHash::new();
+    h.str(&sim.describe())
+        .str(&serde_json::to_string(prior).unwrap_or_default())
+        .str(&serde_json::to_string(&o).unwrap_or_default());
+    format!("npe-{}.json", crate::nn::checkpoint::hash::hex(h.finish()))
 }

@@ -59,6 +59,10 @@ pub struct TrainingInfo {
     /// posteriors saved before galchem recorded it read as `completed`.
     #[serde(default)]
     pub termination: crate::nn::Termination,
+    /// The epoch at which the training call resumed from its checkpoint (`None`: it
+    /// started afresh).
+    #[serde(default)]
+    pub resumed_from_epoch: Option<usize>,
 }
 
 /// A trained neural posterior q(θ | x) over the parameters of its prior.

@@ -181,3 +181,27 @@ pub(crate) fn mse(pred: ArrayView2<f64>, truth: ArrayView2<f64>) -> f64 {
         .sum::<f64>()
         / n
 }
+
+/// A file name for the checkpoint of one emulator training, the same for the same training
+/// data and options (the checkpoint path and time budget left out); see
+/// [`crate::infer::npe::pipeline::checkpoint_name`].
+pub fn checkpoint_name<'a>(
+    theta: ArrayView2<'a, f64>,
+    y: ArrayView2<'a, f64>,
+    opts: &EmulatorOptions,
+) -> String {
+    use crate::nn::checkpoint::hash::{hex, DataHash};
+    let mut o = opts.clone();
+    o.checkpoint = None;
+    o.time_budget = None;
+    let mut h = DataHash::new();
+    h.str(&serde_json::to_string(&o).unwrap_or_default());
+    for a in [theta, y] {
+        h.u64(a.nrows() as u64).u64(a.ncols() as u64);
+        for v in a.iter() {
+            h.bytes(&v.to_bits().to_le_bytes());
+        }
+    }
+    format!("emulator-{}.json", hex(h.finish()))
+}
+

@@ -16,6 +16,7 @@ mod options;
 mod report;
 
 pub use file::{FORMAT_NAME, FORMAT_VERSION};
+pub use fit::checkpoint_name;
 pub use options::{EmulatorOptions, ABUNDANCE_NAMES, MIN_STD, PARAMETER_NAMES};
 pub use report::{cdf_grid, EmulatorReport, ErrorStats, CDF_MAX_APE, CDF_POINTS};
 
