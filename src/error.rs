@@ -238,6 +238,38 @@ impl Kind for crate::interrupt::Interrupted {
     }
 }
 
+/// Constructors of the shared vocabulary, for every error type that can hold its shape and
+/// option errors: `NnError::shape(…)`, `InferError::option(…)`, … (bring the trait into
+/// scope).
+pub trait Vocabulary: From<ShapeError> + From<OptionError> + Sized {
+    /// A [`ShapeError`] as this error.
+    fn shape(what: impl Into<String>, expected: impl ToString, found: impl ToString) -> Self {
+        ShapeError::new(what, expected, found).into()
+    }
+
+    /// An [`OptionError`] as this error.
+    fn option(name: impl Into<String>, value: impl ToString, reason: impl Into<String>) -> Self {
+        OptionError::new(name, value, reason).into()
+    }
+}
+
+impl<E: From<ShapeError> + From<OptionError>> Vocabulary for E {}
+
+/// The constructor of [`TooFewRows`] for every error type that can hold it.
+pub trait RowsVocabulary: From<TooFewRows> + Sized {
+    /// A [`TooFewRows`] as this error.
+    fn too_few_rows(what: impl Into<String>, found: usize, needed: usize) -> Self {
+        TooFewRows {
+            what: what.into(),
+            found,
+            needed,
+        }
+        .into()
+    }
+}
+
+impl<E: From<TooFewRows>> RowsVocabulary for E {}
+
 /// Returns early with a [`ShapeError`] (converted with `?`'s `From`) unless `$cond` holds.
 ///
 /// ```ignore

@@ -87,20 +87,36 @@ fn paths(code: &str) -> Vec<(Vec<String>, Vec<String>)> {
             i = j;
             continue;
         }
-        let starts = rest.starts_with("crate::") || rest.starts_with("super::") || rest.starts_with("self::");
+        let starts = rest.starts_with("crate::")
+            || rest.starts_with("super::")
+            || rest.starts_with("self::");
         if starts && boundary {
             let mut j = i;
             while j < chars.len() && (ident(chars[j]) || chars[j] == ':') {
                 j += 1;
             }
             let path: String = chars[i..j].iter().collect();
-            let segs: Vec<String> = path.split("::").filter(|s| !s.is_empty()).map(str::to_string).collect();
+            let segs: Vec<String> = path
+                .split("::")
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect();
             let here: Vec<String> = inline.iter().map(|(m, _)| m.clone()).collect();
             if j < chars.len() && chars[j] == '{' && path.ends_with("::") {
-                let close = chars[j..].iter().position(|&c| c == '}').map_or(chars.len(), |k| j + k);
+                let close = chars[j..]
+                    .iter()
+                    .position(|&c| c == '}')
+                    .map_or(chars.len(), |k| j + k);
                 let group: String = chars[j + 1..close].iter().collect();
                 for item in group.split(',') {
-                    let head = item.trim().split("::").next().unwrap_or("").split_whitespace().next().unwrap_or("");
+                    let head = item
+                        .trim()
+                        .split("::")
+                        .next()
+                        .unwrap_or("")
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or("");
                     if !head.is_empty() {
                         let mut p = segs.clone();
                         p.push(head.to_string());
@@ -219,19 +235,29 @@ fn no_import_cycles_between_source_files() {
 #[test]
 fn the_cycle_finder_finds_a_known_cycle() {
     // the parser on code written in the style of the sources
-    let only = |code: &str| -> Vec<Vec<String>> { paths(code).into_iter().map(|(_, p)| p).collect() };
+    let only =
+        |code: &str| -> Vec<Vec<String>> { paths(code).into_iter().map(|(_, p)| p).collect() };
     let v = |s: &[&str]| -> Vec<String> { s.iter().map(|x| x.to_string()).collect() };
     let a = code("use super::b::Thing;\nfn f() { crate::x::y::z(); }\n#[cfg(test)]\nmod tests { use super::c; }");
     let p = only(&a);
     assert!(p.contains(&v(&["super", "b", "Thing"])), "{p:?}");
     assert!(p.contains(&v(&["crate", "x", "y", "z"])), "{p:?}");
-    assert!(!p.iter().any(|q| q.contains(&"c".to_string())), "test modules are ignored: {p:?}");
+    assert!(
+        !p.iter().any(|q| q.contains(&"c".to_string())),
+        "test modules are ignored: {p:?}"
+    );
     let g = only("use super::{alpha, beta::Gamma};");
-    assert!(g.contains(&v(&["super", "alpha"])) && g.contains(&v(&["super", "beta"])), "{g:?}");
+    assert!(
+        g.contains(&v(&["super", "alpha"])) && g.contains(&v(&["super", "beta"])),
+        "{g:?}"
+    );
     // `super` inside an inline module refers to the file's own module
     let nested = paths("mod inner { use super::*; use super::x::Y; }\nuse super::z::W;");
     assert_eq!(nested[0].0, v(&["inner"]), "{nested:?}");
-    assert!(nested.last().is_some_and(|(m, _)| m.is_empty()), "{nested:?}");
+    assert!(
+        nested.last().is_some_and(|(m, _)| m.is_empty()),
+        "{nested:?}"
+    );
     let mut modules = BTreeMap::new();
     modules.insert(v(&["m"]), PathBuf::from("m/mod.rs"));
     modules.insert(v(&["m", "b"]), PathBuf::from("m/b.rs"));
@@ -239,5 +265,8 @@ fn the_cycle_finder_finds_a_known_cycle() {
     assert_eq!(r, Some(PathBuf::from("m/b.rs")));
     // a cycle is reported with its files
     let inner = resolve(&modules, &v(&["m", "a", "inner"]), &v(&["super", "x"]));
-    assert_eq!(inner, None, "super of an inline module stays in the file's module");
+    assert_eq!(
+        inner, None,
+        "super of an inline module stays in the file's module"
+    );
 }

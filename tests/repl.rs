@@ -145,7 +145,8 @@ fn ctrl_c_during_training_returns_a_usable_posterior_and_says_so() {
     p.send_line("post.training().termination").unwrap();
     p.expect("\"interrupted\"").unwrap();
     p.expect("galchem> ").unwrap();
-    p.send_line("post.sample([0.1, -0.3, 0.2, 0.15, -0.2, 0.3, 0.25, 0.1], 7, 1).len()").unwrap();
+    p.send_line("post.sample([0.1, -0.3, 0.2, 0.15, -0.2, 0.3, 0.25, 0.1], 7, 1).len()")
+        .unwrap();
     p.expect("7").unwrap();
     p.expect("galchem> ").unwrap();
     p.send_line("quit").unwrap();

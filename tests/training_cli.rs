@@ -58,7 +58,10 @@ fn sigterm_leaves_a_checkpoint_that_the_same_call_resumes_from() {
     let reference = String::from_utf8_lossy(&o.stdout).into_owned();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(line(&reference, "termination"), "completed");
-    assert!(checkpoints(&fresh).is_empty(), "a completed run removes its checkpoint");
+    assert!(
+        checkpoints(&fresh).is_empty(),
+        "a completed run removes its checkpoint"
+    );
 
     // SIGTERM once training is under way
     let mut child = galchem(&script, dir.path(), &cache)
@@ -78,9 +81,16 @@ fn sigterm_leaves_a_checkpoint_that_the_same_call_resumes_from() {
     let status = child.wait().unwrap();
     let mut err = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
-    assert_eq!(status.code(), Some(143), "exit status after SIGTERM; stderr:\n{err}");
+    assert_eq!(
+        status.code(),
+        Some(143),
+        "exit status after SIGTERM; stderr:\n{err}"
+    );
     assert!(err.contains("terminated (SIGTERM) after"), "{err}");
-    assert!(err.contains("the same call resumes from the checkpoint"), "{err}");
+    assert!(
+        err.contains("the same call resumes from the checkpoint"),
+        "{err}"
+    );
     let left = checkpoints(&cache);
     assert_eq!(left.len(), 1, "one checkpoint: {left:?}");
 
@@ -89,11 +99,19 @@ fn sigterm_leaves_a_checkpoint_that_the_same_call_resumes_from() {
     let resumed = String::from_utf8_lossy(&o.stdout).into_owned();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(line(&resumed, "termination"), "completed");
-    let from: usize = line(&resumed, "resumed").parse().expect("resumed from an epoch");
+    let from: usize = line(&resumed, "resumed")
+        .parse()
+        .expect("resumed from an epoch");
     assert!(from >= 5, "resumed from epoch {from}");
     assert_eq!(line(&resumed, "epochs"), line(&reference, "epochs"));
-    assert_eq!(line(&resumed, "fingerprint"), line(&reference, "fingerprint"));
-    assert!(checkpoints(&cache).is_empty(), "the completed run removes its checkpoint");
+    assert_eq!(
+        line(&resumed, "fingerprint"),
+        line(&reference, "fingerprint")
+    );
+    assert!(
+        checkpoints(&cache).is_empty(),
+        "the completed run removes its checkpoint"
+    );
 }
 
 #[test]
@@ -127,5 +145,8 @@ try {
     assert!(out.contains("\n5\n"), "{out}");
     assert!(out.contains("closure error: my rule failed"), "{out}");
     assert!(err.contains("stopped at the time budget after"), "{err}");
-    assert!(checkpoints(&cache).is_empty(), "checkpoint: false writes none");
+    assert!(
+        checkpoints(&cache).is_empty(),
+        "checkpoint: false writes none"
+    );
 }

@@ -38,28 +38,3 @@ impl Kind for FlowError {
         }
     }
 }
-
-impl FlowError {
-    /// A [`FlowError::Option`].
-    pub fn option(
-        name: impl Into<String>,
-        value: impl ToString,
-        reason: impl Into<String>,
-    ) -> Self {
-        FlowError::Option(OptionError::new(name, value, reason))
-    }
-
-    /// A [`FlowError::TooFewRows`].
-    pub fn too_few_rows(what: impl Into<String>, found: usize, needed: usize) -> Self {
-        FlowError::TooFewRows(TooFewRows {
-            what: what.into(),
-            found,
-            needed,
-        })
-    }
-
-    /// A [`FlowError::Shape`].
-    pub fn shape(what: impl Into<String>, expected: impl ToString, found: impl ToString) -> Self {
-        FlowError::Shape(ShapeError::new(what, expected, found))
-    }
-}

@@ -17,6 +17,7 @@ use super::error::FlowError;
 use super::made::{Made, MadeShape};
 use super::permutation::Permutation;
 use super::standardize::log_scale_sum;
+use crate::error::Vocabulary;
 use crate::nn::activation::Activation;
 use crate::nn::params::ParamLayout;
 use crate::nn::Scaler;

@@ -14,6 +14,7 @@ use super::error::FlowError;
 use super::inverse::{InversePlan, InverseWorkspace};
 use super::maf::Maf;
 use super::standardize::row_f32;
+use crate::error::Vocabulary;
 use crate::rng::Rng;
 use ndarray::{Array2, ArrayView1, ArrayView2};
 use rand_distr::{Distribution, StandardNormal};

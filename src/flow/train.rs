@@ -14,6 +14,7 @@ use super::backprop::Cache;
 use super::error::FlowError;
 use super::maf::{FlowConfig, Maf};
 use super::standardize::{THETA_STD_FLOOR, X_STD_FLOOR};
+use crate::error::{RowsVocabulary, Vocabulary};
 use crate::nn::objective::DataHash;
 use crate::nn::{
     self, EarlyStopping, NnError, Objective, Observer, OptimizerKind, Scaler, Shuffle, Termination,

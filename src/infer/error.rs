@@ -69,22 +69,6 @@ impl Kind for InferError {
     }
 }
 
-impl InferError {
-    /// An [`InferError::Option`].
-    pub fn option(
-        name: impl Into<String>,
-        value: impl ToString,
-        reason: impl Into<String>,
-    ) -> Self {
-        InferError::Option(OptionError::new(name, value, reason))
-    }
-
-    /// An [`InferError::Shape`].
-    pub fn shape(what: impl Into<String>, expected: impl ToString, found: impl ToString) -> Self {
-        InferError::Shape(ShapeError::new(what, expected, found))
-    }
-}
-
 impl From<InferError> for ModelError {
     /// Errors of an inference method used behind the [`crate::model::Posterior`] trait.
     fn from(e: InferError) -> Self {

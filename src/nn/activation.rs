@@ -5,6 +5,7 @@
 //! identity 1; tanh 1 − y²; ReLU 1 if y > 0 else 0; softplus 1 − e^−y (because σ(z) = 1 − e^−softplus(z)).
 
 use super::fastmath;
+use crate::error::Vocabulary;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;

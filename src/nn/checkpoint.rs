@@ -26,6 +26,7 @@ use super::train::history::TrainHistory;
 use super::NnError;
 use crate::envelope::{self, Format};
 use crate::error::FileError;
+use crate::error::Vocabulary;
 use hash::{hex, DataHash};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};

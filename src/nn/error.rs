@@ -43,28 +43,3 @@ impl Kind for NnError {
         }
     }
 }
-
-impl NnError {
-    /// A [`NnError::Shape`] error.
-    pub fn shape(what: impl Into<String>, expected: impl ToString, found: impl ToString) -> Self {
-        NnError::Shape(ShapeError::new(what, expected, found))
-    }
-
-    /// A [`NnError::Option`] error.
-    pub fn option(
-        name: impl Into<String>,
-        value: impl ToString,
-        reason: impl Into<String>,
-    ) -> Self {
-        NnError::Option(OptionError::new(name, value, reason))
-    }
-
-    /// A [`NnError::TooFewRows`] error.
-    pub fn too_few_rows(what: impl Into<String>, found: usize, needed: usize) -> Self {
-        NnError::TooFewRows(TooFewRows {
-            what: what.into(),
-            found,
-            needed,
-        })
-    }
-}

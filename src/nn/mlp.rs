@@ -10,6 +10,7 @@ use super::dense::Dense;
 use super::linalg::gemm;
 use super::params::ParamLayout;
 use super::NnError;
+use crate::error::Vocabulary;
 use ndarray::{s, Array2, Array3, ArrayView2, ArrayViewMut2, Axis};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};

@@ -13,6 +13,7 @@ use rayon::prelude::*;
 pub use super::checkpoint::hash::DataHash;
 use super::loss::Loss;
 use super::mlp::{Mlp, MlpWorkspace};
+use crate::error::Vocabulary;
 
 /// A differentiable loss over the rows of a data set.
 ///

@@ -6,6 +6,7 @@
 //! `inverse` maps back v = μ + σz.
 
 use super::NnError;
+use crate::error::{RowsVocabulary, Vocabulary};
 use ndarray::{Array1, Array2, ArrayView2, Axis, Zip};
 use serde::{Deserialize, Serialize};
 

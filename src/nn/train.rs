@@ -38,6 +38,7 @@ use super::checkpoint::{Checkpoint, Checkpointer, EpochCursor, Fingerprint};
 use super::objective::{mean_loss, Objective};
 use super::optim::Optimizer;
 use super::NnError;
+use crate::error::Vocabulary;
 use crate::progress::Progress;
 use best::BestTracker;
 use rand::seq::SliceRandom;

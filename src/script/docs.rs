@@ -38,8 +38,9 @@ pub struct PropertyDoc {
 pub struct Docs {
     pub categories: Vec<Category>,
     pub functions: BTreeMap<String, FnDoc>,
-    /// The options of functions that take an options map, by function name.
-    pub options: BTreeMap<String, &'static [OptionDoc]>,
+    /// The options of functions that take an options map, by function name (one table or
+    /// more per function).
+    pub options: BTreeMap<String, Vec<&'static [OptionDoc]>>,
     /// The properties of result types, by type name.
     pub types: BTreeMap<String, Vec<PropertyDoc>>,
 }
@@ -235,27 +236,49 @@ impl Docs {
     /// Adds the option tables of functions.
     pub fn add_options(&mut self, options: Vec<(&'static str, &'static [OptionDoc])>) {
         for (name, docs) in options {
-            self.options.insert(name.to_string(), docs);
+            self.options.entry(name.to_string()).or_default().push(docs);
         }
     }
 
     /// Adds the functions of a native module imported as `name` under the topic `name`,
     /// listed as `name::function`.
     pub fn add_native_module(&mut self, name: &str, description: &str, module: &Shared<Module>) {
+        let entries = metadata(module)
+            .into_iter()
+            .filter(|f| listed(&f.name))
+            .map(|f| {
+                (
+                    f.name.clone(),
+                    format!("{name}::{}", f.signature()),
+                    f.doc(),
+                )
+            })
+            .collect();
+        self.add_module_functions(
+            name,
+            format!("module, `import \"{name}\" as {name};` — {description}"),
+            entries,
+        );
+    }
+
+    /// Adds the functions of an imported module as `name::function`: (function, signature,
+    /// doc) each, under a topic of their own.
+    fn add_module_functions(
+        &mut self,
+        name: &str,
+        description: String,
+        entries: Vec<(String, String, String)>,
+    ) {
         let mut names = Vec::new();
-        for f in metadata(module) {
-            if !listed(&f.name) {
-                continue;
-            }
-            let full = format!("{name}::{}", f.name);
-            let sig = format!("{name}::{}", f.signature());
+        for (function, sig, doc) in entries {
+            let full = format!("{name}::{function}");
             self.functions.insert(
                 full.clone(),
                 FnDoc {
                     name: full.clone(),
                     category: name.to_string(),
                     signatures: vec![sig],
-                    docs: vec![f.doc()],
+                    docs: vec![doc],
                 },
             );
             names.push(full);
@@ -263,7 +286,7 @@ impl Docs {
         names.sort();
         self.categories.push(Category {
             name: name.into(),
-            description: format!("module, `import \"{name}\" as {name};` — {description}"),
+            description,
             functions: names,
         });
     }
@@ -278,7 +301,7 @@ impl Docs {
         } else {
             "\nOptions:\n"
         });
-        for o in opts.iter() {
+        for o in opts.iter().flat_map(|t| t.iter()) {
             let doc = o.doc.split_whitespace().collect::<Vec<_>>().join(" ");
             if markdown {
                 s.push_str(&format!("- `{}` ({}): {doc}\n", o.name, o.type_words()));
@@ -331,35 +354,24 @@ impl Docs {
             .unwrap_or("")
             .trim()
             .to_string();
-        let mut names = Vec::new();
-        for f in ast.iter_functions() {
-            let full = format!("{name}::{}", f.name);
-            let sig = format!("{full}({})", f.params.join(", "));
-            let doc = f
-                .comments
-                .iter()
-                .map(|c| strip_comment(c))
-                .collect::<Vec<_>>()
-                .join("\n");
-            self.functions.insert(
-                full.clone(),
-                FnDoc {
-                    name: full.clone(),
-                    category: name.to_string(),
-                    signatures: vec![sig],
-                    docs: vec![doc],
-                },
-            );
-            names.push(full);
-        }
-        names.sort();
-        let description =
-            format!("standard module, `import \"{name}\" as {name};` — {description}");
-        self.categories.push(Category {
-            name: name.into(),
-            description,
-            functions: names,
-        });
+        let entries = ast
+            .iter_functions()
+            .map(|f| {
+                let sig = format!("{name}::{}({})", f.name, f.params.join(", "));
+                let doc = f
+                    .comments
+                    .iter()
+                    .map(|c| strip_comment(c))
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                (f.name.to_string(), sig, doc)
+            })
+            .collect();
+        self.add_module_functions(
+            name,
+            format!("standard module, `import \"{name}\" as {name};` — {description}"),
+            entries,
+        );
     }
 
     /// All documented function and type names.

@@ -179,7 +179,11 @@ pub mod emulator_api {
     /// let emu = train_emulator(runs, #{ epochs: 20 });
     /// ```
     #[rhai_fn(return_raw)]
-    pub fn train_emulator(ctx: NativeCallContext, runs: Table, options: Map) -> RhaiResult<Emulator> {
+    pub fn train_emulator(
+        ctx: NativeCallContext,
+        runs: Table,
+        options: Map,
+    ) -> RhaiResult<Emulator> {
         let a: TrainEmulatorArgs = parse(options)?;
         let (checkpoint, on_epoch) = (a.checkpoint.clone(), a.on_epoch.clone());
         let (mut opts, validation) = emulator_options(a)?;
@@ -200,7 +204,13 @@ pub mod emulator_api {
             return Err(e);
         }
         let (emu, report) = result.map_err(rt)?;
-        notice("train_emulator", report.termination, report.epochs, report.best_epoch, opts.checkpoint.as_ref());
+        notice(
+            "train_emulator",
+            report.termination,
+            report.epochs,
+            report.best_epoch,
+            opts.checkpoint.as_ref(),
+        );
         Ok(emu)
     }
 

@@ -167,9 +167,12 @@ fn npe_options(a: &TrainNpeArgs) -> RhaiResult<(NpeOptions, Prior, Option<String
         t.clip_grad_norm = (v > 0.0).then_some(v);
     }
     if let Some(name) = &a.optimizer {
-        t.optimizer = serde_json::from_value(serde_json::Value::String(name.clone())).map_err(|_| {
-            rt_error(format!("train_npe: unknown optimizer '{name}' (adam, adamw, schedule_free)"))
-        })?;
+        t.optimizer =
+            serde_json::from_value(serde_json::Value::String(name.clone())).map_err(|_| {
+                rt_error(format!(
+                    "train_npe: unknown optimizer '{name}' (adam, adamw, schedule_free)"
+                ))
+            })?;
     }
     t.weight_decay = a.weight_decay.unwrap_or(t.weight_decay);
     t.time_budget = a.time_budget;
@@ -351,7 +354,11 @@ pub mod infer_api {
     /// post.save("posterior.json");
     /// ```
     #[rhai_fn(return_raw)]
-    pub fn train_npe(ctx: NativeCallContext, source: Dynamic, options: Map) -> RhaiResult<Posterior> {
+    pub fn train_npe(
+        ctx: NativeCallContext,
+        source: Dynamic,
+        options: Map,
+    ) -> RhaiResult<Posterior> {
         let a: TrainNpeArgs = parse(options)?;
         let (opts, prior, name) = npe_options(&a)?;
         let session = context(&ctx)?;
@@ -361,9 +368,10 @@ pub mod infer_api {
             opts.noise = a.noise.as_ref().map(|n| NoiseModel {
                 sigma: n.values(sim.output_names().len()),
             });
-            opts.train.checkpoint = checkpoint_path(&session, "train_npe", a.checkpoint.clone(), || {
-                crate::infer::npe::pipeline::checkpoint_name(&prior, sim, &opts)
-            })?;
+            opts.train.checkpoint =
+                checkpoint_path(&session, "train_npe", a.checkpoint.clone(), || {
+                    crate::infer::npe::pipeline::checkpoint_name(&prior, sim, &opts)
+                })?;
             let obs = observer.as_mut().map(|o| o as &mut dyn crate::nn::Observer);
             let result = crate::infer::npe::pipeline::train_npe_with(&prior, sim, &opts, obs);
             if let Some(e) = observer.as_mut().and_then(|o| o.take_error()) {
@@ -371,7 +379,13 @@ pub mod infer_api {
             }
             let (post, _report) = result.map_err(rt)?;
             let t = post.training();
-            notice("train_npe", t.termination, t.epochs, t.best_epoch, opts.train.checkpoint.as_ref());
+            notice(
+                "train_npe",
+                t.termination,
+                t.epochs,
+                t.best_epoch,
+                opts.train.checkpoint.as_ref(),
+            );
             Ok(post)
         })
     }

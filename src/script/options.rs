@@ -141,6 +141,38 @@ pub fn parse<T: ScriptOptions>(map: Map) -> RhaiResult<T> {
     }
 }
 
+/// Parses one options map into two option structs (a function whose options are those of
+/// `A` and those of `B`): each key goes to the struct that declares it; a key neither
+/// declares is an error that lists both.
+pub fn parse_split<A: ScriptOptions, B: ScriptOptions>(map: Map) -> RhaiResult<(A, B)> {
+    let (mut a, mut b) = (Map::new(), Map::new());
+    for (key, value) in map {
+        if A::docs().iter().any(|d| d.name == key.as_str()) {
+            a.insert(key, value);
+        } else if B::docs().iter().any(|d| d.name == key.as_str()) {
+            b.insert(key, value);
+        } else {
+            let names: Vec<&str> = A::docs().iter().chain(B::docs()).map(|d| d.name).collect();
+            let close = names
+                .iter()
+                .map(|n| (edit_distance(n, &key), *n))
+                .filter(|(d, _)| *d <= 2)
+                .min()
+                .map(|(_, n)| format!(" (did you mean '{n}'?)"))
+                .unwrap_or_default();
+            return Err(fail(
+                ErrorKind::Option,
+                format!(
+                    "{}: unknown option '{key}'{close}; the options are {}",
+                    A::FUNCTION,
+                    names.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok((parse(a)?, parse(b)?))
+}
+
 /// Options that may be omitted: `()` (no map given) gives the defaults.
 pub fn parse_or_default<T: ScriptOptions>(map: Option<Map>) -> RhaiResult<T> {
     match map {
@@ -198,7 +230,12 @@ fn culprit<T: ScriptOptions>(clean: &Map) -> Option<Box<rhai::EvalAltResult>> {
 /// arrays.
 fn normalise(value: Dynamic, ty: &str) -> Dynamic {
     if let Some(v) = value.read_lock::<Vector>() {
-        return Dynamic::from_array(v.as_slice().iter().map(|&x| Dynamic::from_float(x)).collect());
+        return Dynamic::from_array(
+            v.as_slice()
+                .iter()
+                .map(|&x| Dynamic::from_float(x))
+                .collect(),
+        );
     }
     if is_integer(ty) {
         if let Ok(f) = value.as_float() {
@@ -339,8 +376,12 @@ mod tests {
     }
 
     fn msg(e: Box<rhai::EvalAltResult>) -> String {
-        match *e {
-            rhai::EvalAltResult::ErrorRuntime(v, _) => crate::script::failure::message_of(&v),
+        message(&e)
+    }
+
+    fn message(e: &rhai::EvalAltResult) -> String {
+        match e {
+            rhai::EvalAltResult::ErrorRuntime(v, _) => crate::script::failure::message_of(v),
             other => other.to_string(),
         }
     }
@@ -363,7 +404,10 @@ mod tests {
                 Dynamic::from_array(vec![Dynamic::from_float(0.1), Dynamic::from_int(1)]),
             ),
             ("object", Dynamic::from(Vector::new(vec![1.0]))),
-            ("limits", Dynamic::from_array(vec![Dynamic::from_int(0), Dynamic::from_float(2.5)])),
+            (
+                "limits",
+                Dynamic::from_array(vec![Dynamic::from_int(0), Dynamic::from_float(2.5)]),
+            ),
         ]))
         .unwrap_or_else(|e| panic!("{}", msg(e)));
         assert_eq!(d.n, Some(100_000));
@@ -380,7 +424,10 @@ mod tests {
             err.contains("unknown option 'scal'") && err.contains("did you mean 'scale'"),
             "{err}"
         );
-        assert!(err.contains("n, scale, box, noise, object, limits"), "{err}");
+        assert!(
+            err.contains("n, scale, box, noise, object, limits"),
+            "{err}"
+        );
         let err = msg(parse::<Demo>(map(&[("n", Dynamic::from("many"))])).unwrap_err());
         assert!(
             err.contains("option 'n' must be a non-negative integer, not string"),

@@ -3,14 +3,14 @@
 use super::context::context;
 use super::convert::{color, numbers, numbers_or_nan, strings};
 use super::failure::{rt, rt_error, RhaiResult};
-use super::options::{parse, NumberOrList, OptionDoc, ScriptOptions};
+use super::options::{parse, parse_split, NumberOrList, OptionDoc, ScriptOptions};
 use crate::plot::{Figure, Hist, Series};
 use rhai::plugin::*;
 #[allow(unused_imports)]
 use rhai::{Array, Dynamic, Map, FLOAT, INT};
 
 crate::script_options! {
-    /// Options of `figure`.
+    /// Options of `figure` (besides those of the first panel, as in `fig.set`).
     pub struct FigureArgs for "figure" {
         /// Rows of the panel grid (1).
         rows: Option<usize>,
@@ -22,20 +22,6 @@ crate::script_options! {
         height: Option<usize>,
         /// Title of the whole figure.
         suptitle: Option<String>,
-        /// Title of the first panel.
-        title: Option<String>,
-        /// x-axis label of the first panel.
-        xlabel: Option<String>,
-        /// y-axis label of the first panel.
-        ylabel: Option<String>,
-        /// Logarithmic x axis.
-        logx: Option<bool>,
-        /// Logarithmic y axis.
-        logy: Option<bool>,
-        /// `[lo, hi]` of the x axis.
-        xlim: Option<Vec<f64>> as "two numbers [low, high]",
-        /// `[lo, hi]` of the y axis.
-        ylim: Option<Vec<f64>> as "two numbers [low, high]",
     }
 }
 
@@ -159,6 +145,7 @@ crate::script_options! {
 pub fn option_docs() -> Vec<(&'static str, &'static [OptionDoc])> {
     vec![
         ("figure", FigureArgs::docs()),
+        ("figure", PanelArgs::docs()),
         ("set", PanelArgs::docs()),
         ("hist", HistArgs::docs()),
         ("scatter", ScatterArgs::docs()),
@@ -234,7 +221,7 @@ pub mod plot_api {
     /// ```
     #[rhai_fn(name = "figure", return_raw)]
     pub fn figure_with(options: Map) -> RhaiResult<Figure> {
-        let a: FigureArgs = parse(options)?;
+        let (a, panel): (FigureArgs, PanelArgs) = parse_split(options)?;
         let mut fig = Figure::grid(a.rows.unwrap_or(1), a.cols.unwrap_or(1));
         if let Some(w) = a.width {
             fig.width = (w as u32).clamp(100, 8000);
@@ -243,15 +230,6 @@ pub mod plot_api {
             fig.height = (h as u32).clamp(100, 8000);
         }
         fig.title = a.suptitle;
-        let panel = PanelArgs {
-            title: a.title,
-            xlabel: a.xlabel,
-            ylabel: a.ylabel,
-            logx: a.logx,
-            logy: a.logy,
-            xlim: a.xlim,
-            ylim: a.ylim,
-        };
         panel_options(&mut fig, panel)?;
         Ok(fig)
     }

@@ -20,12 +20,22 @@ pub struct ScriptObserver<'c> {
 
 impl<'c> ScriptObserver<'c> {
     /// The observer of option `on_epoch`, if given (it must be a closure).
-    pub fn from_option(ctx: &'c NativeCallContext<'c>, what: &str, d: Option<Dynamic>) -> RhaiResult<Option<Self>> {
+    pub fn from_option(
+        ctx: &'c NativeCallContext<'c>,
+        what: &str,
+        d: Option<Dynamic>,
+    ) -> RhaiResult<Option<Self>> {
         let Some(d) = d else { return Ok(None) };
         let f = d.try_cast::<FnPtr>().ok_or_else(|| {
-            rt_error(format!("{what}: option 'on_epoch' must be a closure, e.g. |stats| stats.epoch >= 10"))
+            rt_error(format!(
+                "{what}: option 'on_epoch' must be a closure, e.g. |stats| stats.epoch >= 10"
+            ))
         })?;
-        Ok(Some(ScriptObserver { ctx, f, error: None }))
+        Ok(Some(ScriptObserver {
+            ctx,
+            f,
+            error: None,
+        }))
     }
 
     /// The closure's error, if it failed.
@@ -39,13 +49,17 @@ fn stats_map(s: &EpochStats) -> Map {
     let mut m = Map::new();
     let opt = |v: Option<f64>| v.map_or(Dynamic::UNIT, Dynamic::from_float);
     m.insert("epoch".into(), Dynamic::from_int(s.epoch as INT));
-    m.insert("max_epochs".into(), Dynamic::from_int(s.max_epochs.min(INT::MAX as usize) as INT));
+    m.insert(
+        "max_epochs".into(),
+        Dynamic::from_int(s.max_epochs.min(INT::MAX as usize) as INT),
+    );
     m.insert("train_loss".into(), Dynamic::from_float(s.train_loss));
     m.insert("val_loss".into(), opt(s.val_loss));
     m.insert("best_val_loss".into(), opt(s.best_val_loss));
     m.insert(
         "best_epoch".into(),
-        s.best_epoch.map_or(Dynamic::UNIT, |e| Dynamic::from_int(e as INT)),
+        s.best_epoch
+            .map_or(Dynamic::UNIT, |e| Dynamic::from_int(e as INT)),
     );
     m.insert("steps".into(), Dynamic::from_int(s.steps as INT));
     m.insert("seconds".into(), Dynamic::from_float(s.seconds));
@@ -59,7 +73,10 @@ impl Observer for ScriptObserver<'_> {
         if crate::interrupt::is_requested() {
             return Control::Continue;
         }
-        match self.f.call_within_context::<Dynamic>(self.ctx, (Dynamic::from_map(stats_map(stats)),)) {
+        match self
+            .f
+            .call_within_context::<Dynamic>(self.ctx, (Dynamic::from_map(stats_map(stats)),))
+        {
             Ok(v) if v.as_bool() == Ok(true) => Control::Stop,
             Ok(v) if v.is_string() && v.to_string() == "stop" => Control::Stop,
             Ok(_) => Control::Continue,
@@ -75,7 +92,12 @@ impl Observer for ScriptObserver<'_> {
 /// Where a training run checkpoints: option `checkpoint` as a path (checked against the
 /// write policy), `false` for none, or by default `checkpoints/<name>` in the cache
 /// directory.
-pub fn checkpoint_path(ctx: &Context, what: &str, option: Option<Dynamic>, default_name: impl FnOnce() -> String) -> RhaiResult<Option<PathBuf>> {
+pub fn checkpoint_path(
+    ctx: &Context,
+    what: &str,
+    option: Option<Dynamic>,
+    default_name: impl FnOnce() -> String,
+) -> RhaiResult<Option<PathBuf>> {
     match option {
         Some(d) if d.as_bool() == Ok(false) => Ok(None),
         Some(d) if d.is_string() => Ok(Some(ctx.writable(what, &d.to_string())?)),
@@ -88,7 +110,10 @@ pub fn checkpoint_path(ctx: &Context, what: &str, option: Option<Dynamic>, defau
                 .map_err(|e| fail(ErrorKind::Io, e))?
                 .join("checkpoints");
             std::fs::create_dir_all(&dir).map_err(|e| {
-                fail(ErrorKind::Io, format!("cannot create {}: {e}", dir.display()))
+                fail(
+                    ErrorKind::Io,
+                    format!("cannot create {}: {e}", dir.display()),
+                )
             })?;
             Ok(Some(dir.join(default_name())))
         }
@@ -96,7 +121,13 @@ pub fn checkpoint_path(ctx: &Context, what: &str, option: Option<Dynamic>, defau
 }
 
 /// Tells the user on stderr why a run ended before its end, what it kept and how to go on.
-pub fn notice(what: &str, termination: Termination, epochs: usize, best_epoch: Option<usize>, checkpoint: Option<&PathBuf>) {
+pub fn notice(
+    what: &str,
+    termination: Termination,
+    epochs: usize,
+    best_epoch: Option<usize>,
+    checkpoint: Option<&PathBuf>,
+) {
     if termination.is_finished() {
         return;
     }
@@ -105,8 +136,14 @@ pub fn notice(what: &str, termination: Termination, epochs: usize, best_epoch: O
         None => "the weights of the last step are kept".to_string(),
     };
     let resume = match checkpoint {
-        Some(p) => format!("; the same call resumes from the checkpoint {}", p.display()),
+        Some(p) => format!(
+            "; the same call resumes from the checkpoint {}",
+            p.display()
+        ),
         None => String::new(),
     };
-    eprintln!("{what}: {} after {epochs} epochs; {kept}{resume}", termination.describe());
+    eprintln!(
+        "{what}: {} after {epochs} epochs; {kept}{resume}",
+        termination.describe()
+    );
 }

@@ -14,6 +14,7 @@ mod warnings;
 use super::combine::{combine_running, CombineError, CombineMethod, Combined, GaussianPrior};
 use super::error::InferError;
 use super::star::{summarise, Refiner, StarSummary};
+use crate::error::Vocabulary;
 use crate::model::{DrawsResult, Posterior, Simulator};
 use crate::stats::{Draws, GaussianFit};
 use observe::{validate, Observations, Problem, SkippedRow};

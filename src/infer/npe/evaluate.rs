@@ -4,6 +4,7 @@
 //! global parameters, and the mean log q(θ_true | x) of the posterior where it has a density.
 
 use crate::catalog::Table;
+use crate::error::Vocabulary;
 use crate::infer::error::InferError;
 use crate::infer::star::Refiner;
 use crate::model::runs::successful_runs;

@@ -13,6 +13,7 @@
 
 use super::posterior::{NeuralPosterior, TrainingInfo};
 use super::simulate::simulate_rows;
+use crate::error::Vocabulary;
 use crate::flow::{self, FlowConfig, FlowTrainConfig, FlowTrainReport};
 use crate::infer::error::InferError;
 use crate::model::{NoiseModel, Prior, Simulator};

@@ -6,6 +6,7 @@
 use super::batch::sample_batch;
 use super::rejection::RejectionOptions;
 use crate::envelope::{self, Format};
+use crate::error::Vocabulary;
 use crate::error::{ErrorKind, FileError, ShapeError};
 use crate::flow::{FlowTrainConfig, Maf, MafRecord, Sampler};
 use crate::infer::error::InferError;

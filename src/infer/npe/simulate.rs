@@ -1,6 +1,7 @@
 //! Simulating training sets: a simulator run over many parameter rows in interruptible
 //! chunks with a progress bar, and sets of successful runs drawn from a prior.
 
+use crate::error::Vocabulary;
 use crate::infer::error::InferError;
 use crate::model::{Prior, Simulator, SimulatorError};
 use crate::progress::Progress;

@@ -12,6 +12,7 @@
 //! the prior support or where the simulator fails get weight 0.
 
 use crate::error::ErrorKind;
+use crate::error::Vocabulary;
 use crate::infer::error::InferError;
 use crate::model::{ModelError, Prior, Simulator};
 use crate::stats::Draws;

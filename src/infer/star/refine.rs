@@ -6,6 +6,7 @@
 //! (its per-star biases add up over thousands of stars).
 
 use super::importance::importance_weights;
+use crate::error::Vocabulary;
 use crate::infer::error::InferError;
 use crate::model::{ModelError, NoiseModel, ParamSpace, Posterior, Prior, Simulator};
 use crate::stats::Draws;

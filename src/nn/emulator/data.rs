@@ -1,6 +1,7 @@
 //! Cleaning and splitting of emulator training data.
 
 use super::{EmulatorOptions, TrainReport};
+use crate::error::{RowsVocabulary, Vocabulary};
 use crate::nn::NnError;
 use ndarray::{Array2, ArrayView2, Axis};
 use rand::seq::SliceRandom;

@@ -6,6 +6,7 @@
 
 use super::data::{prepare, Prepared};
 use super::{Emulator, EmulatorOptions, TrainReport, ABUNDANCE_NAMES, MIN_STD, PARAMETER_NAMES};
+use crate::error::Vocabulary;
 use crate::nn::objective::Supervised;
 use crate::nn::{
     train, Activation, EarlyStopping, Mlp, NnError, Observer, Scaler, TrainConfig, TrainHistory,
@@ -204,4 +205,3 @@ pub fn checkpoint_name<'a>(
     }
     format!("emulator-{}.json", hex(h.finish()))
 }
-

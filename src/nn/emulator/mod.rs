@@ -21,6 +21,7 @@ pub use options::{EmulatorOptions, ABUNDANCE_NAMES, MIN_STD, PARAMETER_NAMES};
 pub use report::{cdf_grid, EmulatorReport, ErrorStats, CDF_MAX_APE, CDF_POINTS};
 
 use super::{Loss, Mlp, MlpWorkspace, NnError, Scaler, VarianceHead};
+use crate::error::{RowsVocabulary, Vocabulary};
 use ndarray::{s, Array2, Array3, ArrayView2, ArrayViewMut2, Axis};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};

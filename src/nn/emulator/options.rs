@@ -1,5 +1,6 @@
 //! Hyper-parameters of the emulator, with the paper's values as defaults (spec A.5.1).
 
+use crate::error::Vocabulary;
 use crate::nn::{Activation, Loss, NnError, OptimizerConfig, Shuffle};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;

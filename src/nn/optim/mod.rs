@@ -18,6 +18,7 @@ pub use schedule_free::ScheduleFreeAdamW;
 pub use state::{MomentState, OptimizerKind, OptimizerState, ScheduleFreeState};
 
 use super::NnError;
+use crate::error::Vocabulary;
 use serde::{Deserialize, Serialize};
 
 /// A first-order optimizer over a flat parameter vector.

@@ -4,6 +4,7 @@
 //! structs that keep the learning rate and weight decay apart.
 
 use super::{length_error, OptimizerConfig};
+use crate::error::Vocabulary;
 use crate::nn::checkpoint::exact;
 use crate::nn::NnError;
 use serde::{Deserialize, Serialize};

@@ -1,5 +1,6 @@
 //! The settings of the training loop and their checks.
 
+use crate::error::{RowsVocabulary, Vocabulary};
 use crate::nn::objective::Objective;
 use crate::nn::NnError;
 use serde::{Deserialize, Serialize};
