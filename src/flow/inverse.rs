@@ -21,8 +21,8 @@
 
 use super::act::softplus_slice;
 use super::made::{Made, SCALE_EPS};
-use crate::nn::activation::Activation;
-use crate::nn::dense::Dense;
+use crate::nn::Activation;
+use crate::nn::Dense;
 
 /// Scratch buffers reused across chunks (one per thread).
 #[derive(Debug, Default, Clone)]
@@ -201,7 +201,7 @@ impl InversePlan {
 mod tests {
     use super::super::made::MadeShape;
     use super::*;
-    use crate::nn::params::ParamLayout;
+    use crate::nn::ParamLayout;
 
     /// The reference inverse: D fixed-point passes of the full MADE (spec A.1.5).
     fn naive_inverse(made: &Made, p: &[f32], base: &[f32], v: &[f32]) -> Vec<f32> {

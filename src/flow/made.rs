@@ -15,9 +15,9 @@
 //! order input, context, blocks, output); masked weights are exactly zero.
 
 use super::degrees::{hidden_degrees, input_degrees, output_degrees};
-use crate::nn::activation::Activation;
-use crate::nn::dense::Dense;
-use crate::nn::params::ParamLayout;
+use crate::nn::Activation;
+use crate::nn::Dense;
+use crate::nn::ParamLayout;
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 

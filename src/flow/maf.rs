@@ -18,8 +18,8 @@ use super::made::{Made, MadeShape};
 use super::permutation::Permutation;
 use super::standardize::log_scale_sum;
 use crate::error::Vocabulary;
-use crate::nn::activation::Activation;
-use crate::nn::params::ParamLayout;
+use crate::nn::Activation;
+use crate::nn::ParamLayout;
 use crate::nn::Scaler;
 use serde::{Deserialize, Serialize};
 

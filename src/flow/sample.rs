@@ -180,7 +180,7 @@ impl Maf {
     }
 
     /// `n` samples of q(θ | x) for one observation `x` (length C), shape `(n, D)`, without
-    /// any support restriction (see [`crate::infer::posterior`] for the prior-truncated
+    /// any support restriction (see [`crate::infer::NeuralPosterior`] for the prior-truncated
     /// posterior). Same seed ⇒ same samples.
     pub fn sample(
         &self,

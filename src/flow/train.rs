@@ -3,12 +3,12 @@
 //! z-score statistics from the training split only, Adam (lr 5e-4), batches of 200 (last
 //! incomplete batch dropped, reshuffled every epoch), gradient norm clipped at 5, validation
 //! after every epoch, stop after 20 epochs without improvement and restore the best weights.
-//! The loop itself is [`crate::nn::train`]; this module supplies the objective
+//! The loop itself is [`crate::nn::train()`]; this module supplies the objective
 //! Σ_rows −log q(θ | x) and its gradient.
 //!
 //! Ctrl-C, SIGTERM, the time budget and an observer end a training with a usable flow (the
 //! best weights so far) and the reason in [`FlowTrainReport::termination`]; with a
-//! checkpoint file the same call resumes where it stopped (see [`crate::nn::train`]).
+//! checkpoint file the same call resumes where it stopped (see [`crate::nn::train()`]).
 
 use super::backprop::Cache;
 use super::error::FlowError;

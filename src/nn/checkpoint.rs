@@ -1,4 +1,4 @@
-//! Training checkpoints: everything [`crate::nn::train`] needs to continue a run exactly
+//! Training checkpoints: everything [`crate::nn::train()`] needs to continue a run exactly
 //! where it stopped, in galchem's [`crate::envelope`] (format `galchem-checkpoint`,
 //! version 1), written atomically.
 //!

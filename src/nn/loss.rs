@@ -29,7 +29,7 @@ pub enum VarianceHead {
     /// The outputs are ln σ² (any real value; the default).
     #[default]
     LogVariance,
-    /// The outputs are σ² (positive; floored at [`VARIANCE_FLOOR`]).
+    /// The outputs are σ² (positive; floored at `VARIANCE_FLOOR`).
     Variance,
 }
 

@@ -240,7 +240,7 @@ impl Mlp {
     }
 
     /// Outputs for every row of `x` `(n, n_in)` → `(n, n_out)`, in parallel over chunks of
-    /// [`PREDICT_CHUNK`] rows.
+    /// `PREDICT_CHUNK` rows.
     pub fn predict(&self, params: &[f32], x: ArrayView2<f32>) -> Result<Array2<f32>, NnError> {
         self.check(params, &x)?;
         let mut out = Array2::zeros((x.nrows(), self.n_out()));

@@ -36,20 +36,20 @@
 //! let history = train(&train_set, Some(&val_set), &mut params, opt.as_mut(), &cfg, None)?;
 //! ```
 
-pub mod activation;
-pub mod autopar;
+mod activation;
+mod autopar;
 pub mod checkpoint;
-pub mod dense;
+mod dense;
 pub mod emulator;
 mod error;
 pub mod fastmath;
-pub mod linalg;
-pub mod loss;
-pub mod mlp;
+mod linalg;
+mod loss;
+mod mlp;
 pub mod objective;
 pub mod optim;
-pub mod params;
-pub mod scaler;
+mod params;
+mod scaler;
 pub mod train;
 
 pub use activation::Activation;

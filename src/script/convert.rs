@@ -1,7 +1,7 @@
 //! Conversions between Rhai values and Rust data, and the shared numeric [`Vector`] type.
 
 use super::failure::{rt_error, RhaiResult};
-use rhai::{Array, Dynamic, ImmutableString, INT};
+use rhai::{Array, Dynamic, ImmutableString};
 use std::sync::Arc;
 
 /// A shared, immutable vector of `f64` values: what numeric columns, samples and results are
@@ -123,9 +123,4 @@ pub fn color(c: &str) -> RhaiResult<crate::plot::Rgb> {
             "unknown colour '{c}': use a name (blue, red, green, orange, purple, brown, pink, grey, black), #rrggbb or C0…C7"
         ))
     })
-}
-
-/// A Rhai integer from a count.
-pub fn int(n: usize) -> INT {
-    n as INT
 }

@@ -9,8 +9,6 @@ use super::{arrays, catalog, emulator, gce, infer, plot, prior, results, session
 use rhai::{Dynamic, Engine, Module, Shared};
 use std::sync::Arc;
 
-pub use super::context::Limits;
-
 /// Topics of `help()`: (name, description, module). A topic may span several modules.
 fn topics() -> Vec<(&'static str, &'static str, Shared<Module>)> {
     use rhai::exported_module as m;

@@ -4,11 +4,11 @@
 mod arrays;
 mod catalog;
 pub mod context;
-pub mod convert;
+mod convert;
 pub mod docs;
 mod emulator;
-pub mod engine;
-pub mod errors;
+mod engine;
+mod errors;
 pub mod failure;
 mod gce;
 mod infer;

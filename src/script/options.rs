@@ -1,7 +1,7 @@
 //! Options of script functions as serde structs.
 //!
 //! Each function that takes an options map declares its options once, with
-//! [`script_options!`]: a serde struct whose fields are the option names, each with its
+//! [`crate::script_options!`]: a serde struct whose fields are the option names, each with its
 //! doc comment. From that one declaration come the parsing (an unknown key is an error that
 //! lists the known ones and suggests the closest; a value of the wrong type names the option
 //! and the type it needs; `()` counts as absent), and the option table that `help(name)` and

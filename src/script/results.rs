@@ -1,6 +1,6 @@
 //! Results of library calls as registered script types with documented getters:
 //! `r.alpha_imf_mean`, `r.stars`, `report.ape_median`, … Each type is declared once with
-//! [`script_result!`]: its script name, and per property a doc comment, a type for the
+//! `script_result!`: its script name, and per property a doc comment, a type for the
 //! documentation and how to compute it. The same declaration gives `to_map()` (every
 //! property, for JSON) and the property table of `help("TypeName")`.
 

@@ -9,25 +9,6 @@ use crate::flow::{SampleWorkspace, Sampler};
 use ndarray::{Array3, ArrayView2, Axis};
 use rayon::prelude::*;
 
-/// Samples of many observations.
-#[derive(Debug, Clone, PartialEq)]
-pub struct BatchSamples {
-    /// Samples, shape `(n_obs, n_samples, D)`.
-    pub samples: Array3<f64>,
-    /// Per observation: the fraction of flow draws inside the prior support.
-    pub acceptance: Vec<f64>,
-}
-
-/// Observation `index` (position in the batch) could not be sampled.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("observation {index}: {source}")]
-pub struct BatchError {
-    /// Position in the batch.
-    pub index: usize,
-    /// Why.
-    pub source: LowAcceptance,
-}
-
 /// The outcome for one observation.
 pub type ObsResult = Result<f64, LowAcceptance>;
 

@@ -2,7 +2,7 @@
 //! pipeline, batched sampling with rejection outside the prior support, and evaluation on
 //! held-out simulations.
 
-pub mod batch;
+mod batch;
 pub mod evaluate;
 pub mod pipeline;
 pub mod posterior;

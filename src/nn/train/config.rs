@@ -63,7 +63,7 @@ pub struct TrainConfig {
     pub chunk_rows: usize,
     /// Allow computing the chunks of a batch on several threads (no effect on the results):
     /// the loop times serial and parallel mini-batches as it goes and uses the faster mode
-    /// (see [`crate::nn::autopar`]).
+    /// (see the module `nn::autopar`).
     pub parallel: bool,
     /// Rows per chunk when computing the validation loss.
     pub eval_chunk_rows: usize,
