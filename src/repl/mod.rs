@@ -22,6 +22,24 @@ pub fn history_path() -> Option<PathBuf> {
     dirs::data_dir().map(|d| d.join("galchem").join("history.txt"))
 }
 
+/// Evaluates one input and prints its value or its error; false when the session must end
+/// (SIGTERM).
+fn evaluate(session: &mut Session, line: &str) -> bool {
+    match session.eval_input(line) {
+        Ok(v) => {
+            if let Some(s) = session.display(&v) {
+                println!("{s}");
+            }
+        }
+        Err(e) => eprintln!("{}", e.message),
+    }
+    if crate::interrupt::pending() == Some(crate::interrupt::StopReason::Terminate) {
+        eprintln!("terminated (SIGTERM): leaving the REPL");
+        return false;
+    }
+    true
+}
+
 /// Runs the REPL until Ctrl-D, `exit` or `quit`.
 pub fn run(session: &mut Session) -> Result<(), String> {
     let config = Config::builder()
@@ -56,16 +74,7 @@ pub fn run(session: &mut Session) -> Result<(), String> {
                 if matches!(trimmed, "exit" | "quit" | "exit()" | "quit()") {
                     break;
                 }
-                match session.eval_input(&line) {
-                    Ok(v) => {
-                        if let Some(s) = session.display(&v) {
-                            println!("{s}");
-                        }
-                    }
-                    Err(e) => eprintln!("{}", e.message),
-                }
-                if crate::interrupt::pending() == Some(crate::interrupt::StopReason::Terminate) {
-                    eprintln!("terminated (SIGTERM): leaving the REPL");
+                if !evaluate(session, &line) {
                     break;
                 }
             }
