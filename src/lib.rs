@@ -31,6 +31,7 @@ pub mod progress;
 pub mod repl;
 pub mod rng;
 pub mod script;
+pub mod shard;
 pub mod stats;
 
 // The types most programs need, at the top level.

@@ -91,7 +91,7 @@ fn npe_and_infer_scripts_write_their_reports() {
         "alpha_imf_sd",
         "log10_n_ia_mean",
         "log10_n_ia_sd",
-        "seconds",
+        "mean_acceptance",
     ] {
         assert!(r[key].is_number(), "inference result lacks {key}: {r}");
     }

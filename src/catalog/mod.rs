@@ -8,8 +8,10 @@
 mod error;
 mod filter;
 mod io;
+mod stream;
 mod table;
 
 pub use error::CatalogError;
 pub use filter::{CmpOp, Scalar};
+pub use stream::TableBatches;
 pub use table::{ColumnData, Table};

@@ -56,6 +56,12 @@ impl Table {
         Self { df, origin: None }
     }
 
+    /// The same table, saying it came from `origin` (a file, a part of one) in messages.
+    pub fn with_origin(mut self, origin: impl Into<String>) -> Self {
+        self.origin = Some(origin.into());
+        self
+    }
+
     /// Builds a table from named columns of equal length (in the given order).
     pub fn from_columns(columns: Vec<(String, ColumnData)>) -> Result<Self, CatalogError> {
         let height = columns.first().map(|(_, c)| c.len()).unwrap_or(0);

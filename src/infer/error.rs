@@ -49,6 +49,12 @@ pub enum InferError {
     /// Ctrl-C or SIGTERM.
     #[error(transparent)]
     Interrupted(#[from] Interrupted),
+    /// A catalog that cannot be read.
+    #[error(transparent)]
+    Catalog(#[from] crate::catalog::CatalogError),
+    /// Shards and partial files of a sharded run.
+    #[error(transparent)]
+    Shard(#[from] crate::shard::ShardError),
 }
 
 impl Kind for InferError {
@@ -65,6 +71,8 @@ impl Kind for InferError {
             InferError::Shape(e) => e.kind(),
             InferError::File(e) => e.kind(),
             InferError::Interrupted(e) => e.kind(),
+            InferError::Catalog(e) => e.kind(),
+            InferError::Shard(e) => e.kind(),
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod combine;
 pub mod error;
 pub mod npe;
 pub mod star;
+pub mod stream;
 
 pub use catalog::observe::Observations;
 pub use catalog::{

@@ -20,6 +20,13 @@ pub trait Posterior: Sync {
     /// A one-line description, e.g. `"flow posterior of chempy:tng"`.
     fn describe(&self) -> String;
 
+    /// A stable fingerprint of what the draws depend on, for the job keys of sharded runs
+    /// (partials of different posteriors must not be merged). The default is the
+    /// description; posteriors with weights override it with a hash of them.
+    fn fingerprint(&self) -> String {
+        self.describe()
+    }
+
     /// The parameters θ, in column order.
     fn space(&self) -> &ParamSpace;
 

@@ -5,7 +5,7 @@ use super::context::{Context, SessionConfig};
 use super::docs::Docs;
 use super::errors::SourceMap;
 use super::resolver::Resolver;
-use super::{arrays, catalog, emulator, gce, infer, plot, prior, results, session_api};
+use super::{arrays, catalog, emulator, gce, infer, plot, prior, results, session_api, stream};
 use rhai::{Dynamic, Engine, Module, Shared};
 use std::sync::Arc;
 
@@ -23,6 +23,7 @@ fn topics() -> Vec<(&'static str, &'static str, Shared<Module>)> {
         ("prior", PRIOR, m!(prior::prior_api)),
         ("emulator", EMULATOR, m!(emulator::emulator_api)),
         ("inference", INFERENCE, m!(infer::infer_api)),
+        ("survey", SURVEY, m!(stream::stream_api)),
         ("results", RESULTS, result_types),
     ];
     t.into_iter()
@@ -39,6 +40,8 @@ const SIMULATOR: &str = "the CHEMPY-equivalent GCE simulator (TNG and alternativ
 const EMULATOR: &str = "the neural-network emulator of the simulator (paper §2.2)";
 const INFERENCE: &str =
     "neural posterior estimation and multi-star inference on catalogs (paper §2.3)";
+const SURVEY: &str =
+    "survey-sized catalogs: streamed inference in bounded memory, shards of a cluster job and their merge";
 const PRIOR: &str = "the paper's prior over the six parameters (Table 1) and its variants";
 const RESULTS: &str =
     "what the functions return: help(\"Inference\"), help(\"Evaluation\"), … list their properties";
@@ -46,6 +49,7 @@ const RESULTS: &str =
 /// Every function's option table.
 fn option_docs() -> Vec<(&'static str, &'static [super::options::OptionDoc])> {
     let mut v = infer::option_docs();
+    v.extend(stream::option_docs());
     v.extend(gce::option_docs());
     v.extend(prior::option_docs());
     v.extend(emulator::option_docs());

@@ -213,10 +213,16 @@ fn observation(post: &NeuralPosterior, x: &Dynamic) -> RhaiResult<Vec<f64>> {
 }
 
 /// The column mapping of `infer` from its options and the catalog.
-fn column_map(a: &InferArgs, post: &NeuralPosterior, t: &Table) -> RhaiResult<ColumnMap> {
+pub(super) fn column_map(
+    columns: Option<&Dynamic>,
+    errors: Option<&Dynamic>,
+    label: Option<&String>,
+    post: &NeuralPosterior,
+    t: &Table,
+) -> RhaiResult<ColumnMap> {
     let mut map = ColumnMap::catalog_default(t);
     let names = post.obs_names();
-    if let Some(d) = &a.columns {
+    if let Some(d) = columns {
         let m = d.read_lock::<Map>().ok_or_else(|| {
             rt_error("infer: option 'columns' must map observable names to catalog columns, e.g. #{ Fe_H: \"feh\", … }")
         })?;
@@ -233,14 +239,14 @@ fn column_map(a: &InferArgs, post: &NeuralPosterior, t: &Table) -> RhaiResult<Co
         }
         map.errors = None;
     }
-    if let Some(d) = &a.errors {
+    if let Some(d) = errors {
         map.errors = if d.is_unit() || d.as_bool() == Ok(false) {
             None
         } else {
             Some(super::convert::strings(d, "infer: option 'errors'")?)
         };
     }
-    if let Some(l) = &a.label {
+    if let Some(l) = label {
         map.label = (!l.is_empty()).then(|| l.clone());
     }
     Ok(map)
@@ -443,7 +449,7 @@ pub mod infer_api {
     pub fn infer(post: Posterior, catalog: Table, options: Map) -> RhaiResult<CatalogInference> {
         let a: InferArgs = parse(options)?;
         let opts = infer_options(&a)?;
-        let map = column_map(&a, &post, &catalog)?;
+        let map = column_map(a.columns.as_ref(), a.errors.as_ref(), a.label.as_ref(), &post, &catalog)?;
         let obs = ObservationTable::from_table(&catalog, &map).map_err(rt)?;
         match &a.refine {
             None => crate::infer::infer_catalog(&post, &obs.view(), &opts).map_err(rt),

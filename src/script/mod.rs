@@ -21,6 +21,7 @@ mod resolver;
 pub mod results;
 mod session_api;
 mod simulators;
+mod stream;
 mod training;
 
 pub use context::{default_writes, Limits, SessionConfig};

@@ -164,8 +164,15 @@ script_result! {
         mean_acceptance: "float" => |r| float(r.mean_acceptance),
         /// Draws per star.
         samples_per_star: "int" => |r| int(r.samples_per_star),
-        /// The skipped rows: `#{ row, label, reason }` each.
+        /// The skipped rows: `#{ row, label, reason }` each (a streamed inference lists the
+        /// first 100; its per-star file has all).
         skipped: "Array" => |r| skipped(r),
+        /// Number of rows skipped.
+        n_skipped: "int" => |r| int(r.n_skipped),
+        /// Why the default combination fell back to the paper's (`infer_stream`), or `()`.
+        fallback: "string" => |r| r.fallback.as_deref().map_or(Dynamic::UNIT, text),
+        /// The per-star Parquet file of `infer_stream`, or `()`.
+        stars_out: "string" => |r| r.stars_out.as_deref().map_or(Dynamic::UNIT, text),
         /// Warnings (misspecification, poor refinement, errors unlike the training noise).
         warnings: "Array" => |r| strings(&r.warnings),
         /// The simulator that refined every star, or `()`.
@@ -228,6 +235,12 @@ fn skipped(r: &CatalogInference) -> Dynamic {
 
 /// Per-star summaries: row, label, mean, sd, q16, q84 of every parameter, acceptance.
 fn stars_table(r: &CatalogInference) -> RhaiResult<Table> {
+    if let (true, Some(path)) = (r.stars.is_empty(), &r.stars_out) {
+        return Err(fail(
+            ErrorKind::Input,
+            format!("a streamed inference keeps its stars in {path}: read_table(r.stars_out)"),
+        ));
+    }
     let mut cols = vec![(
         "row".to_string(),
         ColumnData::Int(r.stars.iter().map(|s| s.row as i64).collect()),
@@ -531,6 +544,26 @@ pub struct DrawnRuns {
 }
 
 script_result! {
+    crate::infer::stream::ShardDone as "ShardRun", register_shard_run, shard_run_map {
+        /// The shard, `"i/n"`.
+        shard: "string" => |r| text(&r.shard.to_string()),
+        /// The partial file written.
+        partial: "string" => |r| text(&r.partial.to_string_lossy()),
+        /// The shard's blocks `[first, end)` of `n_blocks` (4096 catalog rows each).
+        first_block: "int" => |r| int(r.blocks.start),
+        end_block: "int" => |r| int(r.blocks.end),
+        n_blocks: "int" => |r| int(r.n_blocks),
+        /// Catalog rows and usable stars in the shard.
+        rows: "int" => |r| int(r.rows),
+        n_stars: "int" => |r| int(r.n_stars),
+        /// Seconds of work, over all attempts.
+        seconds: "float" => |r| float(r.seconds),
+        /// The block this call resumed at, or `()`.
+        resumed_at: "int" => |r| r.resumed_at.map_or(Dynamic::UNIT, int),
+    }
+}
+
+script_result! {
     DrawnRuns as "DrawnRuns", register_drawn_runs, drawn_runs_map {
         /// The runs: the parameters, the outputs and `status`.
         runs: "Table" => |r| Dynamic::from(r.runs.clone()),
@@ -551,6 +584,7 @@ pub fn register_all(m: &mut Module) {
     register_emulator_report(m);
     register_emulator_training(m);
     register_drawn_runs(m);
+    register_shard_run(m);
     FuncRegistration::new_index_getter()
         .set_into_module(m, |r: &mut CatalogInference, key: &str| {
             inference_property(r, key)
@@ -566,6 +600,7 @@ pub fn register_types(engine: &mut rhai::Engine) {
     engine.register_type_with_name::<EmulatorAccuracy>("EmulatorReport");
     engine.register_type_with_name::<TrainReport>("EmulatorTraining");
     engine.register_type_with_name::<DrawnRuns>("DrawnRuns");
+    engine.register_type_with_name::<crate::infer::stream::ShardDone>("ShardRun");
 }
 
 /// A result value as a map of its properties, if it is one of the result types.
@@ -590,6 +625,9 @@ pub fn as_map(d: &Dynamic) -> Option<Map> {
     }
     if let Some(r) = d.read_lock::<DrawnRuns>() {
         return Some(drawn_runs_map(&r));
+    }
+    if let Some(r) = d.read_lock::<crate::infer::stream::ShardDone>() {
+        return Some(shard_run_map(&r));
     }
     None
 }

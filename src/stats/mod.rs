@@ -4,10 +4,12 @@
 //! result, so a failed simulation can never hide in a mean.
 
 pub mod draws;
+pub mod histogram;
 pub mod linalg;
 pub mod special;
 
 pub use draws::{Draws, GaussianFit, Summary};
+pub use histogram::LogHistogram;
 
 use crate::error::{ErrorKind, Kind};
 

@@ -9,9 +9,11 @@
 
 pub mod observe;
 pub mod table_input;
-mod warnings;
+pub(crate) mod warnings;
 
-use super::combine::{combine_running, CombineError, CombineMethod, Combined, GaussianPrior};
+use super::combine::{
+    combine_running_in_blocks, CombineError, CombineMethod, Combined, GaussianPrior,
+};
 use super::error::InferError;
 use super::star::{summarise, Refiner, StarSummary};
 use crate::error::Vocabulary;
@@ -63,6 +65,26 @@ pub struct RunningPoint {
     pub error: Option<String>,
 }
 
+impl RunningPoint {
+    /// The point of the first `n_stars` stars from their combination (of `k` parameters).
+    pub fn new(n_stars: usize, combination: &Result<Combined, CombineError>, k: usize) -> Self {
+        match combination {
+            Ok(c) => RunningPoint {
+                n_stars,
+                mean: c.mean.clone(),
+                sd: c.sd.clone(),
+                error: None,
+            },
+            Err(e) => RunningPoint {
+                n_stars,
+                mean: vec![f64::NAN; k],
+                sd: vec![f64::NAN; k],
+                error: Some(e.to_string()),
+            },
+        }
+    }
+}
+
 /// The result of catalog inference.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CatalogInference {
@@ -72,15 +94,21 @@ pub struct CatalogInference {
     pub global_names: Vec<String>,
     /// Rows in the catalog.
     pub n_rows: usize,
-    /// Rows skipped (missing or non-finite values, or posterior outside the prior support).
+    /// Rows skipped (missing or non-finite values, or posterior outside the prior support);
+    /// a streamed inference keeps the first [`crate::infer::stream::SKIPPED_EXAMPLES`] (its
+    /// per-star file lists all).
     pub skipped: Vec<SkippedRow>,
-    /// One summary per star used, in catalog order.
+    /// Number of rows skipped.
+    pub n_skipped: usize,
+    /// One summary per star used, in catalog order (empty for a streamed inference, which
+    /// writes them to `stars_out`).
     pub stars: Vec<StarSummary>,
-    /// Gaussian fits of every star's draws of the global parameters.
+    /// Gaussian fits of every star's draws of the global parameters (empty when streamed).
     pub fits: Vec<GaussianFit>,
     /// The combined posterior of the global parameters.
     pub combined: Combined,
-    /// The combination of the first n stars for n = 1 … N.
+    /// The combination of the first n stars for n = 1 … N (streamed: at the stars of the
+    /// first r catalog rows for r = 1 … 100 and 50 values of r per decade after).
     pub running: Vec<RunningPoint>,
     /// Mean acceptance rate over stars.
     pub mean_acceptance: f64,
@@ -94,8 +122,13 @@ pub struct CatalogInference {
     pub warnings: Vec<String>,
     /// The simulator whose likelihood refined every star (importance sampling), if any.
     pub refined_with: Option<String>,
-    /// Median effective sample size of the refined stars' weights.
+    /// Median effective sample size of the refined stars' weights (streamed: from a
+    /// histogram, to 0.6 %).
     pub median_ess: Option<f64>,
+    /// The per-star Parquet file written by a streamed inference.
+    pub stars_out: Option<String>,
+    /// Why the default combination fell back to the paper's (streamed `method` "auto").
+    pub fallback: Option<String>,
     /// Wall-clock seconds.
     pub seconds: f64,
 }
@@ -123,10 +156,8 @@ pub fn infer_catalog_with(
     let globals = global_indices(posterior)?;
     let refiner = refine.map(|sim| Refiner::new(posterior, sim)).transpose()?;
     let (rows, mut skipped) = select_rows(posterior, obs, opts)?;
-    let xs = obs.values.select(ndarray::Axis(0), &rows);
-    let ids: Vec<u64> = rows.iter().map(|&r| r as u64).collect();
-    let draws = sample_stars(posterior, xs.view(), &ids, opts)?;
-    let per = summarise_stars(obs, &rows, draws, &globals, refiner.as_ref(), posterior);
+    let part = Part { obs, offset: 0, rows: &rows };
+    let per = infer_part(posterior, &part, opts, &globals, refiner.as_ref())?;
     skipped.extend(per.skipped);
     skipped.sort_by_key(|s| s.row);
     if per.fits.is_empty() {
@@ -137,7 +168,8 @@ pub fn infer_catalog_with(
         }
         .into());
     }
-    let (combined, running) = combine_stars(posterior, &per.fits, opts.method)?;
+    let star_rows: Vec<usize> = per.stars.iter().map(|s| s.row).collect();
+    let (combined, running) = combine_stars(posterior, &per.fits, &star_rows, opts.method)?;
     let mean_acceptance =
         per.stars.iter().map(|s| s.acceptance).sum::<f64>() / per.stars.len() as f64;
     let (warnings, median_ess) = warnings::result_warnings(
@@ -158,6 +190,7 @@ pub fn infer_catalog_with(
             .map(str::to_string)
             .collect(),
         n_rows: obs.values.nrows(),
+        n_skipped: skipped.len(),
         skipped,
         stars: per.stars,
         fits: per.fits,
@@ -166,6 +199,8 @@ pub fn infer_catalog_with(
         mean_acceptance,
         samples_per_star: opts.samples,
         samples: opts.keep_samples.then_some(per.draws),
+        stars_out: None,
+        fallback: None,
         warnings,
         refined_with: refiner.map(|r| r.simulator()),
         median_ess,
@@ -174,7 +209,7 @@ pub fn infer_catalog_with(
 }
 
 /// The positions of the posterior's global parameters (an error when it has none).
-fn global_indices(posterior: &dyn Posterior) -> Result<Vec<usize>, InferError> {
+pub(crate) fn global_indices(posterior: &dyn Posterior) -> Result<Vec<usize>, InferError> {
     let globals = posterior.space().global_indices();
     if globals.is_empty() {
         return Err(InferError::option(
@@ -186,14 +221,27 @@ fn global_indices(posterior: &dyn Posterior) -> Result<Vec<usize>, InferError> {
     Ok(globals)
 }
 
-/// Every star's draws.
-fn sample_stars(
+/// Rows of a catalog to infer: `rows` of `obs`, whose row 0 is catalog row `offset` (a
+/// streamed batch; 0 for a whole catalog).
+pub(crate) struct Part<'a, 'o> {
+    pub obs: &'a Observations<'o>,
+    pub offset: usize,
+    pub rows: &'a [usize],
+}
+
+/// Samples and summarises the stars of `part` (star ids: catalog rows), keeping their draws
+/// when `opts.keep_samples`.
+pub(crate) fn infer_part(
     posterior: &dyn Posterior,
-    xs: ndarray::ArrayView2<f64>,
-    ids: &[u64],
+    part: &Part,
     opts: &InferOptions,
-) -> Result<Vec<DrawsResult>, InferError> {
-    Ok(posterior.sample_many(xs, ids, opts.samples, opts.seed)?)
+    globals: &[usize],
+    refiner: Option<&Refiner>,
+) -> Result<PerStar, InferError> {
+    let xs = part.obs.values.select(ndarray::Axis(0), part.rows);
+    let ids: Vec<u64> = part.rows.iter().map(|&r| (part.offset + r) as u64).collect();
+    let draws = posterior.sample_many(xs.view(), &ids, opts.samples, opts.seed)?;
+    Ok(summarise_stars(part, draws, globals, refiner, posterior, opts.keep_samples))
 }
 
 /// The usable rows to infer (the first `n_stars` of them, if set) and the rows skipped
@@ -224,31 +272,33 @@ fn select_rows(
     Ok((rows, skipped))
 }
 
-/// The sampled stars, summarised: their draws, summaries and Gaussian fits of the global
-/// parameters, and the stars that cannot be combined.
-struct PerStar {
-    draws: Vec<Draws>,
-    stars: Vec<StarSummary>,
-    fits: Vec<GaussianFit>,
-    skipped: Vec<SkippedRow>,
+/// The sampled stars, summarised: their draws (if kept), summaries and Gaussian fits of the
+/// global parameters, and the stars that cannot be combined.
+pub(crate) struct PerStar {
+    pub draws: Vec<Draws>,
+    pub stars: Vec<StarSummary>,
+    pub fits: Vec<GaussianFit>,
+    pub skipped: Vec<SkippedRow>,
 }
 
-/// One usable star.
-type StarOutcome = (Draws, StarSummary, GaussianFit);
+/// One usable star (with its draws, if kept).
+type StarOutcome = (Option<Draws>, StarSummary, GaussianFit);
 
 /// Per-star summaries and Gaussian fits of the global parameters, in parallel over stars.
 /// With a `refiner`, every star's draws are importance-weighted first (x and errors from
-/// `obs`, else the posterior's noise).
+/// `obs`, else the posterior's noise). Summaries and skipped rows carry catalog rows.
 fn summarise_stars(
-    obs: &Observations,
-    rows: &[usize],
+    part: &Part,
     draws: Vec<DrawsResult>,
     globals: &[usize],
     refiner: Option<&Refiner>,
     posterior: &dyn Posterior,
+    keep_draws: bool,
 ) -> PerStar {
+    let obs = part.obs;
     let label = |r: usize| obs.labels.as_ref().and_then(|l| l.get(r).cloned());
-    let outcomes: Vec<Result<StarOutcome, SkippedRow>> = rows
+    let outcomes: Vec<Result<StarOutcome, SkippedRow>> = part
+        .rows
         .par_iter()
         .zip(draws.into_par_iter())
         .map(|(&row, d)| {
@@ -262,10 +312,10 @@ fn summarise_stars(
                     }
                 };
                 let fit = d.gaussian_fit(globals).map_err(|e| e.to_string())?;
-                let summary = summarise(row, label(row), &d).map_err(|e| e.to_string())?;
-                Ok((d, summary, fit))
+                let summary = summarise(part.offset + row, label(row), &d).map_err(|e| e.to_string())?;
+                Ok((keep_draws.then_some(d), summary, fit))
             };
-            star().map_err(|message| unusable(obs, row, message))
+            star().map_err(|message| unusable(obs, row, part.offset, message))
         })
         .collect();
     let mut out = PerStar {
@@ -277,7 +327,7 @@ fn summarise_stars(
     for o in outcomes {
         match o {
             Ok((d, s, f)) => {
-                out.draws.push(d);
+                out.draws.extend(d);
                 out.stars.push(s);
                 out.fits.push(f);
             }
@@ -295,34 +345,26 @@ fn star_errors(obs: &Observations, row: usize, posterior: &dyn Posterior) -> Opt
     }
 }
 
-/// A star that cannot be combined, with the reason.
-fn unusable(obs: &Observations, row: usize, message: String) -> SkippedRow {
+/// A star (row `row` of `obs`, catalog row `offset + row`) that cannot be combined, with
+/// the reason.
+fn unusable(obs: &Observations, row: usize, offset: usize, message: String) -> SkippedRow {
     SkippedRow {
-        row,
+        row: offset + row,
         label: obs.labels.as_ref().and_then(|l| l.get(row).cloned()),
         problems: vec![Problem::Unusable { message }],
     }
 }
 
-/// The combination of all stars and the running combination of the first n stars.
+/// The combination of all stars and the running combination of the first n stars; star i
+/// is catalog row `rows[i]`.
 fn combine_stars(
     posterior: &dyn Posterior,
     fits: &[GaussianFit],
+    rows: &[usize],
     method: CombineMethod,
 ) -> Result<(Combined, Vec<RunningPoint>), InferError> {
-    let gp = match (global_prior(posterior), method.needs_prior()) {
-        (Some(p), _) => p,
-        // unused by the inverse-variance mean
-        (None, false) => GaussianPrior::independent(&vec![0.0; fits[0].mean.len()], &vec![1.0; fits[0].mean.len()]),
-        (None, true) => {
-            return Err(InferError::option(
-                "method",
-                method,
-                "the posterior's prior of the global parameters is not Gaussian; use \"inverse_variance\"",
-            ))
-        }
-    };
-    let run = combine_running(fits, &gp, method)?;
+    let gp = combination_prior(posterior, method, fits[0].mean.len())?;
+    let run = combine_running_in_blocks(fits, rows, &gp, method)?;
     let combined = match run.last() {
         Some(Ok(c)) => c.clone(),
         Some(Err(e)) => return Err(InferError::Combine(e.clone())),
@@ -332,22 +374,28 @@ fn combine_stars(
     let running = run
         .iter()
         .enumerate()
-        .map(|(i, r)| match r {
-            Ok(c) => RunningPoint {
-                n_stars: i + 1,
-                mean: c.mean.clone(),
-                sd: c.sd.clone(),
-                error: None,
-            },
-            Err(e) => RunningPoint {
-                n_stars: i + 1,
-                mean: vec![f64::NAN; k],
-                sd: vec![f64::NAN; k],
-                error: Some(e.to_string()),
-            },
-        })
+        .map(|(i, r)| RunningPoint::new(i + 1, r, k))
         .collect();
     Ok((combined, running))
+}
+
+/// The prior of the `k` global parameters to divide out (or add) with `method`: the
+/// posterior's, which must be Gaussian unless the method ignores it.
+pub(crate) fn combination_prior(
+    posterior: &dyn Posterior,
+    method: CombineMethod,
+    k: usize,
+) -> Result<GaussianPrior, InferError> {
+    match (global_prior(posterior), method.needs_prior()) {
+        (Some(p), _) => Ok(p),
+        // unused by the inverse-variance mean
+        (None, false) => Ok(GaussianPrior::independent(&vec![0.0; k], &vec![1.0; k])),
+        (None, true) => Err(InferError::option(
+            "method",
+            method,
+            "the posterior's prior of the global parameters is not Gaussian; use \"inverse_variance\"",
+        )),
+    }
 }
 
 /// The Gaussian prior of the global parameters that every single-star posterior contains,

@@ -149,6 +149,18 @@ pub struct Validated {
 /// and finite (errors also positive). `expected` are the posterior's observable names;
 /// the column count must match.
 pub fn validate(obs: &Observations, expected: &[String]) -> Result<Validated, ObserveError> {
+    let v = validate_rows(obs, expected)?;
+    if v.rows.is_empty() {
+        return Err(ObserveError::NoUsableRows {
+            n_rows: obs.values.nrows(),
+            first: v.skipped.first().cloned(),
+        });
+    }
+    Ok(v)
+}
+
+/// [`validate`] of a part of a catalog (a streamed batch), where no usable row is no error.
+pub fn validate_rows(obs: &Observations, expected: &[String]) -> Result<Validated, ObserveError> {
     let (n, m) = obs.values.dim();
     if m != expected.len() {
         return Err(ObserveError::WrongColumns {
@@ -176,12 +188,6 @@ pub fn validate(obs: &Observations, expected: &[String]) -> Result<Validated, Ob
                 problems,
             });
         }
-    }
-    if rows.is_empty() {
-        return Err(ObserveError::NoUsableRows {
-            n_rows: n,
-            first: skipped.first().cloned(),
-        });
     }
     Ok(Validated { rows, skipped })
 }

@@ -28,7 +28,7 @@ pub const CATALOG_TRUE_COLUMNS: [&str; 8] = [
 ];
 
 /// Which catalog columns feed the posterior.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ColumnMap {
     /// One column per observable, in the posterior's order.
     pub values: Vec<String>,

@@ -38,13 +38,18 @@ pub(super) fn result_warnings(
 fn ess_warning(sorted_ess: &[f64], samples: usize) -> Option<String> {
     let median = crate::stats::quantile_sorted(sorted_ess, 0.5).ok()?;
     let poor = sorted_ess.iter().filter(|&&e| e < 10.0).count();
+    ess_warning_of(median, poor, sorted_ess.len(), samples)
+}
+
+/// [`ess_warning`] from the median effective sample size, the number of stars below 10 and
+/// the number of refined stars.
+pub(crate) fn ess_warning_of(median: f64, poor: usize, n: usize, samples: usize) -> Option<String> {
     (median < 0.1 * samples as f64).then(|| {
         format!(
             "refinement: the median effective sample size is {median:.1} of {samples} draws \
-             ({poor} of {} stars below 10): the flow's draws rarely fall where the simulator's \
+             ({poor} of {n} stars below 10): the flow's draws rarely fall where the simulator's \
              posterior is (a catalog the simulator cannot explain?), so the refined estimates \
-             and their uncertainties are unreliable",
-            sorted_ess.len()
+             and their uncertainties are unreliable"
         )
     })
 }
@@ -55,12 +60,23 @@ fn ess_warning(sorted_ess: &[f64], samples: usize) -> Option<String> {
 fn prior_distance_warning(posterior: &dyn Posterior, combined: &Combined) -> Option<String> {
     let (mean, sd) = posterior.prior().global_gaussian()?;
     let space = posterior.space();
-    let names: Vec<&str> = space
+    let names: Vec<String> = space
         .global_indices()
         .iter()
         .filter_map(|&j| space.name(j))
+        .map(str::to_string)
         .collect();
-    let far: Vec<String> = (0..mean.len().min(combined.mean.len()))
+    prior_distance_warning_of(&mean, &sd, &names, combined)
+}
+
+/// [`prior_distance_warning`] for a Gaussian prior (`mean`, `sd`) of the globals `names`.
+pub(crate) fn prior_distance_warning_of(
+    mean: &[f64],
+    sd: &[f64],
+    names: &[String],
+    combined: &Combined,
+) -> Option<String> {
+    let far: Vec<String> = (0..mean.len().min(combined.mean.len()).min(names.len()))
         .filter_map(|j| {
             let z = (combined.mean[j] - mean[j]) / sd[j];
             (z.abs() > 3.0)
@@ -89,14 +105,19 @@ fn noise_warnings(posterior: &dyn Posterior, obs: &Observations, rows: &[usize])
         let Ok(med) = crate::stats::quantile_sorted(&e, 0.5) else {
             continue;
         };
-        let trained = noise.sigma[j];
-        if (med - trained).abs() > 0.1 * trained.max(1e-12) {
-            out.push(format!(
-                "{name}: the catalog's median error is {med:.3} dex but the posterior was trained with {trained:.3} dex noise"
-            ));
-        }
+        out.extend(noise_warning_of(name, med, noise.sigma[j]));
     }
     out
+}
+
+/// Warns when an observable's median catalog error `med` differs by more than 10 % from the
+/// noise `trained` the posterior was trained with (both dex).
+pub(crate) fn noise_warning_of(name: &str, med: f64, trained: f64) -> Option<String> {
+    ((med - trained).abs() > 0.1 * trained.max(1e-12)).then(|| {
+        format!(
+            "{name}: the catalog's median error is {med:.3} dex but the posterior was trained with {trained:.3} dex noise"
+        )
+    })
 }
 
 #[cfg(test)]

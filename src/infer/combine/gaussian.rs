@@ -193,21 +193,32 @@ pub struct Combined {
     pub sd: Vec<f64>,
 }
 
-/// Running sums from which the combination of the first n stars follows in O(k³).
-#[derive(Debug, Clone)]
-struct Sums {
-    /// Σ P_i
-    prec: Array2<f64>,
-    /// Σ P_i μ_i
-    h: Array1<f64>,
-    /// Σ 1/s_i² and Σ m_i/s_i² per parameter (spec C.2)
-    w: Array1<f64>,
-    wm: Array1<f64>,
+/// Catalog rows per block of the combination: stars are summed within blocks of this many
+/// catalog rows, and the blocks' sums are added in block order. Streamed and sharded runs
+/// cut catalogs at block boundaries, so every way of running gives the same numbers.
+pub const BLOCK_ROWS: usize = 4096;
+
+/// The sufficient statistics of a Gaussian combination: sums over stars from which the
+/// combination follows in O(k³), and which merge by addition (shards, streamed batches).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GaussianSums {
+    /// Stars added.
+    pub n: usize,
+    /// Σ P_i `(k, k)`.
+    pub prec: Array2<f64>,
+    /// Σ P_i μ_i `(k)`.
+    pub h: Array1<f64>,
+    /// Σ 1/s_i² per parameter (spec C.2).
+    pub w: Array1<f64>,
+    /// Σ m_i/s_i² per parameter.
+    pub wm: Array1<f64>,
 }
 
-impl Sums {
-    fn new(k: usize) -> Self {
-        Sums {
+impl GaussianSums {
+    /// Empty sums of k global parameters.
+    pub fn new(k: usize) -> Self {
+        GaussianSums {
+            n: 0,
             prec: Array2::zeros((k, k)),
             h: Array1::zeros(k),
             w: Array1::zeros(k),
@@ -215,7 +226,25 @@ impl Sums {
         }
     }
 
-    fn add(&mut self, f: &GaussianFit, star: usize) -> Result<(), CombineError> {
+    /// The sums of both (other's stars after these).
+    pub fn merge(&mut self, other: &GaussianSums) -> Result<(), CombineError> {
+        if other.h.len() != self.h.len() {
+            return Err(CombineError::WrongDimension {
+                star: self.n,
+                found: other.h.len(),
+                expected: self.h.len(),
+            });
+        }
+        self.n += other.n;
+        self.prec += &other.prec;
+        self.h += &other.h;
+        self.w += &other.w;
+        self.wm += &other.wm;
+        Ok(())
+    }
+
+    /// Adds one star's Gaussian fit; `star` only labels errors.
+    pub fn add(&mut self, f: &GaussianFit, star: usize) -> Result<(), CombineError> {
         let k = self.h.len();
         if f.mean.len() != k {
             return Err(CombineError::WrongDimension {
@@ -228,6 +257,7 @@ impl Sums {
         let mean = Array1::from(f.mean.clone());
         self.h += &p.dot(&mean);
         self.prec += &p;
+        self.n += 1;
         for a in 0..k {
             let w = 1.0 / (f.sd_n[a] * f.sd_n[a]);
             self.w[a] += w;
@@ -236,13 +266,14 @@ impl Sums {
         Ok(())
     }
 
-    fn finish(
-        &self,
-        n: usize,
-        prior: &GaussianPrior,
-        method: CombineMethod,
-    ) -> Result<Combined, CombineError> {
-        let k = self.h.len();
+    /// The combination of the stars added, with `method` and the prior every single-star
+    /// posterior contains.
+    pub fn finish(&self, prior: &GaussianPrior, method: CombineMethod) -> Result<Combined, CombineError> {
+        if self.n == 0 {
+            return Err(CombineError::NoStars);
+        }
+        check_prior(prior)?;
+        let (n, k) = (self.n, self.h.len());
         if method == CombineMethod::InverseVariance {
             let mean: Vec<f64> = (0..k).map(|a| self.wm[a] / self.w[a]).collect();
             let var: Vec<f64> = (0..k).map(|a| 1.0 / self.w[a]).collect();
@@ -286,33 +317,71 @@ impl Sums {
 /// Combines the Gaussian fits of all stars with `method`; `prior` is the prior of the global
 /// parameters that every single-star posterior contains (unused by
 /// [`CombineMethod::InverseVariance`]).
-pub fn combine(
-    stars: &[GaussianFit],
-    prior: &GaussianPrior,
-    method: CombineMethod,
-) -> Result<Combined, CombineError> {
+pub fn combine(stars: &[GaussianFit], prior: &GaussianPrior, method: CombineMethod) -> Result<Combined, CombineError> {
     let run = combine_running(stars, prior, method)?;
     run.into_iter().last().unwrap_or(Err(CombineError::NoStars))
 }
 
 /// The combination of the first n stars for n = 1 … N (paper Fig. 5), from prefix sums in
-/// O(N). Entry n − 1 is the combination of stars 0 … n − 1, or the reason it does not exist
-/// (e.g. a precision that is not positive definite for small n under
+/// O(N), all stars in one block. Entry n − 1 is the combination of stars 0 … n − 1, or the
+/// reason it does not exist (e.g. a precision that is not positive definite for small n under
 /// [`CombineMethod::DividePrior`]).
 pub fn combine_running(
     stars: &[GaussianFit],
     prior: &GaussianPrior,
     method: CombineMethod,
 ) -> Result<Vec<Result<Combined, CombineError>>, CombineError> {
+    let rows: Vec<usize> = (0..stars.len()).collect();
+    combine_running_in_blocks_of(stars, &rows, usize::MAX, prior, method)
+}
+
+/// [`combine_running`] with the stars summed in blocks of [`BLOCK_ROWS`] catalog rows:
+/// `rows[i]` (ascending) is star i's catalog row; the sums of earlier blocks are added in
+/// block order before the partial sum of the current one, exactly as streamed and sharded
+/// runs do. Errors name the star by its catalog row.
+pub fn combine_running_in_blocks(
+    stars: &[GaussianFit],
+    rows: &[usize],
+    prior: &GaussianPrior,
+    method: CombineMethod,
+) -> Result<Vec<Result<Combined, CombineError>>, CombineError> {
+    combine_running_in_blocks_of(stars, rows, BLOCK_ROWS, prior, method)
+}
+
+fn combine_running_in_blocks_of(
+    stars: &[GaussianFit],
+    rows: &[usize],
+    block_rows: usize,
+    prior: &GaussianPrior,
+    method: CombineMethod,
+) -> Result<Vec<Result<Combined, CombineError>>, CombineError> {
+    if rows.len() != stars.len() {
+        return Err(CombineError::WrongDimension {
+            star: 0,
+            found: rows.len(),
+            expected: stars.len(),
+        });
+    }
     if stars.is_empty() {
         return Err(CombineError::NoStars);
     }
     check_prior(prior)?;
-    let mut sums = Sums::new(prior.mean.len());
+    let k = prior.mean.len();
+    let mut done = GaussianSums::new(k);
+    let mut block = GaussianSums::new(k);
+    let mut current = rows.first().map_or(0, |r| r / block_rows);
     let mut out = Vec::with_capacity(stars.len());
-    for (i, f) in stars.iter().enumerate() {
-        sums.add(f, i)?;
-        out.push(sums.finish(i + 1, prior, method));
+    for (f, &row) in stars.iter().zip(rows) {
+        let b = row / block_rows;
+        if b != current {
+            done.merge(&block)?;
+            block = GaussianSums::new(k);
+            current = b;
+        }
+        block.add(f, row)?;
+        let mut prefix = done.clone();
+        prefix.merge(&block)?;
+        out.push(prefix.finish(prior, method));
     }
     Ok(out)
 }

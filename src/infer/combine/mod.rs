@@ -3,5 +3,6 @@
 pub mod gaussian;
 
 pub use gaussian::{
-    combine, combine_running, CombineError, CombineMethod, Combined, GaussianPrior,
+    combine, combine_running, combine_running_in_blocks, CombineError, CombineMethod, Combined,
+    GaussianPrior, GaussianSums, BLOCK_ROWS,
 };
