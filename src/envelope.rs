@@ -246,3 +246,45 @@ mod tests {
         );
     }
 }
+
+/// Serde for an `f64` that may be NaN or infinite: JSON has no such numbers (serde_json
+/// writes `null`, which does not read back), so they are written as the strings `"NaN"`,
+/// `"inf"` and `"-inf"`; finite values stay numbers. Use with `#[serde(with = ...)]`.
+pub mod any_f64 {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(untagged)]
+    enum Repr {
+        Number(f64),
+        Text(String),
+    }
+
+    /// Writes `value`, non-finite values as text.
+    pub fn serialize<S: Serializer>(value: &f64, s: S) -> Result<S::Ok, S::Error> {
+        if value.is_finite() {
+            s.serialize_f64(*value)
+        } else if value.is_nan() {
+            s.serialize_str("NaN")
+        } else if *value > 0.0 {
+            s.serialize_str("inf")
+        } else {
+            s.serialize_str("-inf")
+        }
+    }
+
+    /// Reads a number, or one of `"NaN"`, `"inf"`, `"-inf"`.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        match Repr::deserialize(d)? {
+            Repr::Number(v) => Ok(v),
+            Repr::Text(t) => match t.as_str() {
+                "NaN" => Ok(f64::NAN),
+                "inf" => Ok(f64::INFINITY),
+                "-inf" => Ok(f64::NEG_INFINITY),
+                other => Err(serde::de::Error::custom(format!(
+                    "expected a number, \"NaN\", \"inf\" or \"-inf\", found \"{other}\""
+                ))),
+            },
+        }
+    }
+}

@@ -34,7 +34,9 @@ fn streamed_inference_is_inference_in_memory() {
     // the same sums in the same order: equal to the bit
     assert_eq!(r.combined, m.combined);
     assert_eq!((r.n_rows, r.n_skipped), (N, m.skipped.len()));
-    assert_eq!(r.skipped, m.skipped[..m.skipped.len().min(100)].to_vec());
+    // NaN values in the reasons: compared as text
+    let reasons = |s: &[galchem::infer::catalog::observe::SkippedRow]| format!("{s:?}");
+    assert_eq!(reasons(&r.skipped), reasons(&m.skipped[..m.skipped.len().min(100)]));
     assert!(r.n_skipped >= 11, "{}", r.n_skipped);
     assert!((r.mean_acceptance - m.mean_acceptance).abs() < 1e-12);
     for p in &r.running {

@@ -30,7 +30,8 @@ pub struct TableBatches {
 }
 
 impl TableBatches {
-    /// Opens `path` (CSV, or Parquet by the extension `.parquet`/`.pq`), counting its rows.
+    /// Opens `path` (Parquet by the extension `.parquet`/`.pq` or its magic bytes, CSV
+    /// otherwise), counting its rows.
     pub fn open(path: &Path) -> Result<Self, CatalogError> {
         Self::open_counting(path, true)
     }
@@ -42,7 +43,7 @@ impl TableBatches {
             path: path.to_path_buf(),
             message: e.to_string(),
         };
-        if super::io::is_parquet(path) {
+        if is_parquet_file(path) {
             let file = File::open(path).map_err(open)?;
             let n_rows = ParquetReader::new(file).num_rows().map_err(|e| read_error(path, "Parquet", e))?;
             return Ok(TableBatches {
@@ -255,4 +256,18 @@ mod tests {
         let mut b = TableBatches::open(&empty).unwrap();
         assert_eq!((b.n_rows(), b.next_batch(10).unwrap().is_none()), (0, true));
     }
+}
+
+/// Whether `path` holds Parquet: by its extension, or else by the magic bytes `PAR1` it
+/// starts with (a file under a temporary name such as `stars.parquet.incomplete`).
+fn is_parquet_file(path: &Path) -> bool {
+    use std::io::Read;
+    if super::io::is_parquet(path) {
+        return true;
+    }
+    let mut magic = [0u8; 4];
+    File::open(path)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .map(|()| &magic == b"PAR1")
+        .unwrap_or(false)
 }

@@ -6,7 +6,7 @@
 use galchem::catalog::{ColumnData, Table};
 use galchem::infer::stream::{StreamRun, StreamSettings};
 use galchem::infer::{ColumnMap, CombineMethod};
-use galchem::model::{GaussianPosterior, LinearGaussian, Marginal, ParamSpace, Prior, Simulator};
+use galchem::model::{GaussianPosterior, LinearGaussian, Marginal, ParamSpace, Posterior, Prior, Simulator};
 use ndarray::Array2;
 use std::path::Path;
 
@@ -81,7 +81,7 @@ pub fn settings(stars_out: Option<&Path>) -> StreamSettings {
 }
 
 /// A run of `post` on `catalog`.
-pub fn run<'a>(post: &'a GaussianPosterior, catalog: &'a Path, settings: StreamSettings) -> StreamRun<'a> {
+pub fn run<'a>(post: &'a dyn Posterior, catalog: &'a Path, settings: StreamSettings) -> StreamRun<'a> {
     StreamRun {
         posterior: post,
         catalog,

@@ -49,9 +49,17 @@ pub enum Problem {
     /// The cell is empty / null.
     Missing { column: String },
     /// The value is NaN or infinite.
-    NotFinite { column: String, value: f64 },
+    NotFinite {
+        column: String,
+        #[serde(with = "crate::envelope::any_f64")]
+        value: f64,
+    },
     /// The error column holds a value that is not a finite positive number.
-    BadError { column: String, value: f64 },
+    BadError {
+        column: String,
+        #[serde(with = "crate::envelope::any_f64")]
+        value: f64,
+    },
     /// The star was sampled but cannot be combined: its posterior lies (almost) entirely
     /// outside the prior support, its samples give a singular Gaussian fit, or (refined
     /// inference) no draw has a positive importance weight.
