@@ -23,6 +23,7 @@ pub mod fsutil;
 pub mod gce;
 pub mod infer;
 pub mod interrupt;
+pub mod jobs;
 pub mod model;
 pub mod nn;
 pub mod paper;

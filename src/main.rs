@@ -50,6 +50,21 @@ enum Command {
         /// Rhai code, e.g. '40 + 2'.
         expr: String,
     },
+    /// Merge the partial files of a sharded job into its result: galchem merge PARTIALS... -o OUT.
+    ///
+    /// The result is, to the byte, what the single-process run with the same seed writes.
+    Merge {
+        /// The partial files (all shards of one job, any order).
+        #[arg(required = true)]
+        partials: Vec<PathBuf>,
+        /// The result to write (for a catalog inference: the report JSON; the per-star files
+        /// of the shards are concatenated into the file the run named).
+        #[arg(short, long, value_name = "OUT")]
+        out: PathBuf,
+    },
+    /// Write (and with --submit, submit) a Slurm array job running a script's shards, and a
+    /// merge job that runs after all tasks succeeded: galchem slurm FILE [OPTIONS] -- ARGS.
+    Slurm(SlurmArgs),
     /// Print generated documentation (the book's function reference).
     #[command(hide = true)]
     Doc {
@@ -194,6 +209,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
             }
             Ok(())
         }
+        Some(Command::Merge { partials, out }) => merge(partials, out),
+        Some(Command::Slurm(a)) => slurm(&cli, a, &cwd),
         Some(Command::Doc { what }) => {
             let s = session(&cli, cwd, false)?;
             match what.as_str() {
@@ -222,4 +239,133 @@ fn run(cli: Cli) -> Result<(), Failure> {
             }
         }
     }
+}
+
+/// `galchem slurm`'s options.
+#[derive(clap::Args, Debug)]
+struct SlurmArgs {
+    /// The .rhai script; each task runs it with its shard (SLURM_ARRAY_TASK_ID of
+    /// SLURM_ARRAY_TASK_COUNT).
+    file: PathBuf,
+    /// Number of array tasks (= shards).
+    #[arg(long, default_value_t = 4, value_name = "N")]
+    array_size: usize,
+    /// Slurm partition.
+    #[arg(long)]
+    partition: Option<String>,
+    /// Time limit of each task (Slurm notation: MM, HH:MM:SS, D-HH:MM).
+    #[arg(long)]
+    time: Option<String>,
+    /// CPUs per task (galchem's worker threads follow it).
+    #[arg(long, value_name = "N")]
+    cpus_per_task: Option<usize>,
+    /// Memory per task, e.g. 2G.
+    #[arg(long)]
+    mem: Option<String>,
+    /// SIGTERM this many seconds before a task's time limit, so that it checkpoints (0: no
+    /// early signal). Submitting again resumes stopped tasks.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    signal: u64,
+    /// An extra #SBATCH line, e.g. --sbatch=--account=abc (repeatable).
+    #[arg(long = "sbatch", value_name = "LINE", allow_hyphen_values = true)]
+    extra: Vec<String>,
+    /// The merged result; default: the script's out=PATH argument.
+    #[arg(long, value_name = "OUT")]
+    merge: Option<PathBuf>,
+    /// Directory of the sbatch scripts and the tasks' logs.
+    #[arg(long, default_value = "slurm", value_name = "DIR")]
+    dir: PathBuf,
+    /// Slurm job name (default: galchem-SCRIPT).
+    #[arg(long)]
+    job_name: Option<String>,
+    /// Submit with sbatch (the merge job with --dependency=afterok on the array).
+    #[arg(long)]
+    submit: bool,
+    /// The script's key=value arguments.
+    #[arg(last = true)]
+    args: Vec<String>,
+}
+
+/// `galchem merge PARTIALS -o OUT`.
+fn merge(partials: &[PathBuf], out: &std::path::Path) -> Result<(), Failure> {
+    let merged = galchem::jobs::merge_partials(partials, out, &|p| Ok(p.to_path_buf()))
+        .map_err(|e| format!("error: {e}"))?;
+    println!("{}", merged.summary());
+    println!("result: {}", out.display());
+    Ok(())
+}
+
+fn absolute(p: &std::path::Path, cwd: &std::path::Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        cwd.join(p)
+    }
+}
+
+/// `galchem slurm FILE -- ARGS`: writes DIR/array.sbatch and DIR/merge.sbatch, and submits
+/// them with --submit.
+fn slurm(cli: &Cli, a: &SlurmArgs, cwd: &std::path::Path) -> Result<(), Failure> {
+    use galchem::shard::slurm::{array_script, merge_script, submit, SlurmJob, SlurmOptions};
+    if a.array_size == 0 {
+        return Err(String::from("error: --array-size must be at least 1").into());
+    }
+    if !a.file.is_file() {
+        return Err(format!("error: {}: no such script", a.file.display()).into());
+    }
+    if let Some(bad) = a.args.iter().find(|s| s.starts_with("shard=")) {
+        return Err(format!("error: {bad}: the array tasks take their shards from Slurm; drop shard=").into());
+    }
+    let exe = std::env::current_exe().map_err(|e| format!("error: cannot find the galchem executable: {e}"))?;
+    let mut global_args = vec!["--quiet".to_string()];
+    if let Some(d) = &cli.data {
+        global_args.extend(["--data".to_string(), absolute(d, cwd).to_string_lossy().into_owned()]);
+    }
+    for d in &cli.allow_write {
+        global_args.extend(["--allow-write".to_string(), absolute(d, cwd).to_string_lossy().into_owned()]);
+    }
+    let out_arg = a.args.iter().find_map(|s| s.strip_prefix("out=")).map(PathBuf::from);
+    let job = SlurmJob {
+        galchem: exe,
+        global_args,
+        script: absolute(&a.file, cwd),
+        args: a.args.clone(),
+        workdir: cwd.to_path_buf(),
+        merge_out: a.merge.clone().or(out_arg).map(|p| absolute(&p, cwd)),
+    };
+    let stem = a.file.file_stem().map_or("script".into(), |s| s.to_string_lossy().into_owned());
+    let dir = absolute(&a.dir, cwd);
+    let opts = SlurmOptions {
+        array_size: a.array_size,
+        job_name: a.job_name.clone().unwrap_or(format!("galchem-{stem}")),
+        partition: a.partition.clone(),
+        time: a.time.clone(),
+        cpus_per_task: a.cpus_per_task,
+        mem: a.mem.clone(),
+        signal_seconds: (a.signal > 0).then_some(a.signal),
+        extra: a.extra.clone(),
+        log_dir: dir.join("logs"),
+    };
+    let write = |name: &str, text: &str| -> Result<PathBuf, String> {
+        let p = dir.join(name);
+        std::fs::create_dir_all(dir.join("logs"))
+            .and_then(|()| galchem::fsutil::atomic_write_bytes(&p, text.as_bytes()))
+            .map_err(|e| format!("error: cannot write {}: {e}", p.display()))?;
+        println!("wrote {}", p.display());
+        Ok(p)
+    };
+    let array = write("array.sbatch", &array_script(&job, &opts))?;
+    let merge = merge_script(&job, &opts).map(|s| write("merge.sbatch", &s)).transpose()?;
+    if merge.is_none() {
+        println!("no merge job: give the script out=PATH or --merge OUT");
+    }
+    if a.submit {
+        let id = submit(&array, None).map_err(|e| format!("error: {e}"))?;
+        println!("submitted array job {id} ({} tasks)", opts.array_size);
+        if let Some(m) = merge {
+            let mid = submit(&m, Some(&id)).map_err(|e| format!("error: {e}"))?;
+            println!("submitted merge job {mid} (after {id})");
+        }
+    }
+    Ok(())
 }

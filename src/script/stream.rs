@@ -172,10 +172,11 @@ pub mod stream_api {
             (None, None) => return Err(rt_error("infer_shard: give option 'out' (the merged report) or 'partial'")),
         };
         let partial = c.writable("infer_shard", &partial.to_string_lossy())?;
-        if let Some(s) = &a.stars_out {
-            c.writable("infer_shard", &shard_path(Path::new(s), spec).to_string_lossy())?;
+        // the merged per-star file, resolved as infer_stream resolves it (the report names it)
+        let stars = a.stars_out.as_deref().map(|s| c.writable("infer_shard", s)).transpose()?;
+        if let Some(s) = &stars {
+            c.writable("infer_shard", &shard_path(s, spec).to_string_lossy())?;
         }
-        let stars = a.stars_out.as_deref().map(PathBuf::from);
         let settings = settings(&a, &post, &catalog, stars.as_deref())?;
         with_run(&post, &catalog, settings, a.refine.as_ref(), |run| {
             stream::infer_shard(run, spec, &partial).map_err(rt)

@@ -14,6 +14,8 @@
 //! shard of how many it is. Partials of another job, seed or version are refused, and a
 //! missing shard is named.
 
+pub mod slurm;
+
 use crate::envelope::{self, Format};
 use crate::error::{ErrorKind, FileError, Kind};
 use serde::de::DeserializeOwned;
