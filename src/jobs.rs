@@ -3,6 +3,7 @@
 
 use crate::error::{ErrorKind, Kind};
 use crate::infer::stream::{self, JOB_KIND as INFER};
+use crate::infer::training_set::{self, SetPart, JOB_KIND as SIMULATE};
 use crate::infer::{CatalogInference, InferError};
 use crate::shard::{job_of, ShardError};
 use std::path::{Path, PathBuf};
@@ -16,8 +17,11 @@ pub enum MergeError {
     /// Merging a catalog inference failed.
     #[error(transparent)]
     Infer(#[from] InferError),
+    /// The merge may not write where asked (a script's write policy).
+    #[error("{0}")]
+    Denied(String),
     /// A partial of a kind of job this merge does not know.
-    #[error("{path}: a partial of a '{kind}' job, which galchem merge does not know (it merges: {INFER})")]
+    #[error("{path}: a partial of a '{kind}' job, which galchem merge does not know (it merges: {INFER}, {SIMULATE})")]
     UnknownKind { path: PathBuf, kind: String },
 }
 
@@ -27,6 +31,7 @@ impl Kind for MergeError {
             MergeError::Shard(e) => e.kind(),
             MergeError::Infer(e) => e.kind(),
             MergeError::UnknownKind { .. } => ErrorKind::Input,
+            MergeError::Denied(_) => ErrorKind::WriteDenied,
         }
     }
 }
@@ -36,6 +41,8 @@ impl Kind for MergeError {
 pub enum Merged {
     /// A streamed catalog inference ([`crate::infer::stream`]).
     Inference(Box<CatalogInference>),
+    /// A training set ([`crate::infer::training_set`]).
+    TrainingSet(SetPart),
 }
 
 impl Merged {
@@ -54,6 +61,7 @@ impl Merged {
                     .join(", ");
                 format!("{} stars of {} rows: {globals}", c.n_stars, r.n_rows)
             }
+            Merged::TrainingSet(s) => format!("{} runs ({} ok) in {}", s.rows, s.n_ok, s.file),
         }
     }
 }
@@ -70,6 +78,7 @@ pub fn merge_partials(
     let job = job_of(first)?;
     match job.kind.as_str() {
         INFER => Ok(Merged::Inference(Box::new(stream::merge_checked(paths, out, allow)?))),
+        SIMULATE => Ok(Merged::TrainingSet(training_set::merge_set(paths, &allow(out).map_err(MergeError::Denied)?)?)),
         other => Err(MergeError::UnknownKind {
             path: first.clone(),
             kind: other.to_string(),

@@ -30,6 +30,7 @@ pub mod paper;
 pub mod plot;
 pub mod progress;
 pub mod repl;
+pub mod resources;
 pub mod rng;
 pub mod script;
 pub mod shard;

@@ -8,10 +8,12 @@
 mod error;
 mod filter;
 mod io;
+mod sink;
 mod stream;
 mod table;
 
 pub use error::CatalogError;
 pub use filter::{CmpOp, Scalar};
+pub use sink::ParquetSink;
 pub use stream::TableBatches;
 pub use table::{ColumnData, Table};

@@ -14,6 +14,7 @@ pub mod error;
 pub mod npe;
 pub mod star;
 pub mod stream;
+pub mod training_set;
 
 pub use catalog::observe::Observations;
 pub use catalog::{

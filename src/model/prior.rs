@@ -371,6 +371,27 @@ impl Prior {
         Some(pairs.into_iter().unzip())
     }
 
+    /// The first `rows` (≤ [`SAMPLE_CHUNK`]) draws of chunk `chunk` of [`Prior::sample`]:
+    /// rows `chunk·SAMPLE_CHUNK …` of `sample(n, seed)` for any `n` past them, shape
+    /// `(rows, dim)`.
+    pub fn sample_chunk(&self, chunk: usize, rows: usize, seed: u64) -> Array2<f64> {
+        let mut out = Array2::<f64>::zeros((rows.min(SAMPLE_CHUNK), self.dim()));
+        if let Some(flat) = out.as_slice_mut() {
+            self.fill_chunk(flat, seed, chunk);
+        }
+        out
+    }
+
+    /// Fills the rows of `flat` (row-major, `dim` values a row) with chunk `chunk`'s draws.
+    fn fill_chunk(&self, flat: &mut [f64], seed: u64, chunk: usize) {
+        let mut rng = stream(seed, chunk as u64);
+        for row in flat.chunks_mut(self.dim()) {
+            for (v, m) in row.iter_mut().zip(&self.marginals) {
+                *v = m.sample(&mut rng);
+            }
+        }
+    }
+
     /// `n` draws, shape `(n, dim)`. Rows are drawn in chunks of [`SAMPLE_CHUNK`], chunk c
     /// from `rng::stream(seed, c)`, so the result is the same for any number of threads.
     pub fn sample(&self, n: usize, seed: u64) -> Array2<f64> {
@@ -379,14 +400,7 @@ impl Prior {
         if let Some(flat) = out.as_slice_mut() {
             flat.par_chunks_mut(SAMPLE_CHUNK * d)
                 .enumerate()
-                .for_each(|(c, rows)| {
-                    let mut rng = stream(seed, c as u64);
-                    for row in rows.chunks_mut(d) {
-                        for (v, m) in row.iter_mut().zip(&self.marginals) {
-                            *v = m.sample(&mut rng);
-                        }
-                    }
-                });
+                .for_each(|(c, rows)| self.fill_chunk(rows, seed, c));
         }
         out
     }

@@ -5,7 +5,7 @@ use super::context::{Context, SessionConfig};
 use super::docs::Docs;
 use super::errors::SourceMap;
 use super::resolver::Resolver;
-use super::{arrays, catalog, emulator, gce, infer, plot, prior, results, session_api, stream};
+use super::{arrays, catalog, emulator, gce, infer, plot, prior, results, session_api, stream, training_set};
 use rhai::{Dynamic, Engine, Module, Shared};
 use std::sync::Arc;
 
@@ -14,6 +14,8 @@ fn topics() -> Vec<(&'static str, &'static str, Shared<Module>)> {
     use rhai::exported_module as m;
     let mut result_types = Module::new();
     results::register_all(&mut result_types);
+    let mut survey = m!(stream::stream_api);
+    survey.combine_flatten(m!(training_set::training_set_api));
     let t: Vec<(&'static str, &'static str, Module)> = vec![
         ("session", SESSION, m!(session_api::session_api)),
         ("arrays", ARRAYS, m!(arrays::arrays_api)),
@@ -23,7 +25,7 @@ fn topics() -> Vec<(&'static str, &'static str, Shared<Module>)> {
         ("prior", PRIOR, m!(prior::prior_api)),
         ("emulator", EMULATOR, m!(emulator::emulator_api)),
         ("inference", INFERENCE, m!(infer::infer_api)),
-        ("survey", SURVEY, m!(stream::stream_api)),
+        ("survey", SURVEY, survey),
         ("results", RESULTS, result_types),
     ];
     t.into_iter()
@@ -41,7 +43,7 @@ const EMULATOR: &str = "the neural-network emulator of the simulator (paper §2.
 const INFERENCE: &str =
     "neural posterior estimation and multi-star inference on catalogs (paper §2.3)";
 const SURVEY: &str =
-    "survey-sized catalogs: streamed inference in bounded memory, shards of a cluster job and their merge";
+    "survey scale: streamed inference in bounded memory, training sets of 10^7 runs, shards of a cluster job and their merge";
 const PRIOR: &str = "the paper's prior over the six parameters (Table 1) and its variants";
 const RESULTS: &str =
     "what the functions return: help(\"Inference\"), help(\"Evaluation\"), … list their properties";

@@ -22,6 +22,7 @@ pub mod results;
 mod session_api;
 mod simulators;
 mod stream;
+mod training_set;
 mod training;
 
 pub use context::{default_writes, Limits, SessionConfig};

@@ -585,6 +585,7 @@ pub fn register_all(m: &mut Module) {
     register_emulator_training(m);
     register_drawn_runs(m);
     register_shard_run(m);
+    register_set_shard(m);
     FuncRegistration::new_index_getter()
         .set_into_module(m, |r: &mut CatalogInference, key: &str| {
             inference_property(r, key)
@@ -601,6 +602,7 @@ pub fn register_types(engine: &mut rhai::Engine) {
     engine.register_type_with_name::<TrainReport>("EmulatorTraining");
     engine.register_type_with_name::<DrawnRuns>("DrawnRuns");
     engine.register_type_with_name::<crate::infer::stream::ShardDone>("ShardRun");
+    engine.register_type_with_name::<crate::infer::training_set::SetShard>("SetShard");
 }
 
 /// A result value as a map of its properties, if it is one of the result types.
@@ -629,5 +631,28 @@ pub fn as_map(d: &Dynamic) -> Option<Map> {
     if let Some(r) = d.read_lock::<crate::infer::stream::ShardDone>() {
         return Some(shard_run_map(&r));
     }
+    if let Some(r) = d.read_lock::<crate::infer::training_set::SetShard>() {
+        return Some(set_shard_map(&r));
+    }
     None
+}
+
+script_result! {
+    crate::infer::training_set::SetShard as "SetShard", register_set_shard, set_shard_map {
+        /// The partial file (not written for a single shard `0/1`).
+        partial: "string" => |r| text(&r.partial.to_string_lossy()),
+        /// The shard's runs file.
+        file: "string" => |r| text(&r.part.file),
+        /// The shard's blocks `[first, end)` of `n_blocks` (4096 runs each).
+        first_block: "int" => |r| int(r.part.range.start),
+        end_block: "int" => |r| int(r.part.range.end),
+        n_blocks: "int" => |r| int(r.part.n_blocks),
+        /// Runs written, and how many succeeded.
+        rows: "int" => |r| int(r.part.rows),
+        n_ok: "int" => |r| int(r.part.n_ok),
+        /// Seconds of work, over all attempts.
+        seconds: "float" => |r| float(r.part.seconds),
+        /// The block this call resumed at, or `()`.
+        resumed_at: "int" => |r| r.resumed_at.map_or(Dynamic::UNIT, int),
+    }
 }

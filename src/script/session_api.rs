@@ -140,6 +140,13 @@ pub mod session_api {
         rayon::current_num_threads() as INT
     }
 
+    /// Peak resident memory of this galchem process so far, in MB (10^6 bytes; Linux's
+    /// `VmHWM`), or `()` where the system does not report it. For benchmarks: run the work
+    /// to be measured in a fresh process.
+    pub fn peak_memory_mb() -> Dynamic {
+        crate::resources::peak_rss_bytes().map_or(Dynamic::UNIT, |b| Dynamic::from_float(b as f64 / 1e6))
+    }
+
     /// The kind of an error caught with `try … catch (err)`: `err.kind`, e.g.
     /// `"not_positive_definite"`, `"write_denied"`, `"interrupted"`.
     #[rhai_fn(global, get = "kind", pure)]

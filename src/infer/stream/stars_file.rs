@@ -17,12 +17,11 @@
 //! is byte for byte the file of an uninterrupted run.
 
 use super::block::BlockStars;
-use crate::catalog::{CatalogError, TableBatches};
+use crate::catalog::{CatalogError, ParquetSink};
 use crate::infer::combine::BLOCK_ROWS;
 use crate::infer::error::InferError;
 use crate::infer::star::summary::SUMMARY_LEVELS;
 use polars::prelude::*;
-use std::fs::File;
 use std::path::{Path, PathBuf};
 
 /// Quantile suffixes of [`SUMMARY_LEVELS`].
@@ -46,110 +45,43 @@ pub(crate) struct StarsLayout {
 /// A per-star file being written.
 pub(crate) struct StarsWriter {
     path: PathBuf,
-    tmp: PathBuf,
     layout: StarsLayout,
-    writer: polars::io::parquet::write::BatchedWriter<File>,
-    rows: usize,
-    /// Set once the file is closed (else dropping the writer removes the temporary file).
-    closed: bool,
-}
-
-impl Drop for StarsWriter {
-    fn drop(&mut self) {
-        if !self.closed {
-            let _ = std::fs::remove_file(&self.tmp);
-        }
-    }
-}
-
-fn write_error(path: &Path, e: impl std::fmt::Display) -> InferError {
-    InferError::Catalog(CatalogError::Write {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })
+    sink: ParquetSink,
 }
 
 impl StarsWriter {
     /// Starts the file at `path` (written to a temporary file in its directory).
     pub fn create(path: &Path, layout: StarsLayout) -> Result<Self, InferError> {
-        let tmp = crate::fsutil::temp_path(path).map_err(|e| write_error(path, e))?;
-        let file = File::create(&tmp).map_err(|e| write_error(path, e))?;
         let empty = block_frame(&layout, &empty_block())?;
-        let writer = ParquetWriter::new(file)
-            .with_compression(ParquetCompression::Zstd(None))
-            .with_statistics(StatisticsOptions::default())
-            .set_parallel(false)
-            .batched(empty.schema())
-            .map_err(|e| write_error(path, e))?;
         Ok(StarsWriter {
             path: path.to_path_buf(),
-            tmp,
             layout,
-            writer,
-            rows: 0,
-            closed: false,
+            sink: ParquetSink::create(path, &empty)?,
         })
     }
 
     /// Appends one block's rows as one row group.
     pub fn write_block(&mut self, block: &BlockStars) -> Result<(), InferError> {
         let df = block_frame(&self.layout, block)?;
-        self.write_frame(df)
-    }
-
-    fn write_frame(&mut self, mut df: DataFrame) -> Result<(), InferError> {
-        if df.height() == 0 {
-            return Ok(());
-        }
-        df.rechunk_mut();
-        self.writer
-            .write_batch(&df)
-            .map_err(|e| write_error(&self.path, e))?;
-        self.rows += df.height();
-        Ok(())
+        Ok(self.sink.write(df)?)
     }
 
     /// Copies the first `rows` rows of the per-star file `from` (an interrupted file, or a
     /// shard's file), a block at a time.
     pub fn copy_from(&mut self, from: &Path, rows: usize) -> Result<(), InferError> {
-        let mut b = TableBatches::open(from)?;
-        if b.n_rows() < rows {
-            return Err(write_error(
-                from,
-                format!("has {} rows, {rows} expected", b.n_rows()),
-            ));
-        }
-        let mut left = rows;
-        while left > 0 {
-            let Some((_, t)) = b.next_batch(BLOCK_ROWS.min(left))? else {
-                break;
-            };
-            left -= t.len();
-            self.write_frame(t.df().clone())?;
-        }
-        Ok(())
+        Ok(self.sink.copy_from(from, rows, BLOCK_ROWS)?)
     }
 
     /// Closes the file under its name.
     pub fn finish(self) -> Result<(), InferError> {
-        let path = self.path.clone();
-        self.close_as(&path)
+        Ok(self.sink.finish()?)
     }
 
     /// Closes the file, valid but incomplete, under [`incomplete_path`].
     pub fn suspend(self) -> Result<PathBuf, InferError> {
         let to = incomplete_path(&self.path);
-        self.close_as(&to)?;
+        self.sink.finish_as(&to)?;
         Ok(to)
-    }
-
-    fn close_as(mut self, to: &Path) -> Result<(), InferError> {
-        self.writer
-            .finish()
-            .map_err(|e| write_error(&self.path, e))?;
-        std::fs::rename(&self.tmp, to).map_err(|e| write_error(to, e))?;
-        self.closed = true;
-        Ok(())
     }
 }
 
@@ -237,7 +169,12 @@ fn block_frame(layout: &StarsLayout, b: &BlockStars) -> Result<DataFrame, InferE
         }
     }
     debug_assert_eq!(SUMMARY_LEVELS.len(), QUANTILE_SUFFIXES.len());
-    DataFrame::new(n, cols).map_err(|e| write_error(Path::new("per-star table"), e))
+    DataFrame::new(n, cols).map_err(|e| {
+        InferError::Catalog(CatalogError::Write {
+            path: PathBuf::from("per-star table"),
+            message: e.to_string(),
+        })
+    })
 }
 
 /// A skipped row's problems as one line.
