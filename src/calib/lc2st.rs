@@ -10,7 +10,11 @@
 //!
 //! The classifier is galchem's own [`crate::nn::Mlp`] (tanh, identity output) trained by
 //! least squares on the 0/1 labels: the Brier-score regression of the class, whose output
-//! estimates P(true pair | θ, x) directly; inputs are z-scored.
+//! estimates P(true pair | θ, x) directly. Its inputs are θ standardised by the mean and sd
+//! of 50 further posterior draws at the same x (a Gaussian version of the L-C2ST-NF idea of
+//! testing in the posterior's own coordinates: under the null hypothesis these coordinates
+//! have the same distribution for both classes, and an over- or under-dispersed posterior
+//! shows as a wider or narrower spread of the true θ), and x; then all are z-scored.
 
 use super::error::CalibError;
 use super::truths::simulate_truths;
@@ -19,7 +23,7 @@ use crate::nn::{
     train, Activation, Loss, Mlp, OptimizerConfig, Scaler, Shuffle, Supervised, TrainConfig,
 };
 use crate::rng::derive;
-use ndarray::{concatenate, Array1, Array2, Axis};
+use ndarray::{Array1, Array2, Axis};
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
@@ -124,28 +128,26 @@ pub fn lc2st(
         })?;
     let prior = o.prior.clone().unwrap_or_else(|| post.prior().clone());
     let t = simulate_truths(sim, &prior, &noise, 0..o.n, o.seed, 100)?;
-    let one = post.sample_many(t.x.view(), &t.ids, 1, derive(o.seed, 30))?;
-    let mut q = Array2::<f64>::zeros(t.theta.dim());
-    for (i, d) in one.into_iter().enumerate() {
-        q.row_mut(i).assign(&d?.values().row(0));
+    let d = post.space().dim();
+    let draws = post.sample_many(t.x.view(), &t.ids, 1 + MOMENT_DRAWS, derive(o.seed, 30))?;
+    let mut features = Array2::<f64>::zeros((2 * o.n, d + x_o.len()));
+    for (i, dr) in draws.into_iter().enumerate() {
+        let dr = dr?;
+        let (m, s) = moments(&dr, 1);
+        let (x, q) = (t.x.row(i), dr.values().row(0).to_vec());
+        fill(features.row_mut(i), &t.theta.row(i).to_vec(), &m, &s, x);
+        fill(features.row_mut(o.n + i), &q, &m, &s, x);
     }
-    let joint_p = concatenate(Axis(1), &[t.theta.view(), t.x.view()])
-        .map_err(|e| CalibError::option("x", "", e.to_string()))?;
-    let joint_q = concatenate(Axis(1), &[q.view(), t.x.view()])
-        .map_err(|e| CalibError::option("x", "", e.to_string()))?;
-    let features = concatenate(Axis(0), &[joint_p.view(), joint_q.view()])
-        .map_err(|e| CalibError::option("x", "", e.to_string()))?;
     let labels: Vec<f32> = (0..2 * o.n)
         .map(|i| if i < o.n { 1.0 } else { 0.0 })
         .collect();
-    let eval_draws = post.sample(x_o, o.samples, derive(o.seed, 31))?;
-    let eval = Array2::from_shape_fn((o.samples, features.ncols()), |(r, c)| {
-        if c < post.space().dim() {
-            eval_draws.values()[[r, c]]
-        } else {
-            x_o[c - post.space().dim()]
-        }
-    });
+    let eval_draws = post.sample(x_o, o.samples + MOMENT_DRAWS, derive(o.seed, 31))?;
+    let (m, s) = moments(&eval_draws, o.samples);
+    let mut eval = Array2::<f64>::zeros((o.samples, features.ncols()));
+    for k in 0..o.samples {
+        let th = eval_draws.values().row(k).to_vec();
+        fill(eval.row_mut(k), &th, &m, &s, ndarray::ArrayView1::from(x_o));
+    }
     let scaler = Scaler::fit(features.view(), 1e-12)?;
     let (xf, ef) = (
         scaler.transform_f32(features.view())?,
@@ -176,6 +178,38 @@ pub fn lc2st(
         samples: o.samples,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// Posterior draws per observation that give the mean and sd θ is standardised with.
+const MOMENT_DRAWS: usize = 50;
+
+/// Mean and sd of the draws from row `skip` on.
+fn moments(d: &crate::stats::Draws, skip: usize) -> (Vec<f64>, Vec<f64>) {
+    let rest = d.values().slice(ndarray::s![skip.., ..]).to_owned();
+    let r = crate::stats::Draws::new(rest).ok();
+    let dim = d.dim();
+    let m = r.as_ref().map_or(vec![0.0; dim], |r| r.mean());
+    let s = r.as_ref().map_or(vec![1.0; dim], |r| {
+        r.sd().iter().map(|v| v.max(1e-12)).collect()
+    });
+    (m, s)
+}
+
+/// One classifier input: θ standardised by the posterior's moments at x, then x.
+fn fill(
+    mut row: ndarray::ArrayViewMut1<f64>,
+    theta: &[f64],
+    m: &[f64],
+    s: &[f64],
+    x: ndarray::ArrayView1<f64>,
+) {
+    let d = theta.len();
+    for j in 0..d {
+        row[j] = (theta[j] - m[j]) / s[j];
+    }
+    for (j, v) in x.iter().enumerate() {
+        row[d + j] = *v;
+    }
 }
 
 /// T = mean (p − ½)² with p clamped to [0, 1].

@@ -263,9 +263,10 @@ fn outside(
     let what: Vec<String> = out
         .iter()
         .map(|&j| {
+            let v = crate::stats::format_significant(x[j], 4);
             format!(
-                "{} = {} (trained on {:.3} … {:.3})",
-                names[j], x[j], range[j].0, range[j].1
+                "{} = {v} (trained on {:.3} … {:.3})",
+                names[j], range[j].0, range[j].1
             )
         })
         .collect();
