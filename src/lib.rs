@@ -12,8 +12,11 @@
 //! - [`gce`] (the CHEMPY port), [`nn`] (networks and the emulator), [`flow`] (the masked
 //!   autoregressive flow): implementations of the seams;
 //! - [`infer`]: neural posterior estimation, refinement, combination, catalog inference;
+//! - [`calib`]: calibration diagnostics (SBC, TARP, coverage, posterior predictive checks,
+//!   local C2ST) for any posterior;
 //! - [`catalog`] (tables), [`plot`] (figures), [`script`] and [`repl`] (the front end).
 
+pub mod calib;
 pub mod catalog;
 pub mod data;
 pub mod envelope;

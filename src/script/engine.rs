@@ -5,7 +5,10 @@ use super::context::{Context, SessionConfig};
 use super::docs::Docs;
 use super::errors::SourceMap;
 use super::resolver::Resolver;
-use super::{arrays, catalog, emulator, gce, infer, plot, prior, results, session_api, stream, training_set};
+use super::{
+    arrays, calib, calib_results, catalog, emulator, gce, infer, plot, prior, results, session_api, stream,
+    training_set,
+};
 use rhai::{Dynamic, Engine, Module, Shared};
 use std::sync::Arc;
 
@@ -14,6 +17,7 @@ fn topics() -> Vec<(&'static str, &'static str, Shared<Module>)> {
     use rhai::exported_module as m;
     let mut result_types = Module::new();
     results::register_all(&mut result_types);
+    calib_results::register_all(&mut result_types);
     let mut survey = m!(stream::stream_api);
     survey.combine_flatten(m!(training_set::training_set_api));
     let t: Vec<(&'static str, &'static str, Module)> = vec![
@@ -26,6 +30,7 @@ fn topics() -> Vec<(&'static str, &'static str, Shared<Module>)> {
         ("emulator", EMULATOR, m!(emulator::emulator_api)),
         ("inference", INFERENCE, m!(infer::infer_api)),
         ("survey", SURVEY, survey),
+        ("calibration", CALIBRATION, m!(calib::calib_api)),
         ("results", RESULTS, result_types),
     ];
     t.into_iter()
@@ -44,6 +49,8 @@ const INFERENCE: &str =
     "neural posterior estimation and multi-star inference on catalogs (paper §2.3)";
 const SURVEY: &str =
     "survey scale: streamed inference in bounded memory, training sets of 10^7 runs, shards of a cluster job and their merge";
+const CALIBRATION: &str =
+    "calibration diagnostics (SBC, TARP, coverage, PPC, local C2ST) and mock catalogs";
 const PRIOR: &str = "the paper's prior over the six parameters (Table 1) and its variants";
 const RESULTS: &str =
     "what the functions return: help(\"Inference\"), help(\"Evaluation\"), … list their properties";
@@ -56,6 +63,7 @@ fn option_docs() -> Vec<(&'static str, &'static [super::options::OptionDoc])> {
     v.extend(prior::option_docs());
     v.extend(emulator::option_docs());
     v.extend(plot::option_docs());
+    v.extend(calib::option_docs());
     v
 }
 
@@ -82,6 +90,7 @@ pub fn build(config: SessionConfig, sources: Arc<SourceMap>) -> (Engine, Arc<Con
     engine.register_type_with_name::<crate::infer::NeuralPosterior>("Posterior");
     engine.register_type_with_name::<super::failure::Failure>("Error");
     results::register_types(&mut engine);
+    calib_results::register_types(&mut engine);
 
     let ctx = Arc::new(Context::new(config));
     engine.set_default_tag(Dynamic::from(ctx.clone()));

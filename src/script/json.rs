@@ -32,7 +32,7 @@ pub fn to_json(d: &Dynamic) -> Result<Value, String> {
             .collect::<Result<Vec<_>, _>>()
             .map(Value::Array);
     }
-    if let Some(map) = super::results::as_map(d) {
+    if let Some(map) = super::results::as_map(d).or_else(|| super::calib_results::as_map(d)) {
         return to_json(&Dynamic::from_map(map));
     }
     if let Some(f) = d.read_lock::<super::failure::Failure>() {

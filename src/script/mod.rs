@@ -2,6 +2,8 @@
 //! conversions and error reports with script positions. No science lives here.
 
 mod arrays;
+mod calib;
+mod calib_results;
 mod catalog;
 pub mod context;
 mod convert;

@@ -14,6 +14,7 @@ use crate::nn::emulator::{EmulatorReport, ErrorStats, TrainReport};
 use rhai::{Array, Dynamic, FuncRegistration, Map, Module, INT};
 
 /// Declares a script result type; see the module documentation.
+#[macro_export]
 macro_rules! script_result {
     (
         $ty:ty as $name:literal, $register:ident, $tomap:ident {
@@ -56,7 +57,7 @@ macro_rules! script_result {
 }
 
 /// `Name { key: value, … }` with tables and long arrays abbreviated.
-fn describe(name: &str, m: &Map) -> String {
+pub(crate) fn describe(name: &str, m: &Map) -> String {
     let parts: Vec<String> = m
         .iter()
         .map(|(k, v)| {
@@ -79,11 +80,11 @@ fn describe(name: &str, m: &Map) -> String {
     format!("{name} {{ {} }}", parts.join(", "))
 }
 
-fn int(n: usize) -> Dynamic {
+pub(crate) fn int(n: usize) -> Dynamic {
     Dynamic::from_int(n as INT)
 }
 
-fn float(v: f64) -> Dynamic {
+pub(crate) fn float(v: f64) -> Dynamic {
     Dynamic::from_float(v)
 }
 
@@ -91,27 +92,27 @@ fn opt_float(v: Option<f64>) -> Dynamic {
     v.map_or(Dynamic::UNIT, Dynamic::from_float)
 }
 
-fn text(s: &str) -> Dynamic {
+pub(crate) fn text(s: &str) -> Dynamic {
     Dynamic::from(s.to_string())
 }
 
-fn strings(v: &[String]) -> Dynamic {
+pub(crate) fn strings(v: &[String]) -> Dynamic {
     Dynamic::from_array(v.iter().map(|s| Dynamic::from(s.clone())).collect())
 }
 
-fn floats(v: &[f64]) -> Dynamic {
+pub(crate) fn floats(v: &[f64]) -> Dynamic {
     Dynamic::from_array(float_array(v))
 }
 
-fn matrix(v: &[Vec<f64>]) -> Dynamic {
+pub(crate) fn matrix(v: &[Vec<f64>]) -> Dynamic {
     Dynamic::from_array(v.iter().map(|r| floats(r)).collect())
 }
 
-fn vector(v: &[f64]) -> Dynamic {
+pub(crate) fn vector(v: &[f64]) -> Dynamic {
     Dynamic::from(Vector::new(v.to_vec()))
 }
 
-fn or_error(t: RhaiResult<Table>) -> Dynamic {
+pub(crate) fn or_error(t: RhaiResult<Table>) -> Dynamic {
     t.map(Dynamic::from)
         .unwrap_or_else(|e| Dynamic::from(e.to_string()))
 }
