@@ -199,3 +199,38 @@ pub fn merge_set(paths: &[PathBuf], out: &Path) -> Result<SetPart, InferError> {
     sink.ok_or(ShardError::Nothing)?.finish()?;
     Ok(merged)
 }
+
+/// Neural posterior estimation on a training set already simulated (a runs table, e.g. the
+/// shards of [`simulate_set`] read as one): the successful runs' outputs (every column that is
+/// neither a parameter of `prior` nor `status`, in table order) get the noise of `opts` (the
+/// paper's 0.05 dex by default) once, as [`crate::infer::npe::pipeline::train_npe`] does, and
+/// the flow is trained on them.
+pub fn train_npe_on_runs(
+    prior: &Prior,
+    runs: &Table,
+    opts: &crate::infer::NpeOptions,
+    observer: Option<&mut dyn crate::nn::Observer>,
+) -> Result<(crate::infer::NeuralPosterior, crate::infer::NpeReport), InferError> {
+    use crate::model::runs::{successful_runs, STATUS_COLUMN};
+    let params = prior.space().names();
+    let outputs: Vec<String> = runs
+        .columns()
+        .into_iter()
+        .filter(|c| c != STATUS_COLUMN && !params.contains(&c.as_str()))
+        .collect();
+    if outputs.is_empty() {
+        return Err(InferError::option("runs", runs.columns().join(", "), "holds no output columns besides the parameters and status"));
+    }
+    let out_names: Vec<&str> = outputs.iter().map(String::as_str).collect();
+    let arrays = successful_runs(runs, &params, &out_names)?;
+    let good: Vec<usize> = (0..arrays.x.nrows()).filter(|&r| arrays.x.row(r).iter().all(|v| v.is_finite())).collect();
+    let theta = arrays.theta.select(ndarray::Axis(0), &good);
+    let mut x = arrays.x.select(ndarray::Axis(0), &good);
+    let noise = opts.noise.clone().unwrap_or_else(|| crate::model::NoiseModel::uniform(outputs.len(), crate::infer::npe::pipeline::PAPER_NOISE_DEX));
+    noise.validate(outputs.len()).map_err(|e| InferError::option("noise", format!("{:?}", noise.sigma), e))?;
+    noise.add(&mut x, crate::rng::derive(opts.seed, 1));
+    let source = runs.origin().map_or_else(|| "runs table".to_string(), |o| format!("runs:{o}"));
+    let (post, mut report) = crate::infer::npe::pipeline::train_on_pairs_with(prior, (theta.view(), x.view()), noise, &source, outputs, opts, observer)?;
+    report.n_failed = arrays.n_failed + (arrays.x.nrows() - good.len());
+    Ok((post, report))
+}

@@ -354,7 +354,9 @@ pub mod infer_api {
 
     /// Neural posterior estimation (paper §2.3): draws θ from the prior, simulates x with
     /// `source` (a simulator from `chempy(...)` or an emulator), adds Gaussian noise once and
-    /// trains a masked autoregressive flow.
+    /// trains a masked autoregressive flow. `source` may also be a runs table simulated
+    /// before (`read_tables` of `simulate_set`'s shards): its successful runs are used
+    /// (`n_sims` is then ignored).
     /// ```rhai
     /// let post = train_npe(chempy("tng"), #{ n_sims: 100000 });
     /// post.save("posterior.json");
@@ -369,6 +371,19 @@ pub mod infer_api {
         let (opts, prior, name) = npe_options(&a)?;
         let session = context(&ctx)?;
         let mut observer = ScriptObserver::from_option(&ctx, "train_npe", a.on_epoch.clone())?;
+        if let Some(runs) = source.read_lock::<crate::catalog::Table>() {
+            // a training set simulated before (e.g. shards of simulate_set)
+            let mut opts = opts;
+            let params = prior.space().names();
+            let n_out = runs.columns().iter().filter(|c| c.as_str() != crate::model::runs::STATUS_COLUMN && !params.contains(&c.as_str())).count();
+            opts.noise = a.noise.as_ref().map(|n| NoiseModel { sigma: n.values(n_out) });
+            let obs = observer.as_mut().map(|o| o as &mut dyn crate::nn::Observer);
+            let result = crate::infer::training_set::train_npe_on_runs(&prior, &runs, &opts, obs);
+            if let Some(e) = observer.as_mut().and_then(|o| o.take_error()) {
+                return Err(e);
+            }
+            return Ok(result.map_err(rt)?.0);
+        }
         with_simulator(&source, name, "train_npe", |sim| {
             let mut opts = opts;
             opts.noise = a.noise.as_ref().map(|n| NoiseModel {
