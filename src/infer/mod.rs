@@ -6,17 +6,21 @@
 //! - [`star`]: single stars — summaries of their draws and refinement by importance sampling
 //!   ([`RefinedPosterior`]);
 //! - [`combine`]: many stars into the posterior of the global parameters (paper eq. 5–9);
-//! - [`catalog`]: catalog inference with any [`crate::model::Posterior`].
+//! - [`catalog`]: catalog inference with any [`crate::model::Posterior`];
+//! - [`survey`]: posteriors for real surveys — any pattern of missing elements, every star's
+//!   own errors.
 
 pub mod catalog;
 pub mod combine;
 pub mod error;
 pub mod npe;
 pub mod star;
+pub mod survey;
 
 pub use catalog::observe::Observations;
 pub use catalog::{
-    infer_catalog, infer_catalog_with, CatalogInference, ColumnMap, InferOptions, ObservationTable,
+    infer_catalog, infer_catalog_with, CatalogInference, ColumnMap, ColumnPreset, InferOptions,
+    ObservationTable,
 };
 pub use combine::{CombineMethod, Combined, GaussianPrior};
 pub use error::InferError;
@@ -25,3 +29,4 @@ pub use npe::{
     ExactReport, NeuralPosterior, NpeOptions, NpeReport, TrainingInfo,
 };
 pub use star::{RefinedPosterior, Refiner, StarSummary};
+pub use survey::{train_survey_npe, ContextEncoding, SurveyOptions};

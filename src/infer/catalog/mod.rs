@@ -8,6 +8,7 @@
 //! other rows are added, removed or skipped, nor with the number of threads.
 
 pub mod observe;
+pub mod presets;
 pub mod table_input;
 mod warnings;
 
@@ -15,13 +16,14 @@ use super::combine::{combine_running, CombineError, CombineMethod, Combined, Gau
 use super::error::InferError;
 use super::star::{summarise, Refiner, StarSummary};
 use crate::error::Vocabulary;
-use crate::model::{DrawsResult, Posterior, Simulator};
+use crate::model::{DrawsResult, ObservedRows, Posterior, Simulator};
 use crate::stats::{Draws, GaussianFit};
-use observe::{validate, Observations, Problem, SkippedRow};
+use observe::{validate, validate_masked, Observations, Problem, SkippedRow};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
 
+pub use presets::ColumnPreset;
 pub use table_input::{ColumnMap, ObservationTable};
 
 /// Settings of catalog inference.
@@ -38,6 +40,9 @@ pub struct InferOptions {
     pub method: CombineMethod,
     /// Keep every star's draws in the result (48 MB for 1000 × 1000 × 6).
     pub keep_samples: bool,
+    /// With a posterior that accepts missing values: the fewest usable values a star needs
+    /// (`None`: half the observables, at least 2); stars with fewer are skipped.
+    pub min_elements: Option<usize>,
 }
 
 impl Default for InferOptions {
@@ -48,6 +53,7 @@ impl Default for InferOptions {
             seed: crate::rng::DEFAULT_SEED,
             method: CombineMethod::default(),
             keep_samples: false,
+            min_elements: None,
         }
     }
 }
@@ -74,6 +80,10 @@ pub struct CatalogInference {
     pub n_rows: usize,
     /// Rows skipped (missing or non-finite values, or posterior outside the prior support).
     pub skipped: Vec<SkippedRow>,
+    /// Rows used with some values masked (missing, flagged, non-finite, or without a usable
+    /// error), each with the reasons; only for a posterior that accepts missing values.
+    #[serde(default)]
+    pub masked: Vec<SkippedRow>,
     /// One summary per star used, in catalog order.
     pub stars: Vec<StarSummary>,
     /// Gaussian fits of every star's draws of the global parameters.
@@ -122,10 +132,9 @@ pub fn infer_catalog_with(
     let started = Instant::now();
     let globals = global_indices(posterior)?;
     let refiner = refine.map(|sim| Refiner::new(posterior, sim)).transpose()?;
-    let (rows, mut skipped) = select_rows(posterior, obs, opts)?;
-    let xs = obs.values.select(ndarray::Axis(0), &rows);
+    let (rows, mut skipped, masked, mask) = select_rows(posterior, obs, opts)?;
     let ids: Vec<u64> = rows.iter().map(|&r| r as u64).collect();
-    let draws = sample_stars(posterior, xs.view(), &ids, opts)?;
+    let draws = sample_stars(posterior, obs, &rows, &mask, &ids, opts)?;
     let per = summarise_stars(obs, &rows, draws, &globals, refiner.as_ref(), posterior);
     skipped.extend(per.skipped);
     skipped.sort_by_key(|s| s.row);
@@ -159,6 +168,7 @@ pub fn infer_catalog_with(
             .collect(),
         n_rows: obs.values.nrows(),
         skipped,
+        masked,
         stars: per.stars,
         fits: per.fits,
         combined,
@@ -186,23 +196,52 @@ fn global_indices(posterior: &dyn Posterior) -> Result<Vec<usize>, InferError> {
     Ok(globals)
 }
 
-/// Every star's draws.
+/// Every star's draws: the rows `rows` of `obs` with their masks (`mask`, all rows) and, for
+/// a posterior that conditions on errors, their errors.
 fn sample_stars(
     posterior: &dyn Posterior,
-    xs: ndarray::ArrayView2<f64>,
+    obs: &Observations,
+    rows: &[usize],
+    mask: &ndarray::Array2<bool>,
     ids: &[u64],
     opts: &InferOptions,
 ) -> Result<Vec<DrawsResult>, InferError> {
-    Ok(posterior.sample_many(xs, ids, opts.samples, opts.seed)?)
+    let take = ndarray::Axis(0);
+    let xs = obs.values.select(take, rows);
+    let accepts = posterior.accepts();
+    if !accepts.missing && !accepts.errors {
+        return Ok(posterior.sample_many(xs.view(), ids, opts.samples, opts.seed)?);
+    }
+    let miss = mask.select(take, rows);
+    let errs = obs
+        .errors
+        .filter(|_| accepts.errors)
+        .map(|e| e.select(take, rows));
+    let observed = ObservedRows {
+        values: xs.view(),
+        missing: Some(miss.view()),
+        errors: errs.as_ref().map(|e| e.view()),
+    };
+    Ok(posterior.sample_observed(observed, ids, opts.samples, opts.seed)?)
 }
 
-/// The usable rows to infer (the first `n_stars` of them, if set) and the rows skipped
-/// before them, with their problems; too few draws per star is an error.
+/// The rows chosen by [`select_rows`]: used rows, skipped rows, rows used with masked
+/// values, and the mask `(n_rows, n_obs)`.
+type Selection = (
+    Vec<usize>,
+    Vec<SkippedRow>,
+    Vec<SkippedRow>,
+    ndarray::Array2<bool>,
+);
+
+/// The usable rows to infer (the first `n_stars` of them, if set) and the rows skipped or
+/// masked before them, with their problems; too few draws per star is an error. A posterior
+/// that accepts missing values keeps rows with at least `min_elements` usable values.
 fn select_rows(
     posterior: &dyn Posterior,
     obs: &Observations,
     opts: &InferOptions,
-) -> Result<(Vec<usize>, Vec<SkippedRow>), InferError> {
+) -> Result<Selection, InferError> {
     if opts.samples < 3 {
         return Err(InferError::option(
             "samples",
@@ -210,8 +249,23 @@ fn select_rows(
             "at least 3 per star are needed to fit a Gaussian",
         ));
     }
-    let v = validate(obs, posterior.observables())?;
-    let mut skipped = v.skipped;
+    let names = posterior.observables();
+    let v = if posterior.accepts().missing {
+        let needed = opts
+            .min_elements
+            .unwrap_or((names.len().div_ceil(2)).max(2));
+        if needed == 0 || needed > names.len() {
+            return Err(InferError::option(
+                "min_elements",
+                needed,
+                format!("must be between 1 and the {} observables", names.len()),
+            ));
+        }
+        validate_masked(obs, names, needed)?
+    } else {
+        validate(obs, names)?
+    };
+    let (mut skipped, mut masked) = (v.skipped, v.masked);
     let rows: Vec<usize> = match opts.n_stars {
         Some(0) => return Err(InferError::option("n_stars", 0, "must be at least 1")),
         Some(n) => v.rows.iter().copied().take(n).collect(),
@@ -220,8 +274,9 @@ fn select_rows(
     // with n_stars, rows after the last star used are not requested, hence not "skipped"
     if let (Some(_), Some(&last)) = (opts.n_stars, rows.last()) {
         skipped.retain(|s| s.row < last);
+        masked.retain(|s| s.row <= last);
     }
-    Ok((rows, skipped))
+    Ok((rows, skipped, masked, v.mask))
 }
 
 /// The sampled stars, summarised: their draws, summaries and Gaussian fits of the global

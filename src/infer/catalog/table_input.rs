@@ -1,5 +1,6 @@
-//! Observations from a catalog table: which columns hold the abundances (and their errors),
-//! and the arrays [`Observations`] borrows.
+//! Observations from a catalog table: which columns hold the abundances (and their errors
+//! and quality flags), and the arrays [`Observations`] borrows. [`super::presets`] gives the
+//! columns of known surveys.
 
 use super::observe::Observations;
 use crate::catalog::{CatalogError, Table};
@@ -36,6 +37,11 @@ pub struct ColumnMap {
     pub errors: Option<Vec<String>>,
     /// A column of row labels (e.g. `star`), if any.
     pub label: Option<String>,
+    /// Quality-flag columns, one per observable (`None` for an observable without one): a
+    /// non-zero or true flag marks the value as unusable.
+    pub flags: Option<Vec<Option<String>>>,
+    /// A value at or below which a value or error counts as missing (APOGEE's −9999).
+    pub sentinel: Option<f64>,
 }
 
 impl ColumnMap {
@@ -55,8 +61,25 @@ impl ColumnMap {
                     .collect()
             }),
             label: t.has_column("star").then(|| "star".to_string()),
+            flags: None,
+            sentinel: None,
         }
     }
+}
+
+/// `(n_rows, k)`: whether each value's flag column (if any) is non-zero (missing flags count
+/// as unflagged).
+fn flag_matrix(t: &Table, flags: &[Option<String>]) -> Result<Array2<bool>, CatalogError> {
+    let mut out = Array2::from_elem((t.len(), flags.len()), false);
+    for (j, f) in flags.iter().enumerate() {
+        if let Some(name) = f {
+            let v = t.column_f64(name)?;
+            for (i, x) in v.iter().enumerate() {
+                out[[i, j]] = x.is_finite() && *x != 0.0;
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Owned arrays of a catalog's observations; [`ObservationTable::view`] lends them as
@@ -66,6 +89,7 @@ pub struct ObservationTable {
     pub values: Array2<f64>,
     pub missing: Array2<bool>,
     pub errors: Option<Array2<f64>>,
+    pub flagged: Option<Array2<bool>>,
     pub columns: Vec<String>,
     pub error_columns: Vec<String>,
     pub labels: Option<Vec<String>>,
@@ -96,6 +120,18 @@ impl ObservationTable {
                 Some(t.matrix(&refs)?)
             }
         };
+        let errors = errors.map(|mut e| {
+            if let Some(s) = map.sentinel {
+                e.mapv_inplace(|v| if v <= s { f64::NAN } else { v });
+            }
+            e
+        });
+        if let Some(s) = map.sentinel {
+            ndarray::Zip::from(&mut missing)
+                .and(&values)
+                .for_each(|m, &v| *m |= v <= s);
+        }
+        let flagged = map.flags.as_ref().map(|f| flag_matrix(t, f)).transpose()?;
         let labels = match &map.label {
             None => None,
             Some(c) => Some(t.column_str(c)?),
@@ -104,6 +140,7 @@ impl ObservationTable {
             values,
             missing,
             errors,
+            flagged,
             columns: map.values.clone(),
             error_columns: map.errors.clone().unwrap_or_default(),
             labels,
@@ -116,6 +153,7 @@ impl ObservationTable {
             values: self.values.view(),
             missing: Some(self.missing.view()),
             errors: self.errors.as_ref().map(|e| e.view()),
+            flagged: self.flagged.as_ref().map(|f| f.view()),
             columns: self.columns.clone(),
             error_columns: self.error_columns.clone(),
             labels: self.labels.clone(),
@@ -164,6 +202,8 @@ mod tests {
                 values: vec!["nope".into()],
                 errors: None,
                 label: None,
+                flags: None,
+                sentinel: None,
             },
         )
         .unwrap_err();
