@@ -29,4 +29,4 @@ pub use npe::{
     ExactReport, NeuralPosterior, NpeOptions, NpeReport, TrainingInfo,
 };
 pub use star::{RefinedPosterior, Refiner, StarSummary};
-pub use survey::{train_survey_npe, ContextEncoding, SurveyOptions};
+pub use survey::{mock_catalog, train_survey_npe, ContextEncoding, MockOptions, SurveyOptions};

@@ -5,7 +5,7 @@ use super::context::{Context, SessionConfig};
 use super::docs::Docs;
 use super::errors::SourceMap;
 use super::resolver::Resolver;
-use super::{arrays, catalog, emulator, gce, infer, plot, prior, results, session_api};
+use super::{arrays, catalog, emulator, gce, infer, plot, prior, results, session_api, survey};
 use rhai::{Dynamic, Engine, Module, Shared};
 use std::sync::Arc;
 
@@ -25,6 +25,7 @@ fn topics() -> Vec<(&'static str, &'static str, Shared<Module>)> {
         ("prior", PRIOR, m!(prior::prior_api)),
         ("emulator", EMULATOR, m!(emulator::emulator_api)),
         ("inference", INFERENCE, m!(infer::infer_api)),
+        ("survey", SURVEY, m!(survey::survey_api)),
         ("results", RESULTS, result_types),
     ];
     t.into_iter()
@@ -35,7 +36,9 @@ fn topics() -> Vec<(&'static str, &'static str, Shared<Module>)> {
 const SESSION: &str =
     "help, data and cache paths, where scripts may write, errors, versions and threads";
 const ARRAYS: &str = "numeric Vectors and summary statistics";
-const CATALOG: &str = "tables (CSV/Parquet catalogs) and JSON files";
+const CATALOG: &str = "tables (CSV/Parquet/FITS/npz catalogs) and JSON files";
+const SURVEY: &str =
+    "real survey data: FITS and npz files, a catalog's elements and errors, what a posterior accepts";
 const FIGURES: &str = "figures: histograms, scatter plots, lines, bands, corner plots (PNG/SVG)";
 const SIMULATOR: &str = "the CHEMPY-equivalent GCE simulator (TNG and alternative yields)";
 const EMULATOR: &str = "the neural-network emulator of the simulator (paper §2.2)";
@@ -52,6 +55,7 @@ fn option_docs() -> Vec<(&'static str, &'static [super::options::OptionDoc])> {
     v.extend(prior::option_docs());
     v.extend(emulator::option_docs());
     v.extend(plot::option_docs());
+    v.extend(survey::option_docs());
     v
 }
 

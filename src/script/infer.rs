@@ -3,7 +3,7 @@
 
 use super::context::context;
 use super::failure::{rt, rt_error, RhaiResult};
-use super::options::{parse, NumberOrList, OptionDoc, ScriptOptions};
+use super::options::{parse, parse_split, NumberOrList, OptionDoc, ScriptOptions};
 use super::simulators::with_simulator;
 use super::training::{checkpoint_path, notice, ScriptObserver};
 use crate::catalog::Table;
@@ -12,6 +12,7 @@ use crate::infer::{
     NeuralPosterior, NpeOptions, ObservationTable, TrainingInfo,
 };
 use crate::model::{NoiseModel, Posterior as _, Prior};
+use crate::script::survey::{SurveyInferArgs, SurveyNpeArgs};
 use rhai::plugin::*;
 #[allow(unused_imports)]
 use rhai::{Array, Dynamic, Map, FLOAT, INT};
@@ -212,13 +213,28 @@ fn observation(post: &NeuralPosterior, x: &Dynamic) -> RhaiResult<Vec<f64>> {
     Ok(v)
 }
 
-/// The column mapping of `infer` from its options and the catalog.
-fn column_map(a: &InferArgs, post: &NeuralPosterior, t: &Table) -> RhaiResult<ColumnMap> {
-    let mut map = ColumnMap::catalog_default(t);
+/// The column mapping of `infer` from its options and the catalog: the layout of the preset
+/// (`preset`, or `columns` given as a preset name; else the bundled catalogs' `obs_<X>`) for
+/// the posterior's observables, with the columns a `columns` map renames (their errors then
+/// come only from `errors` or an explicit preset), `errors` and `label`.
+fn column_map(
+    a: &InferArgs,
+    s: &SurveyInferArgs,
+    post: &NeuralPosterior,
+    t: &Table,
+) -> RhaiResult<ColumnMap> {
     let names = post.obs_names();
-    if let Some(d) = &a.columns {
+    let named = a
+        .columns
+        .as_ref()
+        .filter(|c| c.is_string())
+        .map(|c| c.to_string());
+    let preset_name = s.preset.clone().or(named);
+    let preset = super::survey::preset(preset_name.as_deref().unwrap_or("default"))?;
+    let mut map = preset.layout(t, names);
+    if let Some(d) = a.columns.as_ref().filter(|c| !c.is_string()) {
         let m = d.read_lock::<Map>().ok_or_else(|| {
-            rt_error("infer: option 'columns' must map observable names to catalog columns, e.g. #{ Fe_H: \"feh\", … }")
+            rt_error("infer: option 'columns' must be a preset name (apogee, galah, chempy_npz) or map observable names to catalog columns, e.g. #{ Fe_H: \"feh\", … }")
         })?;
         if let Some(k) = m.keys().find(|k| !names.iter().any(|n| n == k.as_str())) {
             return Err(rt_error(format!(
@@ -231,18 +247,33 @@ fn column_map(a: &InferArgs, post: &NeuralPosterior, t: &Table) -> RhaiResult<Co
                 map.values[j] = c.to_string();
             }
         }
-        map.errors = None;
+        if s.preset.is_none() {
+            map.errors = None;
+        }
     }
     if let Some(d) = &a.errors {
         map.errors = if d.is_unit() || d.as_bool() == Ok(false) {
             None
         } else {
-            Some(super::convert::strings(d, "infer: option 'errors'")?)
+            let cols = super::convert::strings(d, "infer: option 'errors'")?;
+            if cols.len() != names.len() {
+                return Err(rt_error(format!(
+                    "infer: option 'errors' names {} columns, one per observable is needed ({})",
+                    cols.len(),
+                    names.join(", ")
+                )));
+            }
+            Some(cols)
         };
     }
     if let Some(l) = &a.label {
         map.label = (!l.is_empty()).then(|| l.clone());
     }
+    if let Some(f) = &s.flags {
+        super::survey::set_flags(&mut map, f, names)?;
+    }
+    map.check_values(t, names, &preset.to_string())
+        .map_err(rt)?;
     Ok(map)
 }
 
@@ -359,34 +390,36 @@ pub mod infer_api {
         source: Dynamic,
         options: Map,
     ) -> RhaiResult<Posterior> {
-        let a: TrainNpeArgs = parse(options)?;
+        let (a, survey): (TrainNpeArgs, SurveyNpeArgs) = parse_split(options)?;
         let (opts, prior, name) = npe_options(&a)?;
         let session = context(&ctx)?;
         let mut observer = ScriptObserver::from_option(&ctx, "train_npe", a.on_epoch.clone())?;
-        with_simulator(&source, name, "train_npe", |sim| {
-            let mut opts = opts;
-            opts.noise = a.noise.as_ref().map(|n| NoiseModel {
-                sigma: n.values(sim.output_names().len()),
-            });
-            opts.train.checkpoint =
-                checkpoint_path(&session, "train_npe", a.checkpoint.clone(), || {
-                    crate::infer::npe::pipeline::checkpoint_name(&prior, sim, &opts)
-                })?;
-            let obs = observer.as_mut().map(|o| o as &mut dyn crate::nn::Observer);
-            let result = crate::infer::npe::pipeline::train_npe_with(&prior, sim, &opts, obs);
-            if let Some(e) = observer.as_mut().and_then(|o| o.take_error()) {
-                return Err(e);
-            }
-            let (post, _report) = result.map_err(rt)?;
-            let t = post.training();
-            notice(
-                "train_npe",
-                t.termination,
-                t.epochs,
-                t.best_epoch,
-                opts.train.checkpoint.as_ref(),
-            );
-            Ok(post)
+        with_simulator(&source, name, "train_npe", |full| {
+            crate::script::survey::with_elements(full, &survey, |sim| {
+                let mut opts = opts;
+                opts.noise = a.noise.as_ref().map(|n| NoiseModel {
+                    sigma: n.values(sim.output_names().len()),
+                });
+                let default_name =
+                    crate::script::survey::checkpoint_name(&prior, sim, &opts, &survey)?;
+                opts.train.checkpoint =
+                    checkpoint_path(&session, "train_npe", a.checkpoint.clone(), || default_name)?;
+                let obs = observer.as_mut().map(|o| o as &mut dyn crate::nn::Observer);
+                let result = crate::script::survey::train(&prior, sim, &opts, &survey, obs)?;
+                if let Some(e) = observer.as_mut().and_then(|o| o.take_error()) {
+                    return Err(e);
+                }
+                let post = result.map_err(rt)?;
+                let t = post.training();
+                notice(
+                    "train_npe",
+                    t.termination,
+                    t.epochs,
+                    t.best_epoch,
+                    opts.train.checkpoint.as_ref(),
+                );
+                Ok(post)
+            })
         })
     }
 
@@ -441,9 +474,10 @@ pub mod infer_api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn infer(post: Posterior, catalog: Table, options: Map) -> RhaiResult<CatalogInference> {
-        let a: InferArgs = parse(options)?;
-        let opts = infer_options(&a)?;
-        let map = column_map(&a, &post, &catalog)?;
+        let (a, survey): (InferArgs, SurveyInferArgs) = parse_split(options)?;
+        let mut opts = infer_options(&a)?;
+        opts.min_elements = survey.min_elements;
+        let map = column_map(&a, &survey, &post, &catalog)?;
         let obs = ObservationTable::from_table(&catalog, &map).map_err(rt)?;
         match &a.refine {
             None => crate::infer::infer_catalog(&post, &obs.view(), &opts).map_err(rt),

@@ -21,6 +21,7 @@ mod resolver;
 pub mod results;
 mod session_api;
 mod simulators;
+mod survey;
 mod training;
 
 pub use context::{default_writes, Limits, SessionConfig};

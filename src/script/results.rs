@@ -165,7 +165,9 @@ script_result! {
         /// Draws per star.
         samples_per_star: "int" => |r| int(r.samples_per_star),
         /// The skipped rows: `#{ row, label, reason }` each.
-        skipped: "Array" => |r| skipped(r),
+        skipped: "Array" => |r| row_list(&r.skipped),
+        /// The rows used with some values masked (missing, flagged): `#{ row, label, reason }`.
+        masked: "Array" => |r| row_list(&r.masked),
         /// Warnings (misspecification, poor refinement, errors unlike the training noise).
         warnings: "Array" => |r| strings(&r.warnings),
         /// The simulator that refined every star, or `()`.
@@ -208,10 +210,9 @@ pub fn inference_property(r: &CatalogInference, key: &str) -> RhaiResult<Dynamic
     ))
 }
 
-fn skipped(r: &CatalogInference) -> Dynamic {
+fn row_list(rows: &[crate::infer::catalog::observe::SkippedRow]) -> Dynamic {
     Dynamic::from_array(
-        r.skipped
-            .iter()
+        rows.iter()
             .map(|s| {
                 let mut e = Map::new();
                 e.insert("row".into(), int(s.row));

@@ -113,37 +113,29 @@ impl ColumnPreset {
     /// The columns of `observables` in `t`: every value column must exist (the error names
     /// all that are missing); errors are used when all exist, flags where they exist.
     pub fn map(&self, t: &Table, observables: &[String]) -> Result<ColumnMap, CatalogError> {
+        let map = self.layout(t, observables);
+        map.check_values(t, observables, &self.to_string())?;
+        Ok(map)
+    }
+
+    /// The columns of `observables` in this layout, whether or not `t` has the value
+    /// columns (a caller may rename some first; [`ColumnMap::check_values`] checks them):
+    /// error columns when `t` has all of them, flag columns where it has them, the label
+    /// column if present.
+    pub fn layout(&self, t: &Table, observables: &[String]) -> ColumnMap {
         let values: Vec<String> = observables.iter().map(|o| self.value_column(o)).collect();
-        let lacking: Vec<String> = observables
-            .iter()
-            .zip(&values)
-            .filter(|(_, c)| !t.has_column(c))
-            .map(|(o, c)| format!("{o} (column {c})"))
-            .collect();
-        if !lacking.is_empty() {
-            return Err(CatalogError::MissingColumn {
-                name: lacking.join(", "),
-                available: t.columns(),
-                context: Some(format!(
-                    "{} layout: the posterior needs {}; train one on the catalog's elements \
-                     (train_npe(sim, #{{ elements: [...] }}))",
-                    self,
-                    observables.join(", ")
-                )),
-            });
-        }
         let errors: Vec<String> = observables.iter().map(|o| self.error_column(o)).collect();
         let flags: Vec<Option<String>> = observables
             .iter()
             .map(|o| self.flag_column(o).filter(|f| t.has_column(f)))
             .collect();
-        Ok(ColumnMap {
+        ColumnMap {
             values,
             errors: errors.iter().all(|c| t.has_column(c)).then_some(errors),
             label: Some(self.label_column().to_string()).filter(|l| t.has_column(l)),
             flags: flags.iter().any(Option::is_some).then_some(flags),
             sentinel: (*self == Self::Apogee).then_some(-9000.0),
-        })
+        }
     }
 }
 

@@ -67,6 +67,42 @@ impl ColumnMap {
     }
 }
 
+impl ColumnMap {
+    /// Checks that `t` has every value column of `observables` (in the map's order): the
+    /// error names each observable that lacks its column, the layout (`layout`, e.g.
+    /// `apogee`) and the columns the catalog has.
+    pub fn check_values(
+        &self,
+        t: &Table,
+        observables: &[String],
+        layout: &str,
+    ) -> Result<(), CatalogError> {
+        let lacking: Vec<String> = observables
+            .iter()
+            .zip(&self.values)
+            .filter(|(_, c)| !t.has_column(c))
+            .map(|(o, c)| format!("{o} (column {c})"))
+            .collect();
+        if lacking.is_empty() {
+            return Ok(());
+        }
+        Err(CatalogError::MissingColumn {
+            name: lacking.join(", "),
+            available: t.columns(),
+            context: Some(format!(
+                "{}{} layout: the posterior needs {}; map them with `columns`, or train one on \
+                 the catalog's elements (train_npe(sim, #{{ elements: [...] }}))",
+                t.origin
+                    .as_deref()
+                    .map(|o| format!("{o}, "))
+                    .unwrap_or_default(),
+                layout,
+                observables.join(", ")
+            )),
+        })
+    }
+}
+
 /// `(n_rows, k)`: whether each value's flag column (if any) is non-zero (missing flags count
 /// as unflagged).
 fn flag_matrix(t: &Table, flags: &[Option<String>]) -> Result<Array2<bool>, CatalogError> {
@@ -145,6 +181,22 @@ impl ObservationTable {
             error_columns: map.errors.clone().unwrap_or_default(),
             labels,
         })
+    }
+
+    /// The smallest and largest error (dex) of the values present, or `None` without error
+    /// columns (or without one finite positive error).
+    pub fn error_range(&self) -> Option<[f64; 2]> {
+        let e = self.errors.as_ref()?;
+        let mut range: Option<[f64; 2]> = None;
+        for ((i, j), &s) in e.indexed_iter() {
+            if self.missing[[i, j]] || !(s.is_finite() && s > 0.0) {
+                continue;
+            }
+            let r = range.get_or_insert([s, s]);
+            r[0] = r[0].min(s);
+            r[1] = r[1].max(s);
+        }
+        range
     }
 
     /// The observations as [`Observations`].

@@ -6,7 +6,9 @@
 //! loaded, sampled and used for catalog inference like any other.
 
 pub mod encoding;
+pub mod mock;
 pub mod train;
 
 pub use encoding::ContextEncoding;
-pub use train::{train_survey_npe, SurveyOptions};
+pub use mock::{mock_catalog, MockOptions};
+pub use train::{checkpoint_name, train_survey_npe, SurveyOptions};

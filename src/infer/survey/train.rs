@@ -211,3 +211,21 @@ pub fn train_survey_npe(
     };
     Ok((post, report))
 }
+
+/// The checkpoint file name of one survey training call: that of the plain pipeline
+/// ([`crate::infer::npe::pipeline::checkpoint_name`]) with the survey options hashed in.
+pub fn checkpoint_name(
+    prior: &Prior,
+    sim: &dyn Simulator,
+    opts: &NpeOptions,
+    survey: &SurveyOptions,
+) -> String {
+    let base = crate::infer::npe::pipeline::checkpoint_name(prior, sim, opts);
+    let mut h = crate::nn::checkpoint::hash::DataHash::new();
+    h.str(&base)
+        .str(&serde_json::to_string(survey).unwrap_or_default());
+    format!(
+        "npe-survey-{}.json",
+        crate::nn::checkpoint::hash::hex(h.finish())
+    )
+}
