@@ -132,8 +132,8 @@ pub struct ObservationTable {
 }
 
 impl ObservationTable {
-    /// Reads the mapped columns of `t`. Empty cells and text that is not a number count as
-    /// missing (the row is skipped later, with the reason); a missing column is an error that
+    /// Reads the mapped columns of `t`. Empty cells, NaN and text that is not a number count
+    /// as missing (the row is skipped later, with the reason); a missing column is an error that
     /// lists the available ones.
     pub fn from_table(t: &Table, map: &ColumnMap) -> Result<Self, CatalogError> {
         let refs: Vec<&str> = map.values.iter().map(String::as_str).collect();
@@ -146,7 +146,8 @@ impl ObservationTable {
             let (v, notes) = t.column_f64_checked(name)?;
             for i in 0..n {
                 values[[i, j]] = v[i];
-                missing[[i, j]] = notes[i].is_some();
+                // NaN is how FITS and npz catalogs (and polars' float nulls) mark a gap
+                missing[[i, j]] = notes[i].is_some() || v[i].is_nan();
             }
         }
         let errors = match &map.errors {
