@@ -128,14 +128,27 @@ impl Table {
             path: path.to_path_buf(),
             message: e.to_string(),
         })?;
-        let mut npz = NpzReader::new(file).map_err(|e| bad(e.to_string()))?;
+        let mut npz = NpzReader::new(file)
+            .map_err(|e| bad(format!("not a zip archive of .npy arrays: {e}")))?;
         let mut names = npz.names().map_err(|e| bad(e.to_string()))?;
         names
             .iter_mut()
             .for_each(|n| *n = n.trim_end_matches(".npy").to_string());
+        if !names.iter().any(|n| n == "abundances") {
+            return Err(bad(format!(
+                "not a ChempyMulti mock: the archive holds {}, but the layout needs \
+                 'abundances' (n_stars, n_elements) and 'elements' (element names), with \
+                 'abundance_errs' optional",
+                if names.is_empty() {
+                    "no arrays".to_string()
+                } else {
+                    names.join(", ")
+                }
+            )));
+        }
         let abundances: Array2<f64> = npz.by_name("abundances").map_err(|e| {
             bad(format!(
-                "no (n_stars, n_elements) float array 'abundances': {e}"
+                "'abundances' is not a 2-D float64 array (n_stars, n_elements): {e}"
             ))
         })?;
         let elements = match member(path, "elements").and_then(|b| decode_strings(&b)) {

@@ -65,6 +65,12 @@ impl Header {
             .and_then(Value::as_int)
             .ok_or_else(|| format!("the header has no integer {key}"))
     }
+
+    /// A non-negative integer keyword (a size or a count), or an error naming it.
+    pub fn count(&self, key: &str) -> Result<usize, String> {
+        let v = self.int(key)?;
+        usize::try_from(v).map_err(|_| format!("{key} = {v} is negative"))
+    }
 }
 
 /// Parses the header starting at `bytes[0]`: the header and the number of bytes it occupies
@@ -73,11 +79,17 @@ pub fn parse(bytes: &[u8]) -> Result<(Header, usize), String> {
     let mut header = Header::default();
     let mut pos = 0;
     loop {
-        let card = bytes
-            .get(pos..pos + CARD)
-            .ok_or("the file ends inside a header (no END card)")?;
+        let card = bytes.get(pos..pos + CARD).ok_or_else(|| {
+            format!(
+                "the file ends inside a header, after {} cards and before its END card (truncated?)",
+                pos / CARD
+            )
+        })?;
         pos += CARD;
-        let text = String::from_utf8_lossy(card);
+        let text = std::str::from_utf8(card)
+            .ok()
+            .filter(|t| t.is_ascii())
+            .ok_or_else(|| format!("header card {} is not ASCII text", pos / CARD))?;
         let key = text[..8].trim_end().to_string();
         if key == "END" {
             break;

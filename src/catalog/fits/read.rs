@@ -60,22 +60,50 @@ fn parse_tform(tform: &str) -> Result<(usize, char), String> {
     Ok((repeat, code))
 }
 
+/// Checks the mandatory keywords of a binary table (§7.3.1): BITPIX = 8, NAXIS = 2,
+/// GCOUNT = 1, 0 ≤ TFIELDS ≤ 999.
+fn check_bintable(h: &Header) -> Result<(), String> {
+    let bitpix = h.int("BITPIX")?;
+    if bitpix != 8 {
+        return Err(format!(
+            "BITPIX = {bitpix}, but a binary table needs BITPIX = 8 (FITS standard §7.3.1)"
+        ));
+    }
+    let naxis = h.int("NAXIS")?;
+    if naxis != 2 {
+        return Err(format!(
+            "NAXIS = {naxis}, but a binary table needs NAXIS = 2 (FITS standard §7.3.1)"
+        ));
+    }
+    let gcount = h.get("GCOUNT").and_then(|v| v.as_int()).unwrap_or(1);
+    if gcount != 1 {
+        return Err(format!(
+            "GCOUNT = {gcount}, but a binary table needs GCOUNT = 1"
+        ));
+    }
+    let n = h.count("TFIELDS")?;
+    if n > 999 {
+        return Err(format!("TFIELDS = {n} is above the standard's 999"));
+    }
+    Ok(())
+}
+
 /// The fields of a BINTABLE header, with their byte offsets in a row.
 fn fields(h: &Header) -> Result<Vec<Field>, String> {
-    let n = h.int("TFIELDS")? as usize;
+    let n = h.count("TFIELDS")?;
     let mut offset = 0;
     let mut out = Vec::with_capacity(n);
     for i in 1..=n {
-        let tform = h
-            .get(&format!("TFORM{i}"))
-            .and_then(|v| v.as_text())
-            .ok_or_else(|| format!("TFORM{i} is missing"))?;
-        let (repeat, code) = parse_tform(tform)?;
         let name = h
             .get(&format!("TTYPE{i}"))
             .and_then(|v| v.as_text())
             .map(str::to_string)
             .unwrap_or_else(|| format!("COL{i}"));
+        let tform = h
+            .get(&format!("TFORM{i}"))
+            .and_then(|v| v.as_text())
+            .ok_or_else(|| format!("column {i} ({name}): TFORM{i} is missing"))?;
+        let (repeat, code) = parse_tform(tform).map_err(|e| format!("column {i} ({name}): {e}"))?;
         let num = |k: &str, d: f64| {
             h.get(&format!("{k}{i}"))
                 .and_then(|v| v.as_f64())
@@ -92,7 +120,7 @@ fn fields(h: &Header) -> Result<Vec<Field>, String> {
         });
         offset += repeat * if code == 'X' { 1 } else { width(code) };
     }
-    let naxis1 = h.int("NAXIS1")? as usize;
+    let naxis1 = h.count("NAXIS1")?;
     if offset != naxis1 {
         return Err(format!(
             "the columns take {offset} bytes per row but NAXIS1 is {naxis1}"
@@ -169,19 +197,26 @@ fn text_column(f: &Field, rows: &[u8], row_len: usize, n: usize) -> ColumnData {
 
 /// Bytes of the data unit after `h` (padded to whole blocks).
 fn data_bytes(h: &Header) -> Result<usize, String> {
-    let bitpix = h.int("BITPIX")?.unsigned_abs() as usize;
-    let naxis = h.int("NAXIS")? as usize;
+    let bitpix = h.int("BITPIX")?;
+    if ![8, 16, 32, 64, -32, -64].contains(&bitpix) {
+        return Err(format!(
+            "BITPIX = {bitpix} is not one of the standard's 8, 16, 32, 64, -32, -64"
+        ));
+    }
+    let naxis = h.count("NAXIS")?;
     if naxis == 0 {
         return Ok(0);
     }
     let mut n: usize = 1;
     for i in 1..=naxis {
-        n = n.saturating_mul(h.int(&format!("NAXIS{i}"))? as usize);
+        n = n.saturating_mul(h.count(&format!("NAXIS{i}"))?);
     }
-    let pcount = h.get("PCOUNT").and_then(|v| v.as_int()).unwrap_or(0) as usize;
-    let gcount = h.get("GCOUNT").and_then(|v| v.as_int()).unwrap_or(1) as usize;
-    let bytes = bitpix / 8 * gcount * (pcount + n);
-    Ok(bytes.div_ceil(header::BLOCK) * header::BLOCK)
+    let pcount = h.get("PCOUNT").and_then(|v| v.as_int()).unwrap_or(0).max(0) as usize;
+    let gcount = h.get("GCOUNT").and_then(|v| v.as_int()).unwrap_or(1).max(0) as usize;
+    let bytes = (bitpix.unsigned_abs() as usize / 8)
+        .saturating_mul(gcount)
+        .saturating_mul(pcount.saturating_add(n));
+    Ok(bytes.div_ceil(header::BLOCK).saturating_mul(header::BLOCK))
 }
 
 /// The columns of the first binary table in `bytes` (a whole FITS file), in order.
@@ -189,23 +224,41 @@ pub fn read_bintable(bytes: &[u8]) -> Result<Vec<(String, ColumnData)>, String> 
     if !bytes.starts_with(b"SIMPLE  =") {
         return Err("not a FITS file (it does not start with SIMPLE =)".into());
     }
-    let mut pos = 0;
+    let (mut pos, mut hdu) = (0, 0);
     loop {
+        hdu += 1;
         if pos >= bytes.len() {
             return Err("the file has no binary table (XTENSION = 'BINTABLE')".into());
         }
-        let (h, used) = header::parse(&bytes[pos..])?;
-        pos += used;
+        let at = |e: String| format!("HDU {hdu} (header at byte {pos}): {e}");
+        let (h, used) = header::parse(&bytes[pos..]).map_err(at)?;
         let is_table = h.get("XTENSION").and_then(|v| v.as_text()) == Some("BINTABLE");
         if !is_table {
-            pos += data_bytes(&h)?;
+            pos = pos
+                .saturating_add(used)
+                .saturating_add(data_bytes(&h).map_err(at)?);
             continue;
         }
-        let fields = fields(&h)?;
-        let (row_len, n) = (h.int("NAXIS1")? as usize, h.int("NAXIS2")? as usize);
+        check_bintable(&h).map_err(at)?;
+        let fields = fields(&h).map_err(at)?;
+        let (row_len, n) = (
+            h.count("NAXIS1").map_err(at)?,
+            h.count("NAXIS2").map_err(at)?,
+        );
+        let start = pos + used;
+        let need = row_len
+            .checked_mul(n)
+            .ok_or_else(|| at("NAXIS1 × NAXIS2 overflows".into()))?;
         let rows = bytes
-            .get(pos..pos + row_len * n)
-            .ok_or("the file ends inside the table's data")?;
+            .get(start..start.saturating_add(need))
+            .ok_or_else(|| {
+                at(format!(
+                    "the file ends inside the table's data: {n} rows of {row_len} bytes from byte \
+                 {start} need {} bytes, the file has {} (truncated?)",
+                    start + need,
+                    bytes.len()
+                ))
+            })?;
         let mut out = Vec::new();
         for f in &fields {
             match f.code {

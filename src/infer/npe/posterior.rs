@@ -393,6 +393,19 @@ impl Posterior for NeuralPosterior {
 
     /// The same draws as row 0 of [`Posterior::sample_many`] with id 0.
     fn sample(&self, x: &[f64], n: usize, seed: u64) -> Result<Draws, ModelError> {
+        if !self.accepts().missing {
+            if let Some(j) = x.iter().position(|v| !v.is_finite()) {
+                let name = self.obs_names.get(j).map_or("?", String::as_str);
+                return Err(ModelError::Unusable {
+                    kind: crate::error::ErrorKind::Input,
+                    message: format!(
+                        "observation: {name} = {} is not a finite value; this posterior needs \
+                         every observable (train one with `missing` to accept gaps)",
+                        x[j]
+                    ),
+                });
+            }
+        }
         let xs = Array2::from_shape_vec((1, x.len()), x.to_vec())
             .map_err(|e| ShapeError::new("x", self.obs_names.len(), e))?;
         let mut rows = self.sample_many(xs.view(), &[0], n, seed)?;
