@@ -79,9 +79,10 @@ crate::script_options! {
         /// The combination: `divide_prior` (the derivation, the default), `paper` (the
         /// reference code) or `inverse_variance` (the abstract's numbers).
         method: Option<String>,
-        /// Map from observable name to catalog column, e.g. `#{ Fe_H: "feh" }` (the bundled
-        /// catalogs' `obs_<X>` columns).
-        columns: Option<Dynamic> as "a map",
+        /// A column layout by name (`apogee`, `galah`, `chempy_npz`, `default`; see
+        /// `preset`), or a map from observable name to catalog column, e.g. `#{ Fe_H: "feh" }`
+        /// (the bundled catalogs' `obs_<X>` columns).
+        columns: Option<Dynamic> as "a preset name or a map",
         /// Error columns, one per observable, or `false` for none (`err_<X>` when present).
         errors: Option<Dynamic> as "an array of column names, or false",
         /// The column of row labels (`star` when present).

@@ -62,11 +62,13 @@ crate::script_options! {
         /// `[low, high]`: every value's error is drawn uniformly from this range, dex
         /// ([0.05, 0.05]).
         errors: Option<Vec<f64>> as "[low, high] in dex",
-        /// The fraction of stars lacking each observable, e.g. `#{ N_Fe: 0.2, C_Fe: 0.1 }`.
+        /// The fraction of stars lacking each observable, e.g. `#{ N_Fe: 0.2, C_Fe: 0.1 }`
+        /// (their value and error are NaN).
         missing: Option<std::collections::BTreeMap<String, f64>> as "a map of fractions",
         /// The fraction of values whose quality flag is set (0).
         flagged: Option<f64>,
-        /// The column layout: `default`, `apogee` or `galah` (default).
+        /// The column layout: `default` (`obs_<X>`, `err_<X>`, the default), `apogee` or
+        /// `galah` (with flag columns).
         preset: Option<String>,
         /// The global parameters of the galaxy ([-2.3, -2.89]).
         globals: Option<Vec<f64>> as "[alpha_imf, log10_n_ia]",

@@ -53,11 +53,11 @@ fn simulate_stars(
     o: &MockOptions,
 ) -> Result<(Array2<f64>, Array2<f64>), InferError> {
     let globals = prior.space().global_indices();
-    if globals.len() != o.globals.len() {
+    if globals.len() != o.globals.len() || o.globals.iter().any(|g| !g.is_finite()) {
         return Err(InferError::option(
             "globals",
             format!("{:?}", o.globals),
-            format!("needs {} values", globals.len()),
+            format!("needs {} finite values", globals.len()),
         ));
     }
     let (mut th, mut xs) = (Vec::new(), Vec::new());
