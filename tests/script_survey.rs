@@ -104,7 +104,7 @@ fn write_npz(csv: &Path, npz: &Path) {
     let mut zip = zip::ZipWriter::new(std::fs::File::create(npz).unwrap());
     let o = zip::write::SimpleFileOptions::default();
     // elements as numpy's <U2
-    let mut h = format!("{{'descr': '<U2', 'fortran_order': False, 'shape': (8,), }}").into_bytes();
+    let mut h = b"{'descr': '<U2', 'fortran_order': False, 'shape': (8,), }".to_vec();
     while (10 + h.len() + 1) % 64 != 0 {
         h.push(b' ');
     }

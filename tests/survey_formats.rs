@@ -28,6 +28,9 @@ fn header(cards: &[&str]) -> Vec<u8> {
     b
 }
 
+/// One row of [`handmade`]: APOGEE_ID, FE_H, FE_H_ERR, FE_H_FLAG, SNR, GOOD, X_H, N.
+type Row<'a> = (&'a str, f32, f64, i32, i16, u8, [f32; 2], u8);
+
 /// A FITS file by hand (FITS standard 4.0 §4.4 and §7.3): an empty primary HDU with commentary
 /// cards, then a BINTABLE of 3 rows with APOGEE-like columns: `APOGEE_ID` (10A), `FE_H` (E),
 /// `FE_H_ERR` (D), `FE_H_FLAG` (J, TNULL −1), `SNR` (I scaled by TSCAL 0.5, TZERO 100),
@@ -76,7 +79,7 @@ fn handmade(bitpix: i64, tform2: &str) -> Vec<u8> {
         "TFORM8  = 'B       '",
         "EXTNAME = 'ALLSTAR '",
     ]));
-    let rows: [(&str, f32, f64, i32, i16, u8, [f32; 2], u8); 3] = [
+    let rows: [Row; 3] = [
         ("2M0001", -0.25, 0.01, 0, 40, b'T', [0.1, 0.2], 7),
         (
             "2M0002-LONG",

@@ -8,8 +8,8 @@ use super::simulators::with_simulator;
 use super::training::{checkpoint_path, notice, ScriptObserver};
 use crate::catalog::Table;
 use crate::infer::{
-    CatalogInference, ColumnMap, CombineMethod, EvalReport, ExactReport, InferOptions,
-    NeuralPosterior, NpeOptions, ObservationTable, TrainingInfo,
+    CatalogInference, CombineMethod, EvalReport, ExactReport, InferOptions, NeuralPosterior,
+    NpeOptions, ObservationTable, TrainingInfo,
 };
 use crate::model::{NoiseModel, Posterior as _, Prior};
 use crate::script::survey::{SurveyInferArgs, SurveyNpeArgs};
@@ -214,70 +214,6 @@ fn observation(post: &NeuralPosterior, x: &Dynamic) -> RhaiResult<Vec<f64>> {
     Ok(v)
 }
 
-/// The column mapping of `infer` from its options and the catalog: the layout of the preset
-/// (`preset`, or `columns` given as a preset name; else the bundled catalogs' `obs_<X>`) for
-/// the posterior's observables, with the columns a `columns` map renames (their errors then
-/// come only from `errors` or an explicit preset), `errors` and `label`.
-fn column_map(
-    a: &InferArgs,
-    s: &SurveyInferArgs,
-    post: &NeuralPosterior,
-    t: &Table,
-) -> RhaiResult<ColumnMap> {
-    let names = post.obs_names();
-    let named = a
-        .columns
-        .as_ref()
-        .filter(|c| c.is_string())
-        .map(|c| c.to_string());
-    let preset_name = s.preset.clone().or(named);
-    let preset = super::survey::preset(preset_name.as_deref().unwrap_or("default"))?;
-    let mut map = preset.layout(t, names);
-    if let Some(d) = a.columns.as_ref().filter(|c| !c.is_string()) {
-        let m = d.read_lock::<Map>().ok_or_else(|| {
-            rt_error("infer: option 'columns' must be a preset name (apogee, galah, chempy_npz) or map observable names to catalog columns, e.g. #{ Fe_H: \"feh\", … }")
-        })?;
-        if let Some(k) = m.keys().find(|k| !names.iter().any(|n| n == k.as_str())) {
-            return Err(rt_error(format!(
-                "infer: option 'columns' has unknown observable '{k}' (use {})",
-                names.join(", ")
-            )));
-        }
-        for (j, name) in names.iter().enumerate() {
-            if let Some(c) = m.get(name.as_str()) {
-                map.values[j] = c.to_string();
-            }
-        }
-        if s.preset.is_none() {
-            map.errors = None;
-        }
-    }
-    if let Some(d) = &a.errors {
-        map.errors = if d.is_unit() || d.as_bool() == Ok(false) {
-            None
-        } else {
-            let cols = super::convert::strings(d, "infer: option 'errors'")?;
-            if cols.len() != names.len() {
-                return Err(rt_error(format!(
-                    "infer: option 'errors' names {} columns, one per observable is needed ({})",
-                    cols.len(),
-                    names.join(", ")
-                )));
-            }
-            Some(cols)
-        };
-    }
-    if let Some(l) = &a.label {
-        map.label = (!l.is_empty()).then(|| l.clone());
-    }
-    if let Some(f) = &s.flags {
-        super::survey::set_flags(&mut map, f, names)?;
-    }
-    map.check_values(t, names, &preset.to_string())
-        .map_err(rt)?;
-    Ok(map)
-}
-
 /// The catalog-inference options.
 fn infer_options(a: &InferArgs) -> RhaiResult<InferOptions> {
     let mut opts = InferOptions {
@@ -478,7 +414,12 @@ pub mod infer_api {
         let (a, survey): (InferArgs, SurveyInferArgs) = parse_split(options)?;
         let mut opts = infer_options(&a)?;
         opts.min_elements = survey.min_elements;
-        let map = column_map(&a, &survey, &post, &catalog)?;
+        let given = crate::script::survey::GivenColumns {
+            columns: a.columns.as_ref(),
+            errors: a.errors.as_ref(),
+            label: a.label.as_deref(),
+        };
+        let map = crate::script::survey::column_map(&given, &survey, &post, &catalog)?;
         let obs = ObservationTable::from_table(&catalog, &map).map_err(rt)?;
         match &a.refine {
             None => crate::infer::infer_catalog(&post, &obs.view(), &opts).map_err(rt),

@@ -182,6 +182,80 @@ pub fn train(
     .map(|(p, _)| p))
 }
 
+/// The column options of `infer` that are not survey options: `columns`, `errors`, `label`.
+pub struct GivenColumns<'a> {
+    /// A preset name or a map observable → column.
+    pub columns: Option<&'a Dynamic>,
+    /// Error columns, or `false`/`()` for none.
+    pub errors: Option<&'a Dynamic>,
+    /// The label column (`""` for none).
+    pub label: Option<&'a str>,
+}
+
+/// The column mapping of `infer` from its options and the catalog: the layout of the preset
+/// (`preset`, or `columns` given as a preset name; else the bundled catalogs' `obs_<X>`) for
+/// the posterior's observables, with the columns a `columns` map renames (their errors then
+/// come only from `errors` or an explicit preset), `errors` and `label`.
+pub fn column_map(
+    a: &GivenColumns,
+    s: &SurveyInferArgs,
+    post: &NeuralPosterior,
+    t: &Table,
+) -> RhaiResult<ColumnMap> {
+    let names = post.obs_names();
+    let named = a
+        .columns
+        .as_ref()
+        .filter(|c| c.is_string())
+        .map(|c| c.to_string());
+    let preset_name = s.preset.clone().or(named);
+    let preset = preset(preset_name.as_deref().unwrap_or("default"))?;
+    let mut map = preset.layout(t, names);
+    if let Some(d) = a.columns.filter(|c| !c.is_string()) {
+        let m = d.read_lock::<Map>().ok_or_else(|| {
+            rt_error("infer: option 'columns' must be a preset name (apogee, galah, chempy_npz) or map observable names to catalog columns, e.g. #{ Fe_H: \"feh\", … }")
+        })?;
+        if let Some(k) = m.keys().find(|k| !names.iter().any(|n| n == k.as_str())) {
+            return Err(rt_error(format!(
+                "infer: option 'columns' has unknown observable '{k}' (use {})",
+                names.join(", ")
+            )));
+        }
+        for (j, name) in names.iter().enumerate() {
+            if let Some(c) = m.get(name.as_str()) {
+                map.values[j] = c.to_string();
+            }
+        }
+        if s.preset.is_none() {
+            map.errors = None;
+        }
+    }
+    if let Some(d) = a.errors {
+        map.errors = if d.is_unit() || d.as_bool() == Ok(false) {
+            None
+        } else {
+            let cols = super::convert::strings(d, "infer: option 'errors'")?;
+            if cols.len() != names.len() {
+                return Err(rt_error(format!(
+                    "infer: option 'errors' names {} columns, one per observable is needed ({})",
+                    cols.len(),
+                    names.join(", ")
+                )));
+            }
+            Some(cols)
+        };
+    }
+    if let Some(l) = a.label {
+        map.label = (!l.is_empty()).then(|| l.to_string());
+    }
+    if let Some(f) = &s.flags {
+        set_flags(&mut map, f, names)?;
+    }
+    map.check_values(t, names, &preset.to_string())
+        .map_err(rt)?;
+    Ok(map)
+}
+
 /// Sets the flag columns of `infer`'s `flags` option (observable → column) in `map`.
 pub fn set_flags(
     map: &mut ColumnMap,
