@@ -316,10 +316,15 @@ pub mod infer_api {
 
     /// Neural posterior estimation (paper §2.3): draws θ from the prior, simulates x with
     /// `source` (a simulator from `chempy(...)` or an emulator), adds Gaussian noise once and
-    /// trains a masked autoregressive flow.
+    /// trains a masked autoregressive flow. With `elements` it is trained on a subset of the
+    /// observables; with `missing` and/or `errors` it is a survey posterior that accepts any
+    /// pattern of missing elements and conditions on every star's errors (book: "Real
+    /// survey data").
     /// ```rhai
     /// let post = train_npe(chempy("tng"), #{ n_sims: 100000 });
     /// post.save("posterior.json");
+    /// let apogee = train_npe(chempy("tng"), #{ elements: ["C_Fe", "Fe_H", "Mg_Fe", "N_Fe",
+    ///     "O_Fe", "Si_Fe"], missing: 0.15, errors: [0.02, 0.15] });
     /// ```
     #[rhai_fn(return_raw)]
     pub fn train_npe(
@@ -404,10 +409,13 @@ pub mod infer_api {
     /// samples every star, and combines the stars into the posterior of the global
     /// parameters. Returns an `Inference` (see `help("Inference")`): `n_stars`,
     /// `alpha_imf_mean`, `alpha_imf_sd`, `log10_n_ia_mean`, `log10_n_ia_sd`, `mean`, `cov`,
-    /// `method`, `seconds`, `skipped`, `stars`, `running`, `warnings`, …
+    /// `method`, `seconds`, `skipped`, `masked`, `stars`, `running`, `warnings`, … A survey
+    /// catalog is read with a column preset (`columns: "apogee"`, `"galah"`, `"chempy_npz"`);
+    /// a posterior that accepts missing values keeps stars with gaps or flags, masked.
     /// ```rhai
     /// let r = infer(post, read_csv(data_path("catalogs/mock_chempy_tng.csv")), #{ n_stars: 1000 });
     /// print(`alpha_IMF = ${r.alpha_imf_mean} ± ${r.alpha_imf_sd}`);
+    /// let s = infer(apogee, read_table("allStar.fits"), #{ columns: "apogee" });
     /// ```
     #[rhai_fn(return_raw)]
     pub fn infer(post: Posterior, catalog: Table, options: Map) -> RhaiResult<CatalogInference> {

@@ -91,9 +91,21 @@ fn simulate_stars(
     ))
 }
 
+/// The column of observable `name`'s noiseless value: `true_CFe` in the layout of the bundled
+/// catalogs (`default`, `chempy_npz`), `true_C_Fe` in a survey's.
+fn true_column(preset: ColumnPreset, name: &str) -> String {
+    match preset {
+        ColumnPreset::Default | ColumnPreset::ChempyNpz => {
+            format!("true_{}", name.replace('_', ""))
+        }
+        _ => format!("true_{name}"),
+    }
+}
+
 /// A mock catalog of `o.n_stars` stars of `sim` (θ from `prior` with the globals fixed) in
 /// the layout `preset`: label, value, error and (for layouts with flags) flag columns of
-/// every observable, then the true values and parameters (`true_<X>`, `true_<param>`).
+/// every observable, then the true values and parameters (`true_CFe` or `true_C_Fe` by
+/// layout, `true_<param>`).
 /// Missing values are NaN with a NaN error.
 pub fn mock_catalog(
     sim: &dyn Simulator,
@@ -162,7 +174,7 @@ pub fn mock_catalog(
     }
     for (j, name) in names.iter().enumerate() {
         cols.push((
-            format!("true_{name}"),
+            true_column(preset, name),
             ColumnData::Float(truth.column(j).to_vec()),
         ));
     }
