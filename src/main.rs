@@ -14,8 +14,8 @@ use std::process::ExitCode;
 #[derive(Parser, Debug)]
 #[command(name = "galchem", version, about, long_about)]
 struct Cli {
-    /// Data directory (yield tables, reference runs, catalogs). Default: $GALCHEM_DATA, else
-    /// <repository>/../shared/data.
+    /// Data directory (yield tables, solar abundances, catalogs). Default: $GALCHEM_DATA, else
+    /// the copy compiled into galchem (extracted once into the cache directory).
     #[arg(long, global = true, value_name = "DIR")]
     data: Option<PathBuf>,
     /// Worker threads for parallel native calls (default: all cores).

@@ -7,12 +7,11 @@ mod gce_util;
 use galchem::gce::config::ELEMENTS;
 use galchem::gce::yields::ProcessYields;
 use galchem::gce::Chempy;
-use gce_util::{alt, data, rel, tng, Table};
+use gce_util::{alt, reference, reference_dir, rel, tng, Table};
 
 fn intermediates(set: &str, file: &str) -> Table {
     Table::read(
-        &data()
-            .join("reference")
+        &reference_dir()
             .join(format!("intermediates_{set}"))
             .join(file),
     )
@@ -88,8 +87,7 @@ fn ssp_inputs(path: &std::path::Path) -> (f64, [f64; 9]) {
 
 /// Worst relative difference per column between an SSP table and the reference file.
 fn compare_ssp(sim: &Chempy, set: &str, file: &str, time: &[f64]) -> Vec<(String, f64)> {
-    let path = data()
-        .join("reference")
+    let path = reference_dir()
         .join(format!("intermediates_{set}"))
         .join(file);
     let (z, fr) = ssp_inputs(&path);
@@ -311,7 +309,7 @@ fn time_grid_sfr_and_infall_of_the_full_run() {
 fn shortened_grid_for_birth_at_8_gyr() {
     let p = galchem::gce::Params::prior_means(8.0);
     let ev = tng().evolution(&p, 8.0).unwrap();
-    let path = data().join("reference/intermediates_tng/single_time_birth8_grid.csv");
+    let path = reference_dir().join("intermediates_tng/single_time_birth8_grid.csv");
     let header = std::fs::read_to_string(&path).unwrap();
     let field = |key: &str| -> f64 {
         let s = header.split(&format!("{key}=")).nth(1).unwrap();
@@ -392,7 +390,7 @@ fn ssp_tables_of_the_run() {
 
 #[test]
 fn trajectories_and_multi_timestep_output() {
-    let t = Table::read(&data().join("reference/trajectories_tng.csv"));
+    let t = Table::read(&reference("trajectories_tng.csv"));
     let mut worst = 0.0f64;
     let mut sets = std::collections::BTreeMap::new();
     for r in 0..t.rows.len() {

@@ -4,9 +4,8 @@
 use std::process::Command;
 
 fn reference(set: &str) -> String {
-    galchem::data::DataDir::resolve(None)
-        .unwrap()
-        .join(format!("reference/chempy_{set}.csv"))
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("tests/data/reference/chempy_{set}.csv"))
         .display()
         .to_string()
 }

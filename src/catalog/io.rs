@@ -71,14 +71,17 @@ impl Table {
         })
     }
 
-    /// Reads CSV or Parquet, chosen by the extension (`.parquet`/`.pq` is Parquet, anything
-    /// else CSV).
+    /// Reads CSV, Parquet, FITS (the first binary table) or npz (ChempyMulti's mock layout),
+    /// chosen by the extension (`.parquet`/`.pq`, `.fits`/`.fit`/`.fts`, `.npz`, `.csv`) or,
+    /// for any other name, by the file's first bytes (see [`TableFormat::sniff`]).
     pub fn read(path: impl AsRef<Path>) -> Result<Table, CatalogError> {
         let path = path.as_ref();
-        if is_parquet(path) {
-            Self::read_parquet(path)
-        } else {
-            Self::read_csv(path)
+        check_readable(path)?;
+        match TableFormat::of(path) {
+            TableFormat::Parquet => Self::read_parquet(path),
+            TableFormat::Fits => Self::read_fits(path),
+            TableFormat::Npz => Self::read_npz(path),
+            TableFormat::Csv => Self::read_csv(path),
         }
     }
 
@@ -109,26 +112,69 @@ impl Table {
         .map_err(|e| e.at(path))
     }
 
-    /// Writes CSV or Parquet, chosen by the extension as in [`Table::read`].
+    /// Writes CSV, Parquet or FITS, chosen by the extension as in [`Table::read`] (anything
+    /// else is CSV).
     pub fn write(&self, path: impl AsRef<Path>) -> Result<(), CatalogError> {
         let path = path.as_ref();
-        if is_parquet(path) {
-            self.write_parquet(path)
-        } else {
-            self.write_csv(path)
+        match TableFormat::by_extension(path) {
+            Some(TableFormat::Parquet) => self.write_parquet(path),
+            Some(TableFormat::Fits) => self.write_fits(path),
+            Some(TableFormat::Npz) => Err(CatalogError::Write {
+                path: path.to_path_buf(),
+                message: "galchem writes CSV, Parquet and FITS, not npz".into(),
+            }),
+            _ => self.write_csv(path),
         }
     }
 }
 
-/// Whether a path names a Parquet file.
-pub fn is_parquet(path: &Path) -> bool {
-    matches!(
-        path.extension()
-            .and_then(|e| e.to_str())
-            .map(|e| e.to_ascii_lowercase())
-            .as_deref(),
-        Some("parquet" | "pq")
-    )
+/// The file formats of tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableFormat {
+    Csv,
+    Parquet,
+    Fits,
+    Npz,
+}
+
+impl TableFormat {
+    /// The format named by the extension, if it names one.
+    pub fn by_extension(path: &Path) -> Option<Self> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "parquet" | "pq" => Some(Self::Parquet),
+            "fits" | "fit" | "fts" => Some(Self::Fits),
+            "npz" => Some(Self::Npz),
+            "csv" => Some(Self::Csv),
+            _ => None,
+        }
+    }
+
+    /// The format from a file's first bytes: `SIMPLE  =` is FITS, `PAR1` Parquet, a zip
+    /// archive (`PK\x03\x04`) npz, anything else CSV.
+    pub fn sniff(head: &[u8]) -> Self {
+        if head.starts_with(b"SIMPLE  =") {
+            Self::Fits
+        } else if head.starts_with(b"PAR1") {
+            Self::Parquet
+        } else if head.starts_with(b"PK\x03\x04") {
+            Self::Npz
+        } else {
+            Self::Csv
+        }
+    }
+
+    /// The format of `path`: by extension, else by its first bytes.
+    pub fn of(path: &Path) -> Self {
+        if let Some(f) = Self::by_extension(path) {
+            return f;
+        }
+        let mut head = [0u8; 16];
+        let n = File::open(path)
+            .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+            .unwrap_or(0);
+        Self::sniff(&head[..n])
+    }
 }
 
 enum WriteErr {
@@ -230,5 +276,22 @@ mod tests {
             err.contains("garbage.parquet") && err.contains("Parquet"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn formats_by_extension_or_first_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = sample();
+        for (name, fits) in [("t.fits", true), ("t.parquet", false), ("t.csv", false)] {
+            let p = dir.path().join(name);
+            t.write(&p).unwrap();
+            let renamed = dir.path().join(format!("{name}.dat"));
+            std::fs::copy(&p, &renamed).unwrap();
+            let back = Table::read(&renamed).unwrap();
+            assert_eq!(back.columns(), t.columns(), "{name}");
+            assert_eq!(back.column_f64("b").unwrap(), vec![1.0, 2.0, 3.0, 4.0]);
+            assert_eq!(TableFormat::of(&renamed) == TableFormat::Fits, fits);
+        }
+        assert_eq!(TableFormat::sniff(b"PK\x03\x04rest"), TableFormat::Npz);
     }
 }

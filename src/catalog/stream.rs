@@ -6,7 +6,7 @@
 //! column makes that column text in its batch, and the cell counts as missing (the row is
 //! reported), exactly as for a whole-file read. Quoted fields must not contain line breaks.
 
-use super::{CatalogError, Table};
+use super::{CatalogError, Table, TableFormat};
 use polars::prelude::*;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
@@ -19,6 +19,8 @@ enum Source {
         header: String,
     },
     Parquet,
+    /// FITS and npz files, read whole (their readers are not row-streaming).
+    Memory(Table),
 }
 
 /// A catalog read in batches of rows, from a start row on.
@@ -30,8 +32,8 @@ pub struct TableBatches {
 }
 
 impl TableBatches {
-    /// Opens `path` (Parquet by the extension `.parquet`/`.pq` or its magic bytes, CSV
-    /// otherwise), counting its rows.
+    /// Opens `path` (by its extension, else its first bytes: Parquet, FITS and npz — the last
+    /// two read whole — or CSV), counting its rows.
     pub fn open(path: &Path) -> Result<Self, CatalogError> {
         Self::open_counting(path, true)
     }
@@ -43,7 +45,16 @@ impl TableBatches {
             path: path.to_path_buf(),
             message: e.to_string(),
         };
-        if is_parquet_file(path) {
+        if matches!(TableFormat::of(path), TableFormat::Fits | TableFormat::Npz) {
+            let t = Table::read(path)?;
+            return Ok(TableBatches {
+                path: path.to_path_buf(),
+                n_rows: t.len(),
+                source: Source::Memory(t),
+                next_row: 0,
+            });
+        }
+        if TableFormat::of(path) == TableFormat::Parquet {
             let file = File::open(path).map_err(open)?;
             let n_rows = ParquetReader::new(file).num_rows().map_err(|e| read_error(path, "Parquet", e))?;
             return Ok(TableBatches {
@@ -142,6 +153,7 @@ impl TableBatches {
         let df = match &mut self.source {
             Source::Parquet => read_parquet_slice(&self.path, first, want)?,
             Source::Csv { lines, header } => read_csv_lines(&self.path, lines, header, want)?,
+            Source::Memory(t) => t.slice(first, want).df().clone(),
         };
         self.next_row = first + df.height();
         if df.height() == 0 {
@@ -256,18 +268,4 @@ mod tests {
         let mut b = TableBatches::open(&empty).unwrap();
         assert_eq!((b.n_rows(), b.next_batch(10).unwrap().is_none()), (0, true));
     }
-}
-
-/// Whether `path` holds Parquet: by its extension, or else by the magic bytes `PAR1` it
-/// starts with (a file under a temporary name such as `stars.parquet.incomplete`).
-fn is_parquet_file(path: &Path) -> bool {
-    use std::io::Read;
-    if super::io::is_parquet(path) {
-        return true;
-    }
-    let mut magic = [0u8; 4];
-    File::open(path)
-        .and_then(|mut f| f.read_exact(&mut magic))
-        .map(|()| &magic == b"PAR1")
-        .unwrap_or(false)
 }

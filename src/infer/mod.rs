@@ -6,7 +6,9 @@
 //! - [`star`]: single stars — summaries of their draws and refinement by importance sampling
 //!   ([`RefinedPosterior`]);
 //! - [`combine`]: many stars into the posterior of the global parameters (paper eq. 5–9);
-//! - [`catalog`]: catalog inference with any [`crate::model::Posterior`].
+//! - [`catalog`]: catalog inference with any [`crate::model::Posterior`];
+//! - [`survey`]: posteriors for real surveys — any pattern of missing elements, every star's
+//!   own errors.
 
 pub mod catalog;
 pub mod combine;
@@ -15,10 +17,12 @@ pub mod npe;
 pub mod star;
 pub mod stream;
 pub mod training_set;
+pub mod survey;
 
 pub use catalog::observe::Observations;
 pub use catalog::{
-    infer_catalog, infer_catalog_with, CatalogInference, ColumnMap, InferOptions, ObservationTable,
+    infer_catalog, infer_catalog_with, CatalogInference, ColumnMap, ColumnPreset, InferOptions,
+    ObservationTable,
 };
 pub use combine::{CombineMethod, Combined, GaussianPrior};
 pub use error::InferError;
@@ -27,3 +31,4 @@ pub use npe::{
     ExactReport, NeuralPosterior, NpeOptions, NpeReport, TrainingInfo,
 };
 pub use star::{RefinedPosterior, Refiner, StarSummary};
+pub use survey::{mock_catalog, train_survey_npe, ContextEncoding, MockOptions, SurveyOptions};

@@ -26,7 +26,7 @@ pub use error::ModelError;
 pub use likelihood::StarDensity;
 pub use linear_gaussian::{GaussianPosterior, LinearGaussian};
 pub use noise::NoiseModel;
-pub use posterior::{DrawsResult, Posterior};
+pub use posterior::{Accepts, DrawsResult, ObservedRows, Posterior};
 pub use prior::{Marginal, Prior};
 pub use simulator::{
     Differentiable, RunStatus, SelectOutputs, Simulated, Simulator, SimulatorError,

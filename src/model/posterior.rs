@@ -14,6 +14,26 @@ use rayon::prelude::*;
 /// The outcome for one observation of [`Posterior::sample_many`].
 pub type DrawsResult = Result<Draws, ModelError>;
 
+/// What a posterior conditions on besides the observed values.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Accepts {
+    /// Any pattern of missing observables (e.g. trained with random masks).
+    pub missing: bool,
+    /// Each observation's own errors (e.g. trained with σ as an input).
+    pub errors: bool,
+}
+
+/// Observations with what [`Posterior::sample_observed`] may use beyond the values.
+#[derive(Debug, Clone, Copy)]
+pub struct ObservedRows<'a> {
+    /// Values `(m, n_observables)` in dex; missing entries may hold anything (NaN).
+    pub values: ArrayView2<'a, f64>,
+    /// `true` where a value is missing, same shape.
+    pub missing: Option<ArrayView2<'a, bool>>,
+    /// 1σ errors (dex), same shape.
+    pub errors: Option<ArrayView2<'a, f64>>,
+}
+
 /// A posterior p(θ | x) over [`Posterior::space`] given observables
 /// [`Posterior::observables`].
 pub trait Posterior: Sync {
@@ -74,6 +94,24 @@ pub trait Posterior: Sync {
             return Err(ModelError::Interrupted(*e));
         }
         Ok(out)
+    }
+
+    /// What the posterior conditions on besides the values (default: nothing).
+    fn accepts(&self) -> Accepts {
+        Accepts::default()
+    }
+
+    /// [`Posterior::sample_many`] with every row's missing-value flags and errors. The
+    /// default, for posteriors that accept neither, ignores both (callers skip rows with
+    /// missing values when [`Posterior::accepts`] says so).
+    fn sample_observed(
+        &self,
+        obs: ObservedRows<'_>,
+        ids: &[u64],
+        n: usize,
+        seed: u64,
+    ) -> Result<Vec<DrawsResult>, ModelError> {
+        self.sample_many(obs.values, ids, n, seed)
     }
 
     /// log p(θ | x) for every row of `theta` `(m, dim)` with the matching row of `x`

@@ -1,4 +1,4 @@
-//! Bindings: the `Table` type (CSV/Parquet catalogs) and JSON files.
+//! Bindings: the `Table` type (CSV/Parquet/FITS/npz catalogs) and JSON files.
 
 use super::context::context;
 use super::convert::{as_f64, strings, Vector};
@@ -77,7 +77,9 @@ pub mod catalog_api {
         Table::read_parquet(path).map_err(rt)
     }
 
-    /// Reads a CSV or Parquet file, chosen by the extension (`.parquet`/`.pq` → Parquet).
+    /// Reads a CSV, Parquet, FITS (first binary table) or npz (ChempyMulti mock) file, chosen
+    /// by the extension (`.parquet`/`.pq`, `.fits`/`.fit`/`.fts`, `.npz`, `.csv`), else by the
+    /// file's first bytes.
     #[rhai_fn(return_raw)]
     pub fn read_table(path: &str) -> RhaiResult<Table> {
         Table::read(path).map_err(rt)
@@ -97,7 +99,7 @@ pub mod catalog_api {
         t.write_parquet(&path).map_err(rt)
     }
 
-    /// Writes a Table as CSV or Parquet, chosen by the extension (atomically).
+    /// Writes a Table as CSV, Parquet or FITS, chosen by the extension (atomically).
     #[rhai_fn(global, return_raw, pure, name = "write")]
     pub fn write(ctx: NativeCallContext, t: &mut Table, path: &str) -> RhaiResult<()> {
         let path = context(&ctx)?.writable("write", path)?;

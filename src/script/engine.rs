@@ -7,7 +7,7 @@ use super::errors::SourceMap;
 use super::resolver::Resolver;
 use super::{
     arrays, calib, calib_results, catalog, emulator, gce, infer, plot, prior, results, session_api, stream,
-    training_set,
+    survey, training_set,
 };
 use rhai::{Dynamic, Engine, Module, Shared};
 use std::sync::Arc;
@@ -18,8 +18,8 @@ fn topics() -> Vec<(&'static str, &'static str, Shared<Module>)> {
     let mut result_types = Module::new();
     results::register_all(&mut result_types);
     calib_results::register_all(&mut result_types);
-    let mut survey = m!(stream::stream_api);
-    survey.combine_flatten(m!(training_set::training_set_api));
+    let mut scale = m!(stream::stream_api);
+    scale.combine_flatten(m!(training_set::training_set_api));
     let t: Vec<(&'static str, &'static str, Module)> = vec![
         ("session", SESSION, m!(session_api::session_api)),
         ("arrays", ARRAYS, m!(arrays::arrays_api)),
@@ -29,7 +29,8 @@ fn topics() -> Vec<(&'static str, &'static str, Shared<Module>)> {
         ("prior", PRIOR, m!(prior::prior_api)),
         ("emulator", EMULATOR, m!(emulator::emulator_api)),
         ("inference", INFERENCE, m!(infer::infer_api)),
-        ("survey", SURVEY, survey),
+        ("survey", SURVEY, m!(survey::survey_api)),
+        ("scale", SCALE, scale),
         ("calibration", CALIBRATION, m!(calib::calib_api)),
         ("results", RESULTS, result_types),
     ];
@@ -41,13 +42,15 @@ fn topics() -> Vec<(&'static str, &'static str, Shared<Module>)> {
 const SESSION: &str =
     "help, data and cache paths, where scripts may write, errors, versions and threads";
 const ARRAYS: &str = "numeric Vectors and summary statistics";
-const CATALOG: &str = "tables (CSV/Parquet catalogs) and JSON files";
+const CATALOG: &str = "tables (CSV/Parquet/FITS/npz catalogs) and JSON files";
+const SURVEY: &str =
+    "real survey data: FITS and npz files, a catalog's elements and errors, what a posterior accepts";
 const FIGURES: &str = "figures: histograms, scatter plots, lines, bands, corner plots (PNG/SVG)";
 const SIMULATOR: &str = "the CHEMPY-equivalent GCE simulator (TNG and alternative yields)";
 const EMULATOR: &str = "the neural-network emulator of the simulator (paper §2.2)";
 const INFERENCE: &str =
     "neural posterior estimation and multi-star inference on catalogs (paper §2.3)";
-const SURVEY: &str =
+const SCALE: &str =
     "survey scale: streamed inference in bounded memory, training sets of 10^7 runs, shards of a cluster job and their merge";
 const CALIBRATION: &str =
     "calibration diagnostics (SBC, TARP, coverage, PPC, local C2ST) and mock catalogs";
@@ -64,6 +67,7 @@ fn option_docs() -> Vec<(&'static str, &'static [super::options::OptionDoc])> {
     v.extend(emulator::option_docs());
     v.extend(plot::option_docs());
     v.extend(calib::option_docs());
+    v.extend(survey::option_docs());
     v
 }
 

@@ -3,15 +3,16 @@
 
 use super::context::context;
 use super::failure::{rt, rt_error, RhaiResult};
-use super::options::{parse, NumberOrList, OptionDoc, ScriptOptions};
+use super::options::{parse, parse_split, NumberOrList, OptionDoc, ScriptOptions};
 use super::simulators::with_simulator;
 use super::training::{checkpoint_path, notice, ScriptObserver};
 use crate::catalog::Table;
 use crate::infer::{
-    CatalogInference, ColumnMap, CombineMethod, EvalReport, ExactReport, InferOptions,
-    NeuralPosterior, NpeOptions, ObservationTable, TrainingInfo,
+    CatalogInference, CombineMethod, EvalReport, ExactReport, InferOptions, NeuralPosterior,
+    NpeOptions, ObservationTable, TrainingInfo,
 };
 use crate::model::{NoiseModel, Posterior as _, Prior};
+use crate::script::survey::{SurveyInferArgs, SurveyNpeArgs};
 use rhai::plugin::*;
 #[allow(unused_imports)]
 use rhai::{Array, Dynamic, Map, FLOAT, INT};
@@ -78,9 +79,10 @@ crate::script_options! {
         /// The combination: `divide_prior` (the derivation, the default), `paper` (the
         /// reference code) or `inverse_variance` (the abstract's numbers).
         method: Option<String>,
-        /// Map from observable name to catalog column, e.g. `#{ Fe_H: "feh" }` (the bundled
-        /// catalogs' `obs_<X>` columns).
-        columns: Option<Dynamic> as "a map",
+        /// A column layout by name (`apogee`, `galah`, `chempy_npz`, `default`; see
+        /// `preset`), or a map from observable name to catalog column, e.g. `#{ Fe_H: "feh" }`
+        /// (the bundled catalogs' `obs_<X>` columns).
+        columns: Option<Dynamic> as "a preset name or a map",
         /// Error columns, one per observable, or `false` for none (`err_<X>` when present).
         errors: Option<Dynamic> as "an array of column names, or false",
         /// The column of row labels (`star` when present).
@@ -212,46 +214,6 @@ fn observation(post: &NeuralPosterior, x: &Dynamic) -> RhaiResult<Vec<f64>> {
     Ok(v)
 }
 
-/// The column mapping of `infer` from its options and the catalog.
-pub(super) fn column_map(
-    columns: Option<&Dynamic>,
-    errors: Option<&Dynamic>,
-    label: Option<&String>,
-    post: &NeuralPosterior,
-    t: &Table,
-) -> RhaiResult<ColumnMap> {
-    let mut map = ColumnMap::catalog_default(t);
-    let names = post.obs_names();
-    if let Some(d) = columns {
-        let m = d.read_lock::<Map>().ok_or_else(|| {
-            rt_error("infer: option 'columns' must map observable names to catalog columns, e.g. #{ Fe_H: \"feh\", … }")
-        })?;
-        if let Some(k) = m.keys().find(|k| !names.iter().any(|n| n == k.as_str())) {
-            return Err(rt_error(format!(
-                "infer: option 'columns' has unknown observable '{k}' (use {})",
-                names.join(", ")
-            )));
-        }
-        for (j, name) in names.iter().enumerate() {
-            if let Some(c) = m.get(name.as_str()) {
-                map.values[j] = c.to_string();
-            }
-        }
-        map.errors = None;
-    }
-    if let Some(d) = errors {
-        map.errors = if d.is_unit() || d.as_bool() == Ok(false) {
-            None
-        } else {
-            Some(super::convert::strings(d, "infer: option 'errors'")?)
-        };
-    }
-    if let Some(l) = label {
-        map.label = (!l.is_empty()).then(|| l.clone());
-    }
-    Ok(map)
-}
-
 /// The catalog-inference options.
 fn infer_options(a: &InferArgs) -> RhaiResult<InferOptions> {
     let mut opts = InferOptions {
@@ -354,12 +316,16 @@ pub mod infer_api {
 
     /// Neural posterior estimation (paper §2.3): draws θ from the prior, simulates x with
     /// `source` (a simulator from `chempy(...)` or an emulator), adds Gaussian noise once and
-    /// trains a masked autoregressive flow. `source` may also be a runs table simulated
-    /// before (`read_tables` of `simulate_set`'s shards): its successful runs are used
-    /// (`n_sims` is then ignored).
+    /// trains a masked autoregressive flow. With `elements` it is trained on a subset of the
+    /// observables; with `missing` and/or `errors` it is a survey posterior that accepts any
+    /// pattern of missing elements and conditions on every star's errors (book: "Real
+    /// survey data"). `source` may also be a runs table simulated before (`read_tables` of
+    /// `simulate_set`'s shards): its successful runs are used (`n_sims` is then ignored).
     /// ```rhai
     /// let post = train_npe(chempy("tng"), #{ n_sims: 100000 });
     /// post.save("posterior.json");
+    /// let apogee = train_npe(chempy("tng"), #{ elements: ["C_Fe", "Fe_H", "Mg_Fe", "N_Fe",
+    ///     "O_Fe", "Si_Fe"], missing: 0.15, errors: [0.02, 0.15] });
     /// ```
     #[rhai_fn(return_raw)]
     pub fn train_npe(
@@ -367,7 +333,7 @@ pub mod infer_api {
         source: Dynamic,
         options: Map,
     ) -> RhaiResult<Posterior> {
-        let a: TrainNpeArgs = parse(options)?;
+        let (a, survey): (TrainNpeArgs, SurveyNpeArgs) = parse_split(options)?;
         let (opts, prior, name) = npe_options(&a)?;
         let session = context(&ctx)?;
         let mut observer = ScriptObserver::from_option(&ctx, "train_npe", a.on_epoch.clone())?;
@@ -384,30 +350,32 @@ pub mod infer_api {
             }
             return Ok(result.map_err(rt)?.0);
         }
-        with_simulator(&source, name, "train_npe", |sim| {
-            let mut opts = opts;
-            opts.noise = a.noise.as_ref().map(|n| NoiseModel {
-                sigma: n.values(sim.output_names().len()),
-            });
-            opts.train.checkpoint =
-                checkpoint_path(&session, "train_npe", a.checkpoint.clone(), || {
-                    crate::infer::npe::pipeline::checkpoint_name(&prior, sim, &opts)
-                })?;
-            let obs = observer.as_mut().map(|o| o as &mut dyn crate::nn::Observer);
-            let result = crate::infer::npe::pipeline::train_npe_with(&prior, sim, &opts, obs);
-            if let Some(e) = observer.as_mut().and_then(|o| o.take_error()) {
-                return Err(e);
-            }
-            let (post, _report) = result.map_err(rt)?;
-            let t = post.training();
-            notice(
-                "train_npe",
-                t.termination,
-                t.epochs,
-                t.best_epoch,
-                opts.train.checkpoint.as_ref(),
-            );
-            Ok(post)
+        with_simulator(&source, name, "train_npe", |full| {
+            crate::script::survey::with_elements(full, &survey, |sim| {
+                let mut opts = opts;
+                opts.noise = a.noise.as_ref().map(|n| NoiseModel {
+                    sigma: n.values(sim.output_names().len()),
+                });
+                let default_name =
+                    crate::script::survey::checkpoint_name(&prior, sim, &opts, &survey)?;
+                opts.train.checkpoint =
+                    checkpoint_path(&session, "train_npe", a.checkpoint.clone(), || default_name)?;
+                let obs = observer.as_mut().map(|o| o as &mut dyn crate::nn::Observer);
+                let result = crate::script::survey::train(&prior, sim, &opts, &survey, obs)?;
+                if let Some(e) = observer.as_mut().and_then(|o| o.take_error()) {
+                    return Err(e);
+                }
+                let post = result.map_err(rt)?;
+                let t = post.training();
+                notice(
+                    "train_npe",
+                    t.termination,
+                    t.epochs,
+                    t.best_epoch,
+                    opts.train.checkpoint.as_ref(),
+                );
+                Ok(post)
+            })
         })
     }
 
@@ -455,16 +423,25 @@ pub mod infer_api {
     /// samples every star, and combines the stars into the posterior of the global
     /// parameters. Returns an `Inference` (see `help("Inference")`): `n_stars`,
     /// `alpha_imf_mean`, `alpha_imf_sd`, `log10_n_ia_mean`, `log10_n_ia_sd`, `mean`, `cov`,
-    /// `method`, `seconds`, `skipped`, `stars`, `running`, `warnings`, …
+    /// `method`, `seconds`, `skipped`, `masked`, `stars`, `running`, `warnings`, … A survey
+    /// catalog is read with a column preset (`columns: "apogee"`, `"galah"`, `"chempy_npz"`);
+    /// a posterior that accepts missing values keeps stars with gaps or flags, masked.
     /// ```rhai
     /// let r = infer(post, read_csv(data_path("catalogs/mock_chempy_tng.csv")), #{ n_stars: 1000 });
     /// print(`alpha_IMF = ${r.alpha_imf_mean} ± ${r.alpha_imf_sd}`);
+    /// let s = infer(apogee, read_table("allStar.fits"), #{ columns: "apogee" });
     /// ```
     #[rhai_fn(return_raw)]
     pub fn infer(post: Posterior, catalog: Table, options: Map) -> RhaiResult<CatalogInference> {
-        let a: InferArgs = parse(options)?;
-        let opts = infer_options(&a)?;
-        let map = column_map(a.columns.as_ref(), a.errors.as_ref(), a.label.as_ref(), &post, &catalog)?;
+        let (a, survey): (InferArgs, SurveyInferArgs) = parse_split(options)?;
+        let mut opts = infer_options(&a)?;
+        opts.min_elements = survey.min_elements;
+        let given = crate::script::survey::GivenColumns {
+            columns: a.columns.as_ref(),
+            errors: a.errors.as_ref(),
+            label: a.label.as_deref(),
+        };
+        let map = crate::script::survey::column_map(&given, &survey, &post, &catalog)?;
         let obs = ObservationTable::from_table(&catalog, &map).map_err(rt)?;
         match &a.refine {
             None => crate::infer::infer_catalog(&post, &obs.view(), &opts).map_err(rt),

@@ -25,6 +25,7 @@ mod session_api;
 mod simulators;
 mod stream;
 mod training_set;
+mod survey;
 mod training;
 
 pub use context::{default_writes, Limits, SessionConfig};

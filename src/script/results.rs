@@ -167,13 +167,15 @@ script_result! {
         samples_per_star: "int" => |r| int(r.samples_per_star),
         /// The skipped rows: `#{ row, label, reason }` each (a streamed inference lists the
         /// first 100; its per-star file has all).
-        skipped: "Array" => |r| skipped(r),
+        skipped: "Array" => |r| row_list(&r.skipped),
         /// Number of rows skipped.
         n_skipped: "int" => |r| int(r.n_skipped),
         /// Why the default combination fell back to the paper's (`infer_stream`), or `()`.
         fallback: "string" => |r| r.fallback.as_deref().map_or(Dynamic::UNIT, text),
         /// The per-star Parquet file of `infer_stream`, or `()`.
         stars_out: "string" => |r| r.stars_out.as_deref().map_or(Dynamic::UNIT, text),
+        /// The rows used with some values masked (missing, flagged): `#{ row, label, reason }`.
+        masked: "Array" => |r| row_list(&r.masked),
         /// Warnings (misspecification, poor refinement, errors unlike the training noise).
         warnings: "Array" => |r| strings(&r.warnings),
         /// The simulator that refined every star, or `()`.
@@ -216,10 +218,9 @@ pub fn inference_property(r: &CatalogInference, key: &str) -> RhaiResult<Dynamic
     ))
 }
 
-fn skipped(r: &CatalogInference) -> Dynamic {
+fn row_list(rows: &[crate::infer::catalog::observe::SkippedRow]) -> Dynamic {
     Dynamic::from_array(
-        r.skipped
-            .iter()
+        rows.iter()
             .map(|s| {
                 let mut e = Map::new();
                 e.insert("row".into(), int(s.row));

@@ -2,7 +2,7 @@
 //! and threads. They read the session's state from the engine's tag (see [`super::context`]).
 
 use super::context::context;
-use super::failure::{fail, rt_error, RhaiResult};
+use super::failure::{fail, rt, rt_error, RhaiResult};
 use crate::error::ErrorKind;
 use rhai::plugin::*;
 #[allow(unused_imports)]
@@ -54,15 +54,17 @@ pub mod session_api {
         }
     }
 
-    /// The path of a file in galchem's data directory (yield tables, reference runs,
-    /// catalogs). The directory is `--data DIR`, else `$GALCHEM_DATA`, else
-    /// `<repo>/../shared/data`.
+    /// The path of a file in galchem's data directory (yield tables, catalogs). The directory
+    /// is `--data DIR`, else `$GALCHEM_DATA`, else the copy compiled into galchem (extracted
+    /// once into the cache directory). A bundled file (`catalogs/mock_chempy_tng.csv`,
+    /// `catalogs/tutorial_mock.csv`, …) missing from a `--data` directory comes from that copy.
     /// ```rhai
     /// let t = read_csv(data_path("catalogs/mock_chempy_tng.csv"));
     /// ```
     #[rhai_fn(return_raw)]
     pub fn data_path(ctx: NativeCallContext, relative: &str) -> RhaiResult<String> {
-        Ok(context(&ctx)?.data()?.join(relative).display().to_string())
+        let path = context(&ctx)?.data()?.path_of(relative).map_err(rt)?;
+        Ok(path.display().to_string())
     }
 
     /// The data directory in use.

@@ -4,7 +4,6 @@
 
 use super::context::context;
 use super::failure::{rt, rt_error, RhaiResult};
-use super::infer::column_map;
 use super::options::{parse, OptionDoc, ScriptOptions};
 use super::simulators::with_simulator;
 use super::training::checkpoint_path;
@@ -30,8 +29,13 @@ crate::script_options! {
         /// `divide_prior`, falling back to `paper` (with the reason in `fallback`) when the
         /// stars cannot carry the division.
         method: Option<String>,
-        /// Map from observable name to catalog column (the bundled catalogs' `obs_<X>`).
-        columns: Option<Dynamic> as "a map",
+        /// Map from observable name to catalog column, or a preset name (the bundled
+        /// catalogs' `obs_<X>`).
+        columns: Option<Dynamic> as "a map or a preset name",
+        /// The column layout: `default`, `apogee`, `galah` or `chempy_npz` (see `infer`).
+        preset: Option<String>,
+        /// Quality-flag columns by observable, e.g. `#{ N_Fe: "N_FLAG" }` (see `infer`).
+        flags: Option<std::collections::BTreeMap<String, String>> as "a map of column names",
         /// Error columns, one per observable, or `false` for none (`err_<X>` when present).
         errors: Option<Dynamic> as "an array of column names, or false",
         /// The column of row labels (`star` when present).
@@ -66,7 +70,17 @@ fn settings(a: &StreamArgs, post: &NeuralPosterior, catalog: &Path, stars_out: O
     let head = crate::catalog::TableBatches::open(catalog)
         .and_then(|b| b.head())
         .map_err(rt)?;
-    let columns = column_map(a.columns.as_ref(), a.errors.as_ref(), a.label.as_ref(), post, &head)?;
+    let given = super::survey::GivenColumns {
+        columns: a.columns.as_ref(),
+        errors: a.errors.as_ref(),
+        label: a.label.as_deref(),
+    };
+    let layout = super::survey::SurveyInferArgs {
+        preset: a.preset.clone(),
+        flags: a.flags.clone(),
+        ..Default::default()
+    };
+    let columns = super::survey::column_map(&given, &layout, post, &head)?;
     let method = match a.method.as_deref() {
         None => None,
         Some(m) => Some(

@@ -1,4 +1,5 @@
-//! Shared helpers of the gce integration tests: the data directory and the reference files.
+//! Shared helpers of the gce integration tests: the data directory and the reference files
+//! (copies of the original CHEMPY's reference runs in `tests/data/reference/`).
 #![allow(dead_code)]
 
 use galchem::data::DataDir;
@@ -7,11 +8,16 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 pub fn data() -> DataDir {
-    DataDir::resolve(None).expect("shared data directory")
+    DataDir::resolve(None).expect("data directory")
+}
+
+/// `tests/data/reference`: the conformance targets.
+pub fn reference_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/reference")
 }
 
 pub fn reference(name: &str) -> PathBuf {
-    data().join("reference").join(name)
+    reference_dir().join(name)
 }
 
 pub fn tng() -> &'static Chempy {

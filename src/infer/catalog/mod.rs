@@ -8,6 +8,7 @@
 //! other rows are added, removed or skipped, nor with the number of threads.
 
 pub mod observe;
+pub mod presets;
 pub mod table_input;
 pub(crate) mod warnings;
 
@@ -17,13 +18,14 @@ use super::combine::{
 use super::error::InferError;
 use super::star::{summarise, Refiner, StarSummary};
 use crate::error::Vocabulary;
-use crate::model::{DrawsResult, Posterior, Simulator};
+use crate::model::{DrawsResult, ObservedRows, Posterior, Simulator};
 use crate::stats::{Draws, GaussianFit};
-use observe::{validate, Observations, Problem, SkippedRow};
+use observe::{validate, validate_masked, Observations, Problem, SkippedRow};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
 
+pub use presets::ColumnPreset;
 pub use table_input::{ColumnMap, ObservationTable};
 
 /// Settings of catalog inference.
@@ -40,6 +42,9 @@ pub struct InferOptions {
     pub method: CombineMethod,
     /// Keep every star's draws in the result (48 MB for 1000 × 1000 × 6).
     pub keep_samples: bool,
+    /// With a posterior that accepts missing values: the fewest usable values a star needs
+    /// (`None`: half the observables, at least 2); stars with fewer are skipped.
+    pub min_elements: Option<usize>,
 }
 
 impl Default for InferOptions {
@@ -50,6 +55,7 @@ impl Default for InferOptions {
             seed: crate::rng::DEFAULT_SEED,
             method: CombineMethod::default(),
             keep_samples: false,
+            min_elements: None,
         }
     }
 }
@@ -100,6 +106,10 @@ pub struct CatalogInference {
     pub skipped: Vec<SkippedRow>,
     /// Number of rows skipped.
     pub n_skipped: usize,
+    /// Rows used with some values masked (missing, flagged, non-finite, or without a usable
+    /// error), each with the reasons; only for a posterior that accepts missing values.
+    #[serde(default)]
+    pub masked: Vec<SkippedRow>,
     /// One summary per star used, in catalog order (empty for a streamed inference, which
     /// writes them to `stars_out`).
     pub stars: Vec<StarSummary>,
@@ -155,8 +165,8 @@ pub fn infer_catalog_with(
     let started = Instant::now();
     let globals = global_indices(posterior)?;
     let refiner = refine.map(|sim| Refiner::new(posterior, sim)).transpose()?;
-    let (rows, mut skipped) = select_rows(posterior, obs, opts)?;
-    let part = Part { obs, offset: 0, rows: &rows };
+    let (rows, mut skipped, masked, mask) = select_rows(posterior, obs, opts)?;
+    let part = Part { obs, offset: 0, rows: &rows, mask: &mask };
     let per = infer_part(posterior, &part, opts, &globals, refiner.as_ref())?;
     skipped.extend(per.skipped);
     skipped.sort_by_key(|s| s.row);
@@ -192,6 +202,7 @@ pub fn infer_catalog_with(
         n_rows: obs.values.nrows(),
         n_skipped: skipped.len(),
         skipped,
+        masked,
         stars: per.stars,
         fits: per.fits,
         combined,
@@ -227,6 +238,9 @@ pub(crate) struct Part<'a, 'o> {
     pub obs: &'a Observations<'o>,
     pub offset: usize,
     pub rows: &'a [usize],
+    /// `(obs rows, n_obs)`: `true` where a value is masked (all false for a posterior that
+    /// does not accept missing values).
+    pub mask: &'a ndarray::Array2<bool>,
 }
 
 /// Samples and summarises the stars of `part` (star ids: catalog rows), keeping their draws
@@ -238,19 +252,57 @@ pub(crate) fn infer_part(
     globals: &[usize],
     refiner: Option<&Refiner>,
 ) -> Result<PerStar, InferError> {
-    let xs = part.obs.values.select(ndarray::Axis(0), part.rows);
     let ids: Vec<u64> = part.rows.iter().map(|&r| (part.offset + r) as u64).collect();
-    let draws = posterior.sample_many(xs.view(), &ids, opts.samples, opts.seed)?;
+    let draws = sample_stars(posterior, part.obs, part.rows, part.mask, &ids, opts)?;
     Ok(summarise_stars(part, draws, globals, refiner, posterior, opts.keep_samples))
 }
 
-/// The usable rows to infer (the first `n_stars` of them, if set) and the rows skipped
-/// before them, with their problems; too few draws per star is an error.
+/// Every star's draws: the rows `rows` of `obs` with their masks (`mask`, all rows) and, for
+/// a posterior that conditions on errors, their errors.
+fn sample_stars(
+    posterior: &dyn Posterior,
+    obs: &Observations,
+    rows: &[usize],
+    mask: &ndarray::Array2<bool>,
+    ids: &[u64],
+    opts: &InferOptions,
+) -> Result<Vec<DrawsResult>, InferError> {
+    let take = ndarray::Axis(0);
+    let xs = obs.values.select(take, rows);
+    let accepts = posterior.accepts();
+    if !accepts.missing && !accepts.errors {
+        return Ok(posterior.sample_many(xs.view(), ids, opts.samples, opts.seed)?);
+    }
+    let miss = mask.select(take, rows);
+    let errs = obs
+        .errors
+        .filter(|_| accepts.errors)
+        .map(|e| e.select(take, rows));
+    let observed = ObservedRows {
+        values: xs.view(),
+        missing: Some(miss.view()),
+        errors: errs.as_ref().map(|e| e.view()),
+    };
+    Ok(posterior.sample_observed(observed, ids, opts.samples, opts.seed)?)
+}
+
+/// The rows chosen by [`select_rows`]: used rows, skipped rows, rows used with masked
+/// values, and the mask `(n_rows, n_obs)`.
+type Selection = (
+    Vec<usize>,
+    Vec<SkippedRow>,
+    Vec<SkippedRow>,
+    ndarray::Array2<bool>,
+);
+
+/// The usable rows to infer (the first `n_stars` of them, if set) and the rows skipped or
+/// masked before them, with their problems; too few draws per star is an error. A posterior
+/// that accepts missing values keeps rows with at least `min_elements` usable values.
 fn select_rows(
     posterior: &dyn Posterior,
     obs: &Observations,
     opts: &InferOptions,
-) -> Result<(Vec<usize>, Vec<SkippedRow>), InferError> {
+) -> Result<Selection, InferError> {
     if opts.samples < 3 {
         return Err(InferError::option(
             "samples",
@@ -258,8 +310,12 @@ fn select_rows(
             "at least 3 per star are needed to fit a Gaussian",
         ));
     }
-    let v = validate(obs, posterior.observables())?;
-    let mut skipped = v.skipped;
+    let names = posterior.observables();
+    let v = match min_present(posterior, opts)? {
+        Some(needed) => validate_masked(obs, names, needed)?,
+        None => validate(obs, names)?,
+    };
+    let (mut skipped, mut masked) = (v.skipped, v.masked);
     let rows: Vec<usize> = match opts.n_stars {
         Some(0) => return Err(InferError::option("n_stars", 0, "must be at least 1")),
         Some(n) => v.rows.iter().copied().take(n).collect(),
@@ -268,8 +324,27 @@ fn select_rows(
     // with n_stars, rows after the last star used are not requested, hence not "skipped"
     if let (Some(_), Some(&last)) = (opts.n_stars, rows.last()) {
         skipped.retain(|s| s.row < last);
+        masked.retain(|s| s.row <= last);
     }
-    Ok((rows, skipped))
+    Ok((rows, skipped, masked, v.mask))
+}
+
+/// With a posterior that accepts missing values, the fewest usable values a star needs
+/// (`opts.min_elements`, by default half the observables and at least 2); else `None`.
+pub(crate) fn min_present(posterior: &dyn Posterior, opts: &InferOptions) -> Result<Option<usize>, InferError> {
+    if !posterior.accepts().missing {
+        return Ok(None);
+    }
+    let n = posterior.observables().len();
+    let needed = opts.min_elements.unwrap_or(n.div_ceil(2).max(2));
+    if needed == 0 || needed > n {
+        return Err(InferError::option(
+            "min_elements",
+            needed,
+            format!("must be between 1 and the {n} observables"),
+        ));
+    }
+    Ok(Some(needed))
 }
 
 /// The sampled stars, summarised: their draws (if kept), summaries and Gaussian fits of the

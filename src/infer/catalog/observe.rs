@@ -1,5 +1,7 @@
 //! Validation of observed abundances before inference: which rows of a catalog can be used,
-//! and for every other row which columns are missing or non-finite.
+//! and for every other row which columns are missing, flagged or non-finite. For a
+//! posterior that accepts missing values ([`validate_masked`]) a row is kept with its
+//! unusable values masked, and skipped only when fewer than a minimum number are left.
 //!
 //! Observed abundances are used as they are — they already carry their observational noise,
 //! so no noise is added at inference time. Per-row errors (the catalog's `err_*` columns) are
@@ -19,6 +21,9 @@ pub struct Observations<'a> {
     pub missing: Option<ArrayView2<'a, bool>>,
     /// Optional per-row observational errors (1σ, dex) of the same shape.
     pub errors: Option<ArrayView2<'a, f64>>,
+    /// Optional quality flags of the same shape (`true` = the survey flags the value: it
+    /// counts as missing).
+    pub flagged: Option<ArrayView2<'a, bool>>,
     /// Source column names of `values` (used in messages), one per column.
     pub columns: Vec<String>,
     /// Source column names of `errors` (used in messages); empty if there are none.
@@ -35,6 +40,7 @@ impl<'a> Observations<'a> {
             values,
             missing: None,
             errors: None,
+            flagged: None,
             columns,
             error_columns: Vec::new(),
             labels: None,
@@ -48,6 +54,10 @@ impl<'a> Observations<'a> {
 pub enum Problem {
     /// The cell is empty / null.
     Missing { column: String },
+    /// The survey's quality flag marks the value.
+    Flagged { column: String },
+    /// Too few values are left after masking the others.
+    TooFew { present: usize, needed: usize },
     /// The value is NaN or infinite.
     NotFinite {
         column: String,
@@ -70,6 +80,11 @@ impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Problem::Missing { column } => write!(f, "{column} is missing"),
+            Problem::Flagged { column } => write!(f, "{column} is flagged"),
+            Problem::TooFew { present, needed } => write!(
+                f,
+                "only {present} usable values are left (at least {needed} are needed)"
+            ),
             Problem::NotFinite { column, value } => write!(f, "{column} = {value}"),
             Problem::BadError { column, value } => {
                 write!(f, "{column} = {value} is not a positive error")
@@ -145,19 +160,43 @@ fn first_reason(first: &Option<SkippedRow>) -> String {
 }
 
 /// The outcome of validation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Validated {
     /// Indices of the usable rows, ascending.
     pub rows: Vec<usize>,
     /// The skipped rows with their problems, ascending.
     pub skipped: Vec<SkippedRow>,
+    /// The rows kept with some values masked, and why each was masked ([`validate_masked`]).
+    pub masked: Vec<SkippedRow>,
+    /// `(n_rows, n_obs)`: `true` where a value of a kept row is masked.
+    pub mask: ndarray::Array2<bool>,
 }
 
-/// Checks every row: a row is usable iff all its values (and errors, if given) are present
-/// and finite (errors also positive). `expected` are the posterior's observable names;
-/// the column count must match.
+/// Checks every row: a row is usable iff all its values (and errors, if given) are present,
+/// unflagged and finite (errors also positive). `expected` are the posterior's observable
+/// names; the column count must match.
 pub fn validate(obs: &Observations, expected: &[String]) -> Result<Validated, ObserveError> {
-    let v = validate_rows(obs, expected)?;
+    nonempty(obs, validate_with(obs, expected, None)?)
+}
+
+/// [`validate`] of a part of a catalog (a streamed batch), where no usable row is no error;
+/// with `min_present`, as [`validate_masked`].
+pub fn validate_rows(obs: &Observations, expected: &[String], min_present: Option<usize>) -> Result<Validated, ObserveError> {
+    validate_with(obs, expected, min_present)
+}
+
+/// Like [`validate`], but a row with missing, flagged or non-finite values (or errors) is
+/// kept with those values masked as long as at least `min_present` are left.
+pub fn validate_masked(
+    obs: &Observations,
+    expected: &[String],
+    min_present: usize,
+) -> Result<Validated, ObserveError> {
+    nonempty(obs, validate_with(obs, expected, Some(min_present))?)
+}
+
+/// `v`, or the error that not one row of `obs` is usable.
+fn nonempty(obs: &Observations, v: Validated) -> Result<Validated, ObserveError> {
     if v.rows.is_empty() {
         return Err(ObserveError::NoUsableRows {
             n_rows: obs.values.nrows(),
@@ -167,8 +206,11 @@ pub fn validate(obs: &Observations, expected: &[String]) -> Result<Validated, Ob
     Ok(v)
 }
 
-/// [`validate`] of a part of a catalog (a streamed batch), where no usable row is no error.
-pub fn validate_rows(obs: &Observations, expected: &[String]) -> Result<Validated, ObserveError> {
+fn validate_with(
+    obs: &Observations,
+    expected: &[String],
+    min_present: Option<usize>,
+) -> Result<Validated, ObserveError> {
     let (n, m) = obs.values.dim();
     if m != expected.len() {
         return Err(ObserveError::WrongColumns {
@@ -183,26 +225,49 @@ pub fn validate_rows(obs: &Observations, expected: &[String]) -> Result<Validate
     if let Some(err) = &obs.errors {
         check_shape("the error array", err.dim(), (n, m))?;
     }
-    let mut rows = Vec::with_capacity(n);
-    let mut skipped = Vec::new();
+    if let Some(f) = &obs.flagged {
+        check_shape("the quality flags", f.dim(), (n, m))?;
+    }
+    let mut v = Validated {
+        rows: Vec::with_capacity(n),
+        skipped: Vec::new(),
+        masked: Vec::new(),
+        mask: ndarray::Array2::from_elem((n, m), false),
+    };
     for i in 0..n {
-        let problems = row_problems(obs, i, expected);
-        if problems.is_empty() {
-            rows.push(i);
-        } else {
-            skipped.push(SkippedRow {
-                row: i,
-                label: obs.labels.as_ref().and_then(|l| l.get(i).cloned()),
-                problems,
-            });
+        let found = row_problems(obs, i, expected);
+        let row = |problems| SkippedRow {
+            row: i,
+            label: obs.labels.as_ref().and_then(|l| l.get(i).cloned()),
+            problems,
+        };
+        let mut bad: Vec<usize> = found.iter().map(|(j, _)| *j).collect();
+        bad.dedup();
+        let problems: Vec<Problem> = found.into_iter().map(|(_, p)| p).collect();
+        match min_present {
+            _ if problems.is_empty() => v.rows.push(i),
+            Some(needed) if m - bad.len() >= needed => {
+                bad.iter().for_each(|&j| v.mask[[i, j]] = true);
+                v.rows.push(i);
+                v.masked.push(row(problems));
+            }
+            Some(needed) => {
+                let mut problems = problems;
+                problems.push(Problem::TooFew {
+                    present: m - bad.len(),
+                    needed,
+                });
+                v.skipped.push(row(problems));
+            }
+            None => v.skipped.push(row(problems)),
         }
     }
-    Ok(Validated { rows, skipped })
+    Ok(v)
 }
 
-/// The problems of row `i` (empty when the row is usable); columns are named from
-/// `obs.columns`, else from `expected`.
-fn row_problems(obs: &Observations, i: usize, expected: &[String]) -> Vec<Problem> {
+/// The problems of row `i` with the column each is about (empty when the row is usable);
+/// columns are named from `obs.columns`, else from `expected`.
+fn row_problems(obs: &Observations, i: usize, expected: &[String]) -> Vec<(usize, Problem)> {
     let col = |j: usize| -> String {
         obs.columns
             .get(j)
@@ -213,12 +278,20 @@ fn row_problems(obs: &Observations, i: usize, expected: &[String]) -> Vec<Proble
     let mut problems = Vec::new();
     for (j, &v) in obs.values.row(i).iter().enumerate() {
         if obs.missing.as_ref().is_some_and(|mm| mm[[i, j]]) {
-            problems.push(Problem::Missing { column: col(j) });
+            problems.push((j, Problem::Missing { column: col(j) }));
+            continue;
         } else if !v.is_finite() {
-            problems.push(Problem::NotFinite {
-                column: col(j),
-                value: v,
-            });
+            problems.push((
+                j,
+                Problem::NotFinite {
+                    column: col(j),
+                    value: v,
+                },
+            ));
+            continue;
+        } else if obs.flagged.as_ref().is_some_and(|f| f[[i, j]]) {
+            problems.push((j, Problem::Flagged { column: col(j) }));
+            continue;
         }
         if let Some(err) = &obs.errors {
             let e = err[[i, j]];
@@ -228,7 +301,7 @@ fn row_problems(obs: &Observations, i: usize, expected: &[String]) -> Vec<Proble
                     .get(j)
                     .cloned()
                     .unwrap_or_else(|| format!("error of {}", col(j)));
-                problems.push(Problem::BadError { column, value: e });
+                problems.push((j, Problem::BadError { column, value: e }));
             }
         }
     }

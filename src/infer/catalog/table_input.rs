@@ -1,5 +1,6 @@
-//! Observations from a catalog table: which columns hold the abundances (and their errors),
-//! and the arrays [`Observations`] borrows.
+//! Observations from a catalog table: which columns hold the abundances (and their errors
+//! and quality flags), and the arrays [`Observations`] borrows. [`super::presets`] gives the
+//! columns of known surveys.
 
 use super::observe::Observations;
 use crate::catalog::{CatalogError, Table};
@@ -36,6 +37,11 @@ pub struct ColumnMap {
     pub errors: Option<Vec<String>>,
     /// A column of row labels (e.g. `star`), if any.
     pub label: Option<String>,
+    /// Quality-flag columns, one per observable (`None` for an observable without one): a
+    /// non-zero or true flag marks the value as unusable.
+    pub flags: Option<Vec<Option<String>>>,
+    /// A value at or below which a value or error counts as missing (APOGEE's −9999).
+    pub sentinel: Option<f64>,
 }
 
 impl ColumnMap {
@@ -55,8 +61,61 @@ impl ColumnMap {
                     .collect()
             }),
             label: t.has_column("star").then(|| "star".to_string()),
+            flags: None,
+            sentinel: None,
         }
     }
+}
+
+impl ColumnMap {
+    /// Checks that `t` has every value column of `observables` (in the map's order): the
+    /// error names each observable that lacks its column, the layout (`layout`, e.g.
+    /// `apogee`) and the columns the catalog has.
+    pub fn check_values(
+        &self,
+        t: &Table,
+        observables: &[String],
+        layout: &str,
+    ) -> Result<(), CatalogError> {
+        let lacking: Vec<String> = observables
+            .iter()
+            .zip(&self.values)
+            .filter(|(_, c)| !t.has_column(c))
+            .map(|(o, c)| format!("{o} (column {c})"))
+            .collect();
+        if lacking.is_empty() {
+            return Ok(());
+        }
+        Err(CatalogError::MissingColumn {
+            name: lacking.join(", "),
+            available: t.columns(),
+            context: Some(format!(
+                "{}{} layout: the posterior needs {}; map them with `columns`, or train one on \
+                 the catalog's elements (train_npe(sim, #{{ elements: [...] }}))",
+                t.origin
+                    .as_deref()
+                    .map(|o| format!("{o}, "))
+                    .unwrap_or_default(),
+                layout,
+                observables.join(", ")
+            )),
+        })
+    }
+}
+
+/// `(n_rows, k)`: whether each value's flag column (if any) is non-zero (missing flags count
+/// as unflagged).
+fn flag_matrix(t: &Table, flags: &[Option<String>]) -> Result<Array2<bool>, CatalogError> {
+    let mut out = Array2::from_elem((t.len(), flags.len()), false);
+    for (j, f) in flags.iter().enumerate() {
+        if let Some(name) = f {
+            let v = t.column_f64(name)?;
+            for (i, x) in v.iter().enumerate() {
+                out[[i, j]] = x.is_finite() && *x != 0.0;
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Owned arrays of a catalog's observations; [`ObservationTable::view`] lends them as
@@ -66,14 +125,15 @@ pub struct ObservationTable {
     pub values: Array2<f64>,
     pub missing: Array2<bool>,
     pub errors: Option<Array2<f64>>,
+    pub flagged: Option<Array2<bool>>,
     pub columns: Vec<String>,
     pub error_columns: Vec<String>,
     pub labels: Option<Vec<String>>,
 }
 
 impl ObservationTable {
-    /// Reads the mapped columns of `t`. Empty cells and text that is not a number count as
-    /// missing (the row is skipped later, with the reason); a missing column is an error that
+    /// Reads the mapped columns of `t`. Empty cells, NaN and text that is not a number count
+    /// as missing (the row is skipped later, with the reason); a missing column is an error that
     /// lists the available ones.
     pub fn from_table(t: &Table, map: &ColumnMap) -> Result<Self, CatalogError> {
         let refs: Vec<&str> = map.values.iter().map(String::as_str).collect();
@@ -86,7 +146,8 @@ impl ObservationTable {
             let (v, notes) = t.column_f64_checked(name)?;
             for i in 0..n {
                 values[[i, j]] = v[i];
-                missing[[i, j]] = notes[i].is_some();
+                // NaN is how FITS and npz catalogs (and polars' float nulls) mark a gap
+                missing[[i, j]] = notes[i].is_some() || v[i].is_nan();
             }
         }
         let errors = match &map.errors {
@@ -96,6 +157,18 @@ impl ObservationTable {
                 Some(t.matrix(&refs)?)
             }
         };
+        let errors = errors.map(|mut e| {
+            if let Some(s) = map.sentinel {
+                e.mapv_inplace(|v| if v <= s { f64::NAN } else { v });
+            }
+            e
+        });
+        if let Some(s) = map.sentinel {
+            ndarray::Zip::from(&mut missing)
+                .and(&values)
+                .for_each(|m, &v| *m |= v <= s);
+        }
+        let flagged = map.flags.as_ref().map(|f| flag_matrix(t, f)).transpose()?;
         let labels = match &map.label {
             None => None,
             Some(c) => Some(t.column_str(c)?),
@@ -104,10 +177,27 @@ impl ObservationTable {
             values,
             missing,
             errors,
+            flagged,
             columns: map.values.clone(),
             error_columns: map.errors.clone().unwrap_or_default(),
             labels,
         })
+    }
+
+    /// The smallest and largest error (dex) of the values present, or `None` without error
+    /// columns (or without one finite positive error).
+    pub fn error_range(&self) -> Option<[f64; 2]> {
+        let e = self.errors.as_ref()?;
+        let mut range: Option<[f64; 2]> = None;
+        for ((i, j), &s) in e.indexed_iter() {
+            if self.missing[[i, j]] || !(s.is_finite() && s > 0.0) {
+                continue;
+            }
+            let r = range.get_or_insert([s, s]);
+            r[0] = r[0].min(s);
+            r[1] = r[1].max(s);
+        }
+        range
     }
 
     /// The observations as [`Observations`].
@@ -116,6 +206,7 @@ impl ObservationTable {
             values: self.values.view(),
             missing: Some(self.missing.view()),
             errors: self.errors.as_ref().map(|e| e.view()),
+            flagged: self.flagged.as_ref().map(|f| f.view()),
             columns: self.columns.clone(),
             error_columns: self.error_columns.clone(),
             labels: self.labels.clone(),
@@ -164,6 +255,8 @@ mod tests {
                 values: vec!["nope".into()],
                 errors: None,
                 label: None,
+                flags: None,
+                sentinel: None,
             },
         )
         .unwrap_err();

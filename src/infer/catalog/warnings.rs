@@ -19,7 +19,7 @@ pub(super) fn result_warnings(
     refined: bool,
     samples: usize,
 ) -> (Vec<String>, Option<f64>) {
-    let mut warnings = if refined {
+    let mut warnings = if refined || posterior.accepts().errors {
         Vec::new()
     } else {
         noise_warnings(posterior, obs, rows)

@@ -141,7 +141,7 @@ pub fn train_npe_with(
 
 /// The training record stored with a posterior (simulation counts are filled in by the
 /// caller that ran the simulations).
-fn training_info(
+pub(crate) fn training_info(
     source: &str,
     n_sims: usize,
     seed: u64,

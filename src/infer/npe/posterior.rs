@@ -10,7 +10,10 @@ use crate::error::Vocabulary;
 use crate::error::{ErrorKind, FileError, ShapeError};
 use crate::flow::{FlowTrainConfig, Maf, MafRecord, Sampler};
 use crate::infer::error::InferError;
-use crate::model::{DrawsResult, ModelError, NoiseModel, ParamSpace, Posterior, Prior};
+use crate::infer::survey::ContextEncoding;
+use crate::model::{
+    Accepts, DrawsResult, ModelError, NoiseModel, ObservedRows, ParamSpace, Posterior, Prior,
+};
 use crate::stats::Draws;
 use ndarray::{Array2, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
@@ -74,6 +77,9 @@ pub struct NeuralPosterior {
     noise: NoiseModel,
     obs_names: Vec<String>,
     training: TrainingInfo,
+    /// How missing values and errors enter the flow's context (a survey posterior), if
+    /// they do; `None`: the context is the observed values.
+    encoding: Option<ContextEncoding>,
     /// How draws outside the prior support are rejected (not saved).
     rejection: RejectionOptions,
 }
@@ -87,6 +93,8 @@ struct PosteriorFile {
     noise: NoiseModel,
     training: TrainingInfo,
     flow: MafRecord,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    encoding: Option<ContextEncoding>,
 }
 
 impl NeuralPosterior {
@@ -105,6 +113,7 @@ impl NeuralPosterior {
             noise,
             obs_names,
             training,
+            encoding: None,
             rejection: RejectionOptions::default(),
         };
         p.check()
@@ -112,7 +121,66 @@ impl NeuralPosterior {
         Ok(p)
     }
 
+    /// Assembles a survey posterior whose flow conditions on `encoding`'s context (values,
+    /// missing-value flags, errors) of the observables `obs_names`.
+    pub fn with_encoding(
+        flow: Maf,
+        prior: Prior,
+        noise: NoiseModel,
+        obs_names: Vec<String>,
+        training: TrainingInfo,
+        encoding: ContextEncoding,
+    ) -> Result<NeuralPosterior, InferError> {
+        let p = NeuralPosterior {
+            flow,
+            prior,
+            noise,
+            obs_names,
+            training,
+            encoding: Some(encoding),
+            rejection: RejectionOptions::default(),
+        };
+        p.check()
+            .map_err(|e| ShapeError::new("posterior", "consistent dimensions", e))?;
+        Ok(p)
+    }
+
+    /// The context layout of a survey posterior (`None` for a plain one).
+    pub fn encoding(&self) -> Option<&ContextEncoding> {
+        self.encoding.as_ref()
+    }
+
+    /// The flow's context for every observation: the values themselves, or their encoding
+    /// with missing-value flags and errors (`(m, width)`).
+    fn contexts(&self, obs: &ObservedRows<'_>) -> Array2<f64> {
+        let Some(enc) = &self.encoding else {
+            return obs.values.to_owned();
+        };
+        let m = obs.values.nrows();
+        let mut out = Array2::zeros((m, enc.width()));
+        for (i, mut row) in out.rows_mut().into_iter().enumerate() {
+            let x = obs.values.row(i).to_vec();
+            let miss = obs.missing.map(|a| a.row(i).to_vec());
+            let sig = obs.errors.map(|a| a.row(i).to_vec());
+            if let Some(dest) = row.as_slice_mut() {
+                enc.encode_into(&x, miss.as_deref(), sig.as_deref(), dest);
+            }
+        }
+        out
+    }
+
     fn check(&self) -> Result<(), String> {
+        if let Some(e) = &self.encoding {
+            if e.k() != self.obs_names.len() || e.width() != self.flow.x_dim() {
+                return Err(format!(
+                    "a context of {} values for {} observables and a flow with {} inputs",
+                    e.width(),
+                    self.obs_names.len(),
+                    self.flow.x_dim()
+                ));
+            }
+            return Ok(());
+        }
         if self.flow.theta_dim() != self.prior.dim() {
             return Err(format!(
                 "a flow of {} dimensions for a prior over {} parameters",
@@ -184,13 +252,40 @@ impl NeuralPosterior {
         seed: u64,
         opts: &RejectionOptions,
     ) -> Result<(ndarray::Array3<f64>, Vec<super::batch::ObsResult>), InferError> {
-        crate::model::posterior::check_observations(&self.obs_names, &xs, ids)?;
+        let obs = ObservedRows {
+            values: xs,
+            missing: None,
+            errors: None,
+        };
+        self.sample_ids_observed(&obs, ids, n, seed, opts)
+    }
+
+    /// [`NeuralPosterior::sample_ids`] with every row's missing-value flags and errors
+    /// (used by a survey posterior, ignored by a plain one).
+    pub fn sample_ids_observed(
+        &self,
+        obs: &ObservedRows<'_>,
+        ids: &[u64],
+        n: usize,
+        seed: u64,
+        opts: &RejectionOptions,
+    ) -> Result<(ndarray::Array3<f64>, Vec<super::batch::ObsResult>), InferError> {
+        crate::model::posterior::check_observations(&self.obs_names, &obs.values, ids)?;
         if n == 0 {
             return Err(InferError::option("samples", 0, "must be at least 1"));
         }
+        let ctx = self.contexts(obs);
         let sampler = Sampler::new(&self.flow);
         let support = |t: &[f64]| self.in_support(t);
-        Ok(sample_batch(&sampler, xs, ids, n, seed, &support, opts)?)
+        Ok(sample_batch(
+            &sampler,
+            ctx.view(),
+            ids,
+            n,
+            seed,
+            &support,
+            opts,
+        )?)
     }
 
     /// The flow's log q(θ | x) for every row (−∞ outside the prior support). Not
@@ -201,7 +296,13 @@ impl NeuralPosterior {
         theta: ArrayView2<f64>,
         x: ArrayView2<f64>,
     ) -> Result<Vec<f64>, InferError> {
-        let mut lp = self.flow.log_prob(theta, x)?;
+        let obs = ObservedRows {
+            values: x,
+            missing: None,
+            errors: None,
+        };
+        let ctx = self.contexts(&obs);
+        let mut lp = self.flow.log_prob(theta, ctx.view())?;
         for (l, row) in lp.iter_mut().zip(theta.rows()) {
             if !row.as_slice().is_some_and(|r| self.in_support(r)) {
                 *l = f64::NEG_INFINITY;
@@ -219,6 +320,7 @@ impl NeuralPosterior {
             noise: self.noise.clone(),
             training: self.training.clone(),
             flow: self.flow.to_record(),
+            encoding: self.encoding.clone(),
         };
         Ok(envelope::save(path, &FORMAT, &file)?)
     }
@@ -249,6 +351,7 @@ impl NeuralPosterior {
             noise: f.noise,
             obs_names: f.obs_names,
             training: f.training,
+            encoding: f.encoding,
             rejection: RejectionOptions::default(),
         };
         p.check().map_err(bad)?;
@@ -299,6 +402,19 @@ impl Posterior for NeuralPosterior {
 
     /// The same draws as row 0 of [`Posterior::sample_many`] with id 0.
     fn sample(&self, x: &[f64], n: usize, seed: u64) -> Result<Draws, ModelError> {
+        if !self.accepts().missing {
+            if let Some(j) = x.iter().position(|v| !v.is_finite()) {
+                let name = self.obs_names.get(j).map_or("?", String::as_str);
+                return Err(ModelError::Unusable {
+                    kind: crate::error::ErrorKind::Input,
+                    message: format!(
+                        "observation: {name} = {} is not a finite value; this posterior needs \
+                         every observable (train one with `missing` to accept gaps)",
+                        x[j]
+                    ),
+                });
+            }
+        }
         let xs = Array2::from_shape_vec((1, x.len()), x.to_vec())
             .map_err(|e| ShapeError::new("x", self.obs_names.len(), e))?;
         let mut rows = self.sample_many(xs.view(), &[0], n, seed)?;
@@ -314,7 +430,32 @@ impl Posterior for NeuralPosterior {
         n: usize,
         seed: u64,
     ) -> Result<Vec<DrawsResult>, ModelError> {
-        let (values, outcomes) = self.sample_ids(xs, ids, n, seed, &self.rejection)?;
+        let obs = ObservedRows {
+            values: xs,
+            missing: None,
+            errors: None,
+        };
+        self.sample_observed(obs, ids, n, seed)
+    }
+
+    fn accepts(&self) -> Accepts {
+        self.encoding
+            .as_ref()
+            .map_or(Accepts::default(), |e| Accepts {
+                missing: e.masks,
+                errors: e.sigma_range.is_some(),
+            })
+    }
+
+    /// Row i uses the random stream `rng::stream(seed, ids[i])`.
+    fn sample_observed(
+        &self,
+        obs: ObservedRows<'_>,
+        ids: &[u64],
+        n: usize,
+        seed: u64,
+    ) -> Result<Vec<DrawsResult>, ModelError> {
+        let (values, outcomes) = self.sample_ids_observed(&obs, ids, n, seed, &self.rejection)?;
         Ok(values
             .axis_iter(Axis(0))
             .zip(outcomes)

@@ -6,7 +6,7 @@
 use super::running::checkpoints_in;
 use super::SKIPPED_EXAMPLES;
 use crate::infer::catalog::observe::{validate_rows, Observations, SkippedRow};
-use crate::infer::catalog::{infer_part, InferOptions, Part, PerStar};
+use crate::infer::catalog::{infer_part, min_present, InferOptions, Part, PerStar};
 use crate::infer::combine::{GaussianSums, BLOCK_ROWS};
 use crate::infer::error::InferError;
 use crate::infer::star::{Refiner, StarSummary};
@@ -78,7 +78,8 @@ pub(crate) struct BlockInput<'a, 'o> {
 pub(crate) fn infer_block(input: &BlockInput) -> Result<(BlockResult, BlockStars), InferError> {
     let obs = input.obs;
     let offset = input.block * BLOCK_ROWS;
-    let mut v = validate_rows(obs, input.posterior.observables())?;
+    let needed = min_present(input.posterior, input.opts)?;
+    let mut v = validate_rows(obs, input.posterior.observables(), needed)?;
     let mut rows = obs.values.nrows();
     if let Some(n) = input.limit {
         if v.rows.len() >= n {
@@ -100,6 +101,7 @@ pub(crate) fn infer_block(input: &BlockInput) -> Result<(BlockResult, BlockStars
             obs,
             offset,
             rows: &v.rows,
+            mask: &v.mask,
         };
         infer_part(input.posterior, &part, input.opts, input.globals, input.refiner)?
     };

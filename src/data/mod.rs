@@ -1,9 +1,14 @@
-//! Where galchem finds its input data (yield tables, reference runs, catalogs).
+//! Where galchem finds its input data (yield tables, solar abundances, lifetime constants and
+//! the two bundled mock catalogs).
 //!
-//! The data live outside the repository. Resolution order:
+//! The data live in the repository's `data/` folder and are compiled into the binary
+//! ([`embedded`]), so an installed `galchem` runs anywhere. Resolution order:
 //! 1. an explicit directory (`--data DIR` on the command line),
 //! 2. the `GALCHEM_DATA` environment variable,
-//! 3. `<repository>/../shared/data`, from `CARGO_MANIFEST_DIR` at build time.
+//! 3. the embedded copy, extracted once into the cache directory ([`cache_dir`]) as
+//!    `data-<version>-<hash>/` so that paths such as `data_path("catalogs/…")` are real files.
+
+pub mod embedded;
 
 use std::path::{Path, PathBuf};
 
@@ -22,6 +27,9 @@ pub enum DataError {
     /// A file expected inside the data directory is absent.
     #[error("data file {path} not found; set the data directory with --data DIR or the GALCHEM_DATA environment variable")]
     MissingFile { path: PathBuf },
+    /// The embedded data could not be written to the cache directory.
+    #[error("cannot extract galchem's embedded data into {path}: {message}; set GALCHEM_CACHE to a writable directory, or give the data directory with --data DIR or GALCHEM_DATA")]
+    Extract { path: PathBuf, message: String },
 }
 
 /// A resolved data directory.
@@ -31,24 +39,21 @@ pub struct DataDir {
 }
 
 impl DataDir {
-    /// The default location, `<repository>/../shared/data`, fixed at build time.
-    pub fn built_in() -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("..")
-            .join("shared")
-            .join("data")
+    /// The embedded data, extracted into the cache directory if not there yet (see
+    /// [`embedded::extract`]).
+    pub fn built_in() -> Result<Self, DataError> {
+        let root = embedded::extract()?;
+        Ok(Self { root })
     }
 
-    /// Resolves the data directory: `explicit`, then `$GALCHEM_DATA`, then [`DataDir::built_in`].
+    /// Resolves the data directory: `explicit`, then `$GALCHEM_DATA`, then the embedded data
+    /// ([`DataDir::built_in`]).
     pub fn resolve(explicit: Option<&Path>) -> Result<Self, DataError> {
         let (path, source_name) = match explicit {
             Some(p) => (p.to_path_buf(), "--data"),
             None => match std::env::var_os(DATA_ENV) {
                 Some(v) if !v.is_empty() => (PathBuf::from(v), "GALCHEM_DATA"),
-                _ => (
-                    Self::built_in(),
-                    "the built-in default <repo>/../shared/data",
-                ),
+                _ => return Self::built_in(),
             },
         };
         if !path.is_dir() {
@@ -78,6 +83,16 @@ impl DataDir {
     /// `root/relative`, whether or not it exists.
     pub fn join(&self, relative: impl AsRef<Path>) -> PathBuf {
         self.root.join(relative)
+    }
+
+    /// `root/relative` if it exists, else the embedded file of that name (extracted), else
+    /// `root/relative` anyway (a later read names it).
+    pub fn path_of(&self, relative: &str) -> Result<PathBuf, DataError> {
+        let own = self.join(relative);
+        if own.exists() || embedded::get(relative).is_none() {
+            return Ok(own);
+        }
+        Ok(embedded::extract()?.join(relative))
     }
 
     /// `root/relative`, or [`DataError::MissingFile`] naming the full path.
