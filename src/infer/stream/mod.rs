@@ -233,22 +233,9 @@ fn process(
     let started = Instant::now();
     check_settings(&run.settings, shard)?;
     let mut batches = TableBatches::open(run.catalog)?;
-    let n_rows = batches.n_rows();
-    let n_blocks = n_rows.div_ceil(BLOCK_ROWS);
-    let globals = global_indices(run.posterior)?;
     let refiner = run.refine.map(|s| Refiner::new(run.posterior, s)).transpose()?;
     let key = job_key(run, &batches)?;
-    let mut part = StreamPart {
-        settings: run.settings.clone(),
-        facts: PosteriorFacts::of(run.posterior, refiner.as_ref().map(|r| r.simulator())),
-        n_rows,
-        n_blocks,
-        range: shard.blocks(n_blocks),
-        blocks: Vec::new(),
-        complete: false,
-        stars_file: stars.as_ref().map(|p| p.to_string_lossy().into_owned()),
-        seconds: 0.0,
-    };
+    let mut part = fresh_part(run, shard, &batches, refiner.as_ref(), stars.as_deref());
     let resumed = state.and_then(|s| resumable(s, &key, shard, &part));
     if let Some(prev) = &resumed {
         if prev.complete {
@@ -257,70 +244,24 @@ fn process(
         part.blocks = prev.blocks.clone();
         part.seconds = prev.seconds;
     }
-    let layout = layout(&part.facts, &part.settings);
-    let mut writer = stars.as_ref().map(|p| StarsWriter::create(p, layout)).transpose()?;
-    if let (Some(w), Some(p)) = (&mut writer, &stars) {
-        if !part.blocks.is_empty() {
-            let rows = part.blocks.iter().map(|b| b.rows).sum();
-            w.copy_from(&incomplete_path(p), rows)?;
-        }
-    }
+    let mut writer = open_stars(&part, stars.as_deref())?;
     let resumed_at = resumed.map(|_| part.range.start + part.blocks.len());
-    let first = part.range.start + part.blocks.len();
-    batches.seek(first * BLOCK_ROWS)?;
-    let opts = InferOptions {
-        samples: run.settings.samples,
-        seed: run.settings.seed,
-        keep_samples: false,
-        ..InferOptions::default()
+    batches.seek((part.range.start + part.blocks.len()) * BLOCK_ROWS)?;
+    let ctx = BlockContext {
+        run,
+        globals: global_indices(run.posterior)?,
+        refiner: refiner.as_ref(),
+        running_rows: running::running_rows(part.n_rows),
     };
-    let running_rows = running::running_rows(n_rows);
-    let rows_left = (part.range.end * BLOCK_ROWS).min(n_rows).saturating_sub(first * BLOCK_ROWS);
-    let progress = crate::progress::Progress::new(rows_left as u64, "infer");
-    let mut remaining = run
-        .settings
-        .n_stars
-        .map(|n| n.saturating_sub(part.blocks.iter().map(|b| b.n_valid).sum()));
-    for block in first..part.range.end {
-        if remaining == Some(0) {
-            break;
+    match run_blocks(&ctx, &mut batches, &mut part, writer.as_mut()) {
+        Ok(()) => {}
+        Err(e) if is_stop(&e) => {
+            part.seconds += started.elapsed().as_secs_f64();
+            suspend(state, &key, shard, &part, writer)?;
+            return Err(e);
         }
-        let step = (|| {
-            crate::interrupt::check()?;
-            let (_, t) = batches
-                .next_batch(BLOCK_ROWS)?
-                .ok_or_else(|| crate::catalog::CatalogError::BadArgument(format!("{}: ended before row {}", run.catalog.display(), block * BLOCK_ROWS)))?;
-            let obs = ObservationTable::from_table(&t, &run.settings.columns)?;
-            let view = obs.view();
-            infer_block(&BlockInput {
-                posterior: run.posterior,
-                obs: &view,
-                block,
-                globals: &globals,
-                opts: &opts,
-                refiner: refiner.as_ref(),
-                running_rows: &running_rows,
-                limit: remaining,
-            })
-        })();
-        match step {
-            Ok((result, block_stars)) => {
-                if let Some(w) = &mut writer {
-                    w.write_block(&block_stars)?;
-                }
-                progress.inc(result.rows as u64);
-                remaining = remaining.map(|n| n.saturating_sub(result.n_valid));
-                part.blocks.push(result);
-            }
-            Err(e) if is_stop(&e) => {
-                part.seconds += started.elapsed().as_secs_f64();
-                suspend(state, &key, shard, &part, writer)?;
-                return Err(e);
-            }
-            Err(e) => return Err(e),
-        }
+        Err(e) => return Err(e),
     }
-    progress.finish();
     if let Some(w) = writer {
         w.finish()?;
         if let Some(p) = &stars {
@@ -330,6 +271,98 @@ fn process(
     part.complete = true;
     part.seconds += started.elapsed().as_secs_f64();
     Ok((part, resumed_at, key))
+}
+
+/// The part of `shard` before any block is done.
+fn fresh_part(run: &StreamRun, shard: ShardSpec, batches: &TableBatches, refiner: Option<&Refiner>, stars: Option<&Path>) -> StreamPart {
+    let n_rows = batches.n_rows();
+    let n_blocks = n_rows.div_ceil(BLOCK_ROWS);
+    StreamPart {
+        settings: run.settings.clone(),
+        facts: PosteriorFacts::of(run.posterior, refiner.map(|r| r.simulator())),
+        n_rows,
+        n_blocks,
+        range: shard.blocks(n_blocks),
+        blocks: Vec::new(),
+        complete: false,
+        stars_file: stars.map(|p| p.to_string_lossy().into_owned()),
+        seconds: 0.0,
+    }
+}
+
+/// The per-star file of `part`, with the rows of the blocks already done copied from the
+/// incomplete file of an interrupted run.
+fn open_stars(part: &StreamPart, stars: Option<&Path>) -> Result<Option<StarsWriter>, InferError> {
+    let Some(p) = stars else {
+        return Ok(None);
+    };
+    let mut w = StarsWriter::create(p, layout(&part.facts, &part.settings))?;
+    if !part.blocks.is_empty() {
+        let rows = part.blocks.iter().map(|b| b.rows).sum();
+        w.copy_from(&incomplete_path(p), rows)?;
+    }
+    Ok(Some(w))
+}
+
+/// What every block of a run shares.
+struct BlockContext<'a> {
+    run: &'a StreamRun<'a>,
+    globals: Vec<usize>,
+    refiner: Option<&'a Refiner<'a>>,
+    running_rows: Vec<usize>,
+}
+
+/// Infers the blocks of `part` not done yet, in order, appending them to `part` and their
+/// stars to `writer`; stops between blocks on Ctrl-C or SIGTERM (the error says which).
+fn run_blocks(
+    ctx: &BlockContext,
+    batches: &mut TableBatches,
+    part: &mut StreamPart,
+    mut writer: Option<&mut StarsWriter>,
+) -> Result<(), InferError> {
+    let run = ctx.run;
+    let opts = InferOptions {
+        samples: run.settings.samples,
+        seed: run.settings.seed,
+        keep_samples: false,
+        ..InferOptions::default()
+    };
+    let first = part.range.start + part.blocks.len();
+    let rows_left = (part.range.end * BLOCK_ROWS).min(part.n_rows).saturating_sub(first * BLOCK_ROWS);
+    let progress = crate::progress::Progress::new(rows_left as u64, "infer");
+    let mut remaining = run
+        .settings
+        .n_stars
+        .map(|n| n.saturating_sub(part.blocks.iter().map(|b| b.n_valid).sum()));
+    for block in first..part.range.end {
+        if remaining == Some(0) {
+            break;
+        }
+        crate::interrupt::check()?;
+        let (_, t) = batches.next_batch(BLOCK_ROWS)?.ok_or_else(|| {
+            crate::catalog::CatalogError::BadArgument(format!("{}: ended before row {}", run.catalog.display(), block * BLOCK_ROWS))
+        })?;
+        let obs = ObservationTable::from_table(&t, &run.settings.columns)?;
+        let view = obs.view();
+        let (result, block_stars) = infer_block(&BlockInput {
+            posterior: run.posterior,
+            obs: &view,
+            block,
+            globals: &ctx.globals,
+            opts: &opts,
+            refiner: ctx.refiner,
+            running_rows: &ctx.running_rows,
+            limit: remaining,
+        })?;
+        if let Some(w) = writer.as_deref_mut() {
+            w.write_block(&block_stars)?;
+        }
+        progress.inc(result.rows as u64);
+        remaining = remaining.map(|n| n.saturating_sub(result.n_valid));
+        part.blocks.push(result);
+    }
+    progress.finish();
+    Ok(())
 }
 
 /// The checkpoint at `state`, if it is one of this job and shard (anything else there is
