@@ -3,7 +3,7 @@
 
 use super::Emulator;
 use crate::model::{Differentiable, ParamSpace, RunStatus, Simulated, Simulator, SimulatorError};
-use ndarray::{Array3, ArrayView2};
+use ndarray::{Array2, Array3, ArrayView2};
 
 impl Simulator for Emulator {
     /// `emulator:<file>` for a loaded emulator, `emulator` for one trained in this session.
@@ -50,5 +50,14 @@ impl Differentiable for Emulator {
         crate::model::simulator::check_inputs(self, &theta)?;
         self.input_jacobian(theta)
             .map_err(|e| SimulatorError::Failed(e.to_string()))
+    }
+
+    /// In f64, one forward and one reverse pass ([`Emulator::vjp_f64`]).
+    fn simulate_vjp(
+        &self,
+        theta: ArrayView2<f64>,
+        cotangent: &mut dyn FnMut(usize, &[f64], &mut [f64]),
+    ) -> Result<(Simulated, Array2<f64>), SimulatorError> {
+        self.vjp_f64(theta, cotangent)
     }
 }
