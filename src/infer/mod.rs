@@ -6,11 +6,16 @@
 //! - [`star`]: single stars — summaries of their draws and refinement by importance sampling
 //!   ([`RefinedPosterior`]);
 //! - [`combine`]: many stars into the posterior of the global parameters (paper eq. 5–9);
-//! - [`catalog`]: catalog inference with any [`crate::model::Posterior`].
+//! - [`catalog`]: catalog inference with any [`crate::model::Posterior`];
+//! - [`hier`], [`map`], [`hmc`]: the baselines of Philcox & Rybizki (2019) — the
+//!   hierarchical model, its MAP and Laplace fit (argmin), and NUTS (nuts-rs).
 
 pub mod catalog;
 pub mod combine;
 pub mod error;
+pub mod hier;
+pub mod hmc;
+pub mod map;
 pub mod npe;
 pub mod star;
 
