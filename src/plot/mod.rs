@@ -4,6 +4,7 @@
 //! A figure is plain data until [`Figure::save`] renders it, so scripts build it step by
 //! step and the same description renders to PNG or SVG (chosen by the file extension).
 
+mod baselines;
 mod corner;
 mod emulator;
 mod error;
@@ -15,6 +16,7 @@ mod series;
 mod style;
 mod tracks;
 
+pub use baselines::{methods_figure, rank_figure, trace_figure, MethodPoint};
 pub use corner::{corner, gaussian_ellipse};
 pub use emulator::emulator_ape_figure;
 pub use error::PlotError;

@@ -5,7 +5,7 @@ use super::context::{Context, SessionConfig};
 use super::docs::Docs;
 use super::errors::SourceMap;
 use super::resolver::Resolver;
-use super::{arrays, catalog, emulator, gce, infer, plot, prior, results, session_api};
+use super::{arrays, catalog, emulator, gce, hmc, hmc_results, infer, plot, prior, results, session_api};
 use rhai::{Dynamic, Engine, Module, Shared};
 use std::sync::Arc;
 
@@ -16,6 +16,7 @@ fn topics() -> Vec<(&'static str, &'static str, Shared<Module>)> {
     use rhai::exported_module as m;
     let mut result_types = Module::new();
     results::register_all(&mut result_types);
+    hmc_results::register_all(&mut result_types);
     let t: Vec<(&'static str, &'static str, Module)> = vec![
         ("session", SESSION, m!(session_api::session_api)),
         ("arrays", ARRAYS, m!(arrays::arrays_api)),
@@ -25,6 +26,7 @@ fn topics() -> Vec<(&'static str, &'static str, Shared<Module>)> {
         ("prior", PRIOR, m!(prior::prior_api)),
         ("emulator", EMULATOR, m!(emulator::emulator_api)),
         ("inference", INFERENCE, m!(infer::infer_api)),
+        ("baselines", BASELINES, m!(hmc::hmc_api)),
         ("results", RESULTS, result_types),
     ];
     t.into_iter()
@@ -41,6 +43,8 @@ const SIMULATOR: &str = "the CHEMPY-equivalent GCE simulator (TNG and alternativ
 const EMULATOR: &str = "the neural-network emulator of the simulator (paper §2.2)";
 const INFERENCE: &str =
     "neural posterior estimation and multi-star inference on catalogs (paper §2.3)";
+const BASELINES: &str =
+    "the HMC and MAP baselines on the hierarchical model, NUTS on closures, mock catalogs";
 const PRIOR: &str = "the paper's prior over the six parameters (Table 1) and its variants";
 const RESULTS: &str =
     "what the functions return: help(\"Inference\"), help(\"Evaluation\"), … list their properties";
@@ -52,6 +56,7 @@ fn option_docs() -> Vec<(&'static str, &'static [super::options::OptionDoc])> {
     v.extend(prior::option_docs());
     v.extend(emulator::option_docs());
     v.extend(plot::option_docs());
+    v.extend(hmc::option_docs());
     v
 }
 
@@ -78,6 +83,7 @@ pub fn build(config: SessionConfig, sources: Arc<SourceMap>) -> (Engine, Arc<Con
     engine.register_type_with_name::<crate::infer::NeuralPosterior>("Posterior");
     engine.register_type_with_name::<super::failure::Failure>("Error");
     results::register_types(&mut engine);
+    hmc_results::register_types(&mut engine);
 
     let ctx = Arc::new(Context::new(config));
     engine.set_default_tag(Dynamic::from(ctx.clone()));

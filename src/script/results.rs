@@ -55,8 +55,11 @@ macro_rules! script_result {
     };
 }
 
+/// The declaration macro, for the result types of other binding files.
+pub(crate) use script_result;
+
 /// `Name { key: value, … }` with tables and long arrays abbreviated.
-fn describe(name: &str, m: &Map) -> String {
+pub(crate) fn describe(name: &str, m: &Map) -> String {
     let parts: Vec<String> = m
         .iter()
         .map(|(k, v)| {

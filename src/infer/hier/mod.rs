@@ -9,6 +9,7 @@
 //!   [`crate::model::Differentiable`] simulator, in f64;
 //! - [`catalog`]: the model of a star catalog through a CHEMPY emulator, with the priors of
 //!   spec B.3, ages and per-star errors;
+//! - [`mock`]: mock catalogs at known Λ made like the reference mocks (spec B.1);
 //! - [`error`]: [`BaselineError`], shared by the MAP and NUTS baselines;
 //! - [`summary`]: how the global parameters are summarised (spec B.5).
 
@@ -16,6 +17,7 @@ pub mod catalog;
 pub mod coord;
 pub mod density;
 pub mod error;
+pub mod mock;
 pub mod summary;
 pub mod transform;
 
@@ -23,5 +25,6 @@ pub use catalog::{chempy_model, hier_prior, star_data, HierOptions, StarData};
 pub use coord::{Coord, CoordPrior};
 pub use density::HierModel;
 pub use error::BaselineError;
+pub use mock::{mock_catalog, MockOptions};
 pub use summary::ParamSummary;
 pub use transform::Transform;

@@ -36,7 +36,8 @@ pub struct RunDiagnostics {
     pub max_depth_hits: usize,
     /// Mean leapfrog steps per draw.
     pub mean_steps: f64,
-    /// The step size of each chain after warm-up.
+    /// The mean step size of each chain after warm-up (nuts-rs jitters it by ±10 % from
+    /// draw to draw).
     pub step_size: Vec<f64>,
     /// Problems, in words.
     pub warnings: Vec<String>,
@@ -118,7 +119,7 @@ pub fn diagnostics(
         step_size: run
             .chains
             .iter()
-            .map(|c| c.stats.last().map_or(f64::NAN, |s| s.step_size))
+            .map(|c| c.stats.iter().take(n).map(|s| s.step_size).sum::<f64>() / n.max(1) as f64)
             .collect(),
         warnings: Vec::new(),
     };

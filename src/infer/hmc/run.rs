@@ -74,6 +74,8 @@ pub struct HmcFit {
     pub termination: String,
     /// Problems, in words (the diagnostics' and the MAP fit's).
     pub warnings: Vec<String>,
+    /// The sampler settings used.
+    pub nuts: NutsOptions,
 }
 
 /// MAP, then NUTS from the mode jittered per chain, preconditioned by the Laplace sds.
@@ -117,6 +119,7 @@ pub fn hmc_hier(model: &HierModel, opts: &HmcOptions) -> Result<HmcFit, Baseline
         seconds: started.elapsed().as_secs_f64(),
         termination,
         warnings,
+        nuts: opts.nuts.clone(),
     })
 }
 

@@ -5,6 +5,7 @@
 //! parameters ([`fit`]). It scales to 10³–10⁴ stars (the Hessian costs 2(s + b) gradients
 //! whatever the number of stars) and gives NUTS its start and its preconditioner.
 
+pub mod factor;
 pub mod fit;
 pub mod laplace;
 pub mod lbfgs;
