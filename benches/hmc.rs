@@ -1,8 +1,10 @@
 //! Benchmarks of the HMC baseline (issue 13): the hierarchical model's log density and its
-//! gradient for 200 stars through an emulator of the paper's architecture (6 → 100 → 40 → 8,
-//! f64), with model errors and ages; the f64 tanh it uses; and a short NUTS run.
+//! gradient against the number of stars (1, 10, 100, 200, 1000) through an emulator of the
+//! paper's architecture (6 → 100 → 40 → 8, f64), with model errors and ages, on the bundled
+//! CHEMPY+TNG mock; and the f64 tanh it uses against `f64::tanh`. (The SBI-against-HMC wall
+//! times are measured by `scripts/compare_sbi_hmc.rhai`.)
 //!
-//! `cargo bench --bench hmc`.
+//! `cargo bench --bench hmc`; `cargo bench --bench hmc -- hier/logp_grad_200` for one size.
 
 use criterion::{criterion_group, Criterion, Throughput};
 use galchem::catalog::Table;
@@ -34,7 +36,7 @@ fn bench_density(c: &mut Criterion) {
     let table = Table::read_csv(data.join("catalogs/mock_chempy_tng.csv")).expect("the catalog");
     let mut g = c.benchmark_group("hier");
     g.measurement_time(Duration::from_secs(5));
-    for n in [1usize, 200] {
+    for n in [1usize, 10, 100, 200, 1000] {
         let opts = HierOptions {
             n_stars: Some(n),
             ..HierOptions::default()
@@ -43,7 +45,7 @@ fn bench_density(c: &mut Criterion) {
         let model = chempy_model(&emu, &stars, &opts).expect("model");
         let x = model.initial_point();
         let mut grad = vec![0.0; x.len()];
-        g.throughput(criterion::Throughput::Elements(n as u64));
+        g.throughput(Throughput::Elements(n as u64));
         g.bench_function(format!("logp_grad_{n}_stars"), |b| {
             b.iter(|| black_box(model.log_density_grad(black_box(&x), &mut grad)))
         });

@@ -8,6 +8,12 @@ mod cli_util;
 use cli_util::galchem;
 use std::path::Path;
 
+/// The numbers on the first line that starts with `key`.
+fn nums_after(out: &str, key: &str) -> Vec<f64> {
+    let line = out.lines().find(|l| l.starts_with(key)).unwrap_or("");
+    line.split_whitespace().filter_map(|w| w.parse().ok()).collect()
+}
+
 fn eval_in(cwd: &Path, code: &str) -> (bool, String, String) {
     galchem(&["eval", code], cwd, None)
 }
@@ -59,6 +65,10 @@ fn hmc_and_map_fit_on_a_mock_catalog_with_draws_and_figures() {
         trace_figure(h, #{}).save("trace.png");
         rank_figure(h, #{ params: ["alpha_imf", "log10_sfe_0"] }).save("rank.png");
         print(`keys ${h.keys().len()} ${h.summary.alpha_imf.median}`);
+        let g = h.global_draws;
+        print(`global ${g.len()} ${g.columns()}`);
+        print(`truth ${h.alpha_imf_mean} ${h.alpha_imf_sd} ${h.log10_n_ia_mean} ${h.log10_n_ia_sd} ${m.log10_n_ia_mean} ${m.log10_n_ia_sd}`);
+        posterior_figure([h, m], #{ truth: [-2.3, -2.89] }).save("posteriors.png");
     "#;
     let (ok, out, err) = eval_in(dir.path(), code);
     assert!(ok, "{out}{err}");
@@ -66,6 +76,17 @@ fn hmc_and_map_fit_on_a_mock_catalog_with_draws_and_figures() {
     assert!(dir.path().join("trace.png").is_file() && dir.path().join("rank.png").is_file());
     // 2 + 8 + 4·8 = 42 parameters, chain and draw, 6 statistics
     assert!(out.contains("parquet 200 50 "), "{out}");
+    assert!(out.contains("global 200 [\"alpha_imf\", \"log10_n_ia\"]"), "{out}");
+    assert!(dir.path().join("posteriors.png").is_file());
+    // The mock is simulated by the emulator itself, so the model is right: the truth
+    // (-2.3, -2.89) lies within 3 posterior sds of HMC's mean (0.003 allows for the
+    // rounding of the observations), and MAP's Laplace marginal of log10 N_Ia (a
+    // different 12-star subset) is as close.
+    let t = nums_after(&out, "truth");
+    let within = |mean: f64, sd: f64, truth: f64| (mean - truth).abs() < 3.0 * sd + 0.003;
+    assert!(t[1] > 0.0 && t[3] > 0.0 && t[5] > 0.0, "{out}");
+    assert!(within(t[0], t[1], -2.3) && within(t[2], t[3], -2.89), "{out}");
+    assert!(within(t[4], t[5], -2.89), "{out}");
 }
 
 #[test]
@@ -114,7 +135,7 @@ fn the_compare_script_writes_every_field_at_a_tiny_size() {
     let args = [
         "run", &script, "--", "catalog=mock.csv", "posterior=post.json",
         "emulator=emu.json", "n=2,5", "realisations=2", "chains=2", "warmup=60", "draws=60",
-        "model_error=false", "out=cmp.json", "figure=cmp.png",
+        "model_error=false", "out=cmp.json", "figure=cmp.png", "posteriors=post.png",
     ];
     let (ok, out, err) = galchem(&args, dir.path(), None);
     assert!(ok, "{out}{err}");
@@ -123,7 +144,10 @@ fn the_compare_script_writes_every_field_at_a_tiny_size() {
     let results = v["results"].as_array().unwrap();
     assert_eq!(results.len(), 2 * 2 * 3, "{v}");
     for r in results {
-        for key in ["n", "method", "alpha_imf_mean", "alpha_imf_sd", "log10_n_ia_mean", "log10_n_ia_sd", "seconds"] {
+        for key in [
+            "n", "method", "alpha_imf_mean", "alpha_imf_sd", "log10_n_ia_mean", "log10_n_ia_sd",
+            "seconds", "alpha_imf_z", "log10_n_ia_z", "truth_within_2sd",
+        ] {
             assert!(r.get(key).is_some(), "{key} missing in {r}");
         }
         if r["method"] == "hmc" {
@@ -133,5 +157,6 @@ fn the_compare_script_writes_every_field_at_a_tiny_size() {
         }
     }
     assert_eq!(v["speedups"].as_array().unwrap().len(), 2);
-    assert!(dir.path().join("cmp.png").is_file());
+    assert!(dir.path().join("cmp.png").is_file() && dir.path().join("post.png").is_file());
+    assert!(out.contains("HMC/SBI"), "{out}");
 }

@@ -11,12 +11,14 @@ mod error;
 mod extent;
 mod figure;
 mod inference;
+mod overlay;
 mod render;
 mod series;
 mod style;
 mod tracks;
 
 pub use baselines::{methods_figure, rank_figure, trace_figure, MethodPoint};
+pub use overlay::{posterior_overlay, PosteriorEstimate};
 pub use corner::{corner, gaussian_ellipse};
 pub use emulator::emulator_ape_figure;
 pub use error::PlotError;

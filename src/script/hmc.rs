@@ -13,7 +13,8 @@ use crate::infer::hier::{chempy_model, mock_catalog as make_mock, star_data, Hie
 use crate::infer::hmc::{hmc_hier, nuts_density, HmcFit, HmcOptions, NutsOptions, Sampled};
 use crate::infer::map::{map_hier, MapFit, MapOptions};
 use crate::nn::Emulator;
-use crate::plot::{Figure, MethodPoint};
+use crate::infer::CatalogInference;
+use crate::plot::{Figure, MethodPoint, PosteriorEstimate};
 use rhai::plugin::*;
 #[allow(unused_imports)]
 use rhai::{Array, Dynamic, FnPtr, Map, FLOAT, INT};
@@ -118,6 +119,16 @@ crate::script_options! {
 }
 
 crate::script_options! {
+    /// Options of `posterior_figure`.
+    pub struct PosteriorFigureArgs for "posterior_figure" {
+        /// The true global parameters `[alpha_imf, log10_n_ia]`, drawn as dashed lines.
+        truth: Option<Vec<f64>> as "two numbers [alpha_imf, log10_n_ia]",
+        /// Legend names of the results, in order (by default `hmc`, `map`, `sbi` from their types).
+        labels: Option<Vec<String>>,
+    }
+}
+
+crate::script_options! {
     /// Options of `methods_figure`.
     pub struct MethodsFigureArgs for "methods_figure" {
         /// The true global parameters `[alpha_imf, log10_n_ia]`, drawn as lines.
@@ -135,6 +146,7 @@ pub fn option_docs() -> Vec<(&'static str, &'static [OptionDoc])> {
         ("trace_figure", ChainFigureArgs::docs()),
         ("rank_figure", ChainFigureArgs::docs()),
         ("methods_figure", MethodsFigureArgs::docs()),
+        ("posterior_figure", PosteriorFigureArgs::docs()),
     ]
 }
 
@@ -214,6 +226,57 @@ fn method_point(d: &Dynamic) -> RhaiResult<MethodPoint> {
         mean: [num("alpha_imf_mean")?, num("log10_n_ia_mean")?],
         sd: [num("alpha_imf_sd")?, num("log10_n_ia_sd")?],
     })
+}
+
+/// `[alpha_imf, log10_n_ia]` from an option.
+fn truth_option(truth: Option<Vec<f64>>, what: &str) -> RhaiResult<Option<[f64; 2]>> {
+    match truth.as_deref() {
+        None => Ok(None),
+        Some([x, y]) => Ok(Some([*x, *y])),
+        Some(_) => Err(rt_error(format!("{what}: truth must be [alpha_imf, log10_n_ia]"))),
+    }
+}
+
+/// The 2 × 2 covariance of the global parameters from a `(k, k)` matrix with k ≥ 2.
+fn cov2(c: &ndarray::Array2<f64>) -> [[f64; 2]; 2] {
+    [[c[[0, 0]], c[[0, 1]]], [c[[1, 0]], c[[1, 1]]]]
+}
+
+/// The posterior of the global parameters of a result of `hmc`, `map_fit` or `infer`.
+fn posterior_estimate(d: &Dynamic) -> RhaiResult<PosteriorEstimate> {
+    let two = |mean: &[f64], what: &str| -> RhaiResult<[f64; 2]> {
+        match mean {
+            [a, b, ..] => Ok([*a, *b]),
+            _ => Err(rt_error(format!("posterior_figure: the {what} result has fewer than 2 global parameters"))),
+        }
+    };
+    if let Some(r) = d.read_lock::<HmcFit>() {
+        let m: Vec<f64> = r.global.iter().map(|p| p.mean).collect();
+        let v = r.global_draws.values();
+        return Ok(PosteriorEstimate {
+            method: "hmc".into(),
+            mean: two(&m, "hmc")?,
+            cov: cov2(&r.global_cov),
+            draws: (v.ncols() >= 2).then(|| (v.column(0).to_vec(), v.column(1).to_vec())),
+        });
+    }
+    if let Some(r) = d.read_lock::<MapFit>() {
+        let m: Vec<f64> = r.global.iter().map(|p| p.mean).collect();
+        return Ok(PosteriorEstimate { method: "map".into(), mean: two(&m, "map_fit")?, cov: cov2(&r.global_cov), draws: None });
+    }
+    if let Some(r) = d.read_lock::<CatalogInference>() {
+        let c = &r.combined.cov;
+        if c.len() < 2 || c.iter().take(2).any(|row| row.len() < 2) {
+            return Err(rt_error("posterior_figure: the infer result has fewer than 2 global parameters"));
+        }
+        return Ok(PosteriorEstimate {
+            method: "sbi".into(),
+            mean: two(&r.combined.mean, "infer")?,
+            cov: [[c[0][0], c[0][1]], [c[1][0], c[1][1]]],
+            draws: None,
+        });
+    }
+    Err(rt_error(format!("posterior_figure: every result must come from hmc, map_fit or infer, not {}", d.type_name())))
 }
 
 #[export_module]
@@ -357,12 +420,34 @@ pub mod hmc_api {
     #[rhai_fn(return_raw)]
     pub fn methods_figure(results: Array, options: Map) -> RhaiResult<Figure> {
         let a: MethodsFigureArgs = parse(options)?;
-        let truth = match a.truth.as_deref() {
-            None => None,
-            Some([x, y]) => Some([*x, *y]),
-            Some(_) => return Err(rt_error("methods_figure: truth must be [alpha_imf, log10_n_ia]")),
-        };
+        let truth = truth_option(a.truth, "methods_figure")?;
         let points = results.iter().map(method_point).collect::<RhaiResult<Vec<_>>>()?;
         crate::plot::methods_figure(&points, truth).map_err(rt)
+    }
+
+    /// The posteriors of α_IMF and log10 N_Ia of several results overlaid (results of `hmc`,
+    /// `map_fit` and `infer` on the same stars): each marginal (HMC's draws as a histogram,
+    /// every method's Gaussian as a curve) and the joint with 1σ and 2σ ellipses.
+    /// ```rhai
+    /// posterior_figure([infer(post, cat), hmc(emu, cat), map_fit(emu, cat)], #{ truth: [-2.3, -2.89] }).save("posteriors.png");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn posterior_figure(results: Array, options: Map) -> RhaiResult<Figure> {
+        let a: PosteriorFigureArgs = parse(options)?;
+        let truth = truth_option(a.truth, "posterior_figure")?;
+        let mut estimates = results.iter().map(posterior_estimate).collect::<RhaiResult<Vec<_>>>()?;
+        if let Some(labels) = a.labels {
+            if labels.len() != estimates.len() {
+                return Err(rt_error(format!(
+                    "posterior_figure: {} labels for {} results",
+                    labels.len(),
+                    estimates.len()
+                )));
+            }
+            for (e, l) in estimates.iter_mut().zip(labels) {
+                e.method = l;
+            }
+        }
+        crate::plot::posterior_overlay(&estimates, truth).map_err(rt)
     }
 }

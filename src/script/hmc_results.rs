@@ -10,6 +10,7 @@ use crate::error::ErrorKind;
 use crate::infer::hier::ParamSummary;
 use crate::infer::hmc::{HmcFit, RunDiagnostics, Sampled};
 use crate::infer::map::MapFit;
+use crate::stats::Draws;
 use ndarray::Array2;
 use rhai::{Array, Dynamic, FuncRegistration, Map, Module, INT};
 
@@ -35,6 +36,16 @@ fn matrix(m: &Array2<f64>) -> Dynamic {
 
 fn table(t: Result<Table, crate::catalog::CatalogError>) -> Dynamic {
     t.map(Dynamic::from).unwrap_or_else(|e| Dynamic::from(e.to_string()))
+}
+
+/// Pooled draws as a table, one column per parameter (`names`, in the draws' order).
+fn draws_columns(s: &[ParamSummary], d: &Draws) -> Result<Table, crate::catalog::CatalogError> {
+    let cols = s
+        .iter()
+        .enumerate()
+        .map(|(j, p)| (p.name.clone(), ColumnData::Float(d.column(j).to_vec())))
+        .collect();
+    Table::from_columns(cols)
 }
 
 /// One field of every summary.
@@ -166,6 +177,9 @@ script_result! {
         /// `diverging`, `tree_depth`, `n_steps`, `step_size`, `energy`, `log_density`.
         /// `r.draws.write("draws.parquet")` saves it.
         draws: "Table" => |r| table(r.sampled.draws_table()),
+        /// The kept draws of the global parameters, chains pooled chain after chain: a table
+        /// with one column per global parameter (`alpha_imf`, `log10_n_ia`), chains × draws rows.
+        global_draws: "Table" => |r| table(draws_columns(&r.global, &r.global_draws)),
         /// The MAP fit the chains started from.
         map: "MapFit" => |r| Dynamic::from(r.map.clone()),
     }

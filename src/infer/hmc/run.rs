@@ -11,6 +11,7 @@ use crate::infer::hier::summary::ParamSummary;
 use crate::infer::hier::HierModel;
 use crate::infer::map::fit::{map_hier, MapFit, MapOptions};
 use crate::model::LogDensity;
+use crate::stats::Draws;
 use ndarray::Array2;
 
 /// Settings of the HMC baseline.
@@ -53,6 +54,20 @@ impl Sampled {
     pub fn per_chain(&self, k: usize) -> Vec<Vec<f64>> {
         self.chains.iter().map(|c| c.column(k).to_vec()).collect()
     }
+
+    /// The kept draws of the parameters `cols` (in that order), all chains pooled chain
+    /// after chain: values `(chains · draws, cols.len())`, equally weighted.
+    pub fn pooled_draws(&self, cols: &[usize]) -> Result<Draws, BaselineError> {
+        let n: usize = self.chains.iter().map(|c| c.nrows()).sum();
+        let mut values = Array2::zeros((n, cols.len()));
+        let rows = self.chains.iter().flat_map(|c| c.rows());
+        for (mut out, row) in values.rows_mut().into_iter().zip(rows) {
+            for (o, &k) in out.iter_mut().zip(cols) {
+                *o = row[k];
+            }
+        }
+        Draws::new(values).map_err(|e| BaselineError::Numerical(format!("the draws: {e}")))
+    }
 }
 
 /// The HMC fit of a hierarchical model.
@@ -60,8 +75,11 @@ impl Sampled {
 pub struct HmcFit {
     /// The summaries of the global parameters over all kept draws.
     pub global: Vec<ParamSummary>,
-    /// Their sample covariance.
+    /// Their sample covariance `(g, g)` (n − 1 normalisation).
     pub global_cov: Array2<f64>,
+    /// The kept draws of the global parameters, chains pooled: `(chains · draws, g)` in
+    /// physical units (α_IMF, log10 N_Ia).
+    pub global_draws: Draws,
     /// The draws and diagnostics (physical units).
     pub sampled: Sampled,
     /// The MAP fit the chains started from.
@@ -97,10 +115,13 @@ pub fn hmc_hier(model: &HierModel, opts: &HmcOptions) -> Result<HmcFit, Baseline
     let to_phys = |x: &[f64]| model.to_physical(x);
     let sampled = sampled(run, model.names().to_vec(), &to_phys)?;
     let g = model.global_names().len();
+    let global_draws = sampled.pooled_draws(&(0..g).collect::<Vec<_>>())?;
     let global: Vec<ParamSummary> = (0..g)
-        .filter_map(|k| ParamSummary::from_draws(&sampled.names[k], &sampled.pooled(k)))
+        .filter_map(|k| {
+            ParamSummary::from_draws(&sampled.names[k], &global_draws.column(k).to_vec())
+        })
         .collect();
-    let global_cov = covariance(&(0..g).map(|k| sampled.pooled(k)).collect::<Vec<_>>());
+    let global_cov = global_draws.covariance();
     let mut warnings = map.warnings.clone();
     warnings.extend(sampled.diagnostics.warnings.iter().cloned());
     let termination = sampled.run.termination.clone();
@@ -113,6 +134,7 @@ pub fn hmc_hier(model: &HierModel, opts: &HmcOptions) -> Result<HmcFit, Baseline
     Ok(HmcFit {
         global,
         global_cov,
+        global_draws,
         n_stars: model.n_stars(),
         map,
         sampled,
@@ -167,20 +189,5 @@ fn sampled(
         chains,
         run,
         diagnostics,
-    })
-}
-
-/// The sample covariance of columns of equal length.
-fn covariance(cols: &[Vec<f64>]) -> Array2<f64> {
-    let k = cols.len();
-    let n = cols.first().map_or(0, Vec::len) as f64;
-    let means: Vec<f64> = cols.iter().map(|c| c.iter().sum::<f64>() / n).collect();
-    Array2::from_shape_fn((k, k), |(a, b)| {
-        cols[a]
-            .iter()
-            .zip(&cols[b])
-            .map(|(x, y)| (x - means[a]) * (y - means[b]))
-            .sum::<f64>()
-            / (n - 1.0)
     })
 }
