@@ -60,7 +60,9 @@ fn bench_tanh(c: &mut Criterion) {
     let mut buf = src.clone();
     g.bench_function("fast", |b| {
         b.iter(|| {
-            buf.iter_mut().zip(&src).for_each(|(o, &x)| *o = mlp64::tanh(x));
+            buf.iter_mut()
+                .zip(&src)
+                .for_each(|(o, &x)| *o = mlp64::tanh(x));
             black_box(&buf);
         })
     });

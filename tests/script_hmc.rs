@@ -11,7 +11,9 @@ use std::path::Path;
 /// The numbers on the first line that starts with `key`.
 fn nums_after(out: &str, key: &str) -> Vec<f64> {
     let line = out.lines().find(|l| l.starts_with(key)).unwrap_or("");
-    line.split_whitespace().filter_map(|w| w.parse().ok()).collect()
+    line.split_whitespace()
+        .filter_map(|w| w.parse().ok())
+        .collect()
 }
 
 fn eval_in(cwd: &Path, code: &str) -> (bool, String, String) {
@@ -37,14 +39,28 @@ fn nuts_samples_a_correlated_gaussian_written_as_a_closure() {
     assert!(ok, "{out}{err}");
     let nums = |key: &str| -> Vec<f64> {
         let line = out.lines().find(|l| l.starts_with(key)).unwrap();
-        line.split_whitespace().filter_map(|w| w.parse().ok()).collect()
+        line.split_whitespace()
+            .filter_map(|w| w.parse().ok())
+            .collect()
     };
     let m = nums("mean");
-    assert!((m[0] - 1.0).abs() < 0.15 && (m[1] + 2.0).abs() < 0.45, "{out}");
-    assert!((m[2] - 1.0).abs() < 0.1 && (m[3] - 3.0).abs() < 0.3, "{out}");
+    assert!(
+        (m[0] - 1.0).abs() < 0.15 && (m[1] + 2.0).abs() < 0.45,
+        "{out}"
+    );
+    assert!(
+        (m[2] - 1.0).abs() < 0.1 && (m[3] - 3.0).abs() < 0.3,
+        "{out}"
+    );
     let r = nums("rhat");
-    assert!(r[0] < 1.01 && r[1] < 1.01 && r[2] > 400.0 && r[3] > 400.0 && r[4] == 0.0, "{out}");
-    assert!(out.contains("rows 4000") && out.contains("\"chain\", \"draw\", \"x0\", \"x1\""), "{out}");
+    assert!(
+        r[0] < 1.01 && r[1] < 1.01 && r[2] > 400.0 && r[3] > 400.0 && r[4] == 0.0,
+        "{out}"
+    );
+    assert!(
+        out.contains("rows 4000") && out.contains("\"chain\", \"draw\", \"x0\", \"x1\""),
+        "{out}"
+    );
 }
 
 #[test]
@@ -72,11 +88,17 @@ fn hmc_and_map_fit_on_a_mock_catalog_with_draws_and_figures() {
     "#;
     let (ok, out, err) = eval_in(dir.path(), code);
     assert!(ok, "{out}{err}");
-    assert!(out.contains("parquet 200 ") && out.contains(" true true true"), "{out}");
+    assert!(
+        out.contains("parquet 200 ") && out.contains(" true true true"),
+        "{out}"
+    );
     assert!(dir.path().join("trace.png").is_file() && dir.path().join("rank.png").is_file());
     // 2 + 8 + 4·8 = 42 parameters, chain and draw, 6 statistics
     assert!(out.contains("parquet 200 50 "), "{out}");
-    assert!(out.contains("global 200 [\"alpha_imf\", \"log10_n_ia\"]"), "{out}");
+    assert!(
+        out.contains("global 200 [\"alpha_imf\", \"log10_n_ia\"]"),
+        "{out}"
+    );
     assert!(dir.path().join("posteriors.png").is_file());
     // The mock is simulated by the emulator itself, so the model is right: the truth
     // (-2.3, -2.89) lies within 3 posterior sds of HMC's mean (0.003 allows for the
@@ -85,7 +107,10 @@ fn hmc_and_map_fit_on_a_mock_catalog_with_draws_and_figures() {
     let t = nums_after(&out, "truth");
     let within = |mean: f64, sd: f64, truth: f64| (mean - truth).abs() < 3.0 * sd + 0.003;
     assert!(t[1] > 0.0 && t[3] > 0.0 && t[5] > 0.0, "{out}");
-    assert!(within(t[0], t[1], -2.3) && within(t[2], t[3], -2.89), "{out}");
+    assert!(
+        within(t[0], t[1], -2.3) && within(t[2], t[3], -2.89),
+        "{out}"
+    );
     assert!(within(t[4], t[5], -2.89), "{out}");
 }
 
@@ -110,11 +135,26 @@ fn bad_input_is_an_error_of_a_kind_a_script_can_branch_on() {
     assert!(ok, "{out}{err}");
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.len(), 6, "{out}");
-    assert!(lines[0].starts_with("input:") && lines[0].contains("no ages"), "{out}");
-    assert!(lines[1].starts_with("input:") && lines[1].contains("5000 stars"), "{out}");
-    assert!(lines[2].starts_with("option:") && lines[2].contains("CHEMPY has no gradient"), "{out}");
-    assert!(lines[3].contains("unknown option 'chain'") && lines[3].contains("did you mean 'chains'"), "{out}");
-    assert!(lines[4].starts_with("option:") && lines[4].contains("target_accept"), "{out}");
+    assert!(
+        lines[0].starts_with("input:") && lines[0].contains("no ages"),
+        "{out}"
+    );
+    assert!(
+        lines[1].starts_with("input:") && lines[1].contains("5000 stars"),
+        "{out}"
+    );
+    assert!(
+        lines[2].starts_with("option:") && lines[2].contains("CHEMPY has no gradient"),
+        "{out}"
+    );
+    assert!(
+        lines[3].contains("unknown option 'chain'") && lines[3].contains("did you mean 'chains'"),
+        "{out}"
+    );
+    assert!(
+        lines[4].starts_with("option:") && lines[4].contains("target_accept"),
+        "{out}"
+    );
     assert!(lines[5].contains("[log_density, gradient]"), "{out}");
 }
 
@@ -133,20 +173,41 @@ fn the_compare_script_writes_every_field_at_a_tiny_size() {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/compare_sbi_hmc.rhai");
     let script = script.display().to_string();
     let args = [
-        "run", &script, "--", "catalog=mock.csv", "posterior=post.json",
-        "emulator=emu.json", "n=2,5", "realisations=2", "chains=2", "warmup=60", "draws=60",
-        "model_error=false", "out=cmp.json", "figure=cmp.png", "posteriors=post.png",
+        "run",
+        &script,
+        "--",
+        "catalog=mock.csv",
+        "posterior=post.json",
+        "emulator=emu.json",
+        "n=2,5",
+        "realisations=2",
+        "chains=2",
+        "warmup=60",
+        "draws=60",
+        "model_error=false",
+        "out=cmp.json",
+        "figure=cmp.png",
+        "posteriors=post.png",
     ];
     let (ok, out, err) = galchem(&args, dir.path(), None);
     assert!(ok, "{out}{err}");
     let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("cmp.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("cmp.json")).unwrap())
+            .unwrap();
     let results = v["results"].as_array().unwrap();
     assert_eq!(results.len(), 2 * 2 * 3, "{v}");
     for r in results {
         for key in [
-            "n", "method", "alpha_imf_mean", "alpha_imf_sd", "log10_n_ia_mean", "log10_n_ia_sd",
-            "seconds", "alpha_imf_z", "log10_n_ia_z", "truth_within_2sd",
+            "n",
+            "method",
+            "alpha_imf_mean",
+            "alpha_imf_sd",
+            "log10_n_ia_mean",
+            "log10_n_ia_sd",
+            "seconds",
+            "alpha_imf_z",
+            "log10_n_ia_z",
+            "truth_within_2sd",
         ] {
             assert!(r.get(key).is_some(), "{key} missing in {r}");
         }

@@ -178,7 +178,17 @@ mod tests {
             worst = worst.max((t - e).abs() / ulp);
             x += 0.000_731;
         }
-        for x in [0.0, -0.0, 1e-300, -1e-12, 3e-8, 0.17, 19.0, 30.0, f64::INFINITY] {
+        for x in [
+            0.0,
+            -0.0,
+            1e-300,
+            -1e-12,
+            3e-8,
+            0.17,
+            19.0,
+            30.0,
+            f64::INFINITY,
+        ] {
             let ulp = f64::EPSILON * x.tanh().abs().max(f64::MIN_POSITIVE);
             worst = worst.max((tanh(x) - x.tanh()).abs() / ulp);
         }

@@ -32,7 +32,11 @@ pub fn trace_figure(names: &[String], chains: &[Vec<Vec<f64>>]) -> Result<Figure
 /// Rank plots (Vehtari et al. 2021): the draws of all chains are ranked together and each
 /// chain's ranks histogrammed; chains that sample the same distribution give flat
 /// histograms around the dashed line.
-pub fn rank_figure(names: &[String], chains: &[Vec<Vec<f64>>], bins: usize) -> Result<Figure, PlotError> {
+pub fn rank_figure(
+    names: &[String],
+    chains: &[Vec<Vec<f64>>],
+    bins: usize,
+) -> Result<Figure, PlotError> {
     check(names, chains)?;
     let bins = bins.max(2);
     let mut fig = Figure::grid(names.len(), 1);
@@ -57,18 +61,37 @@ pub fn rank_figure(names: &[String], chains: &[Vec<Vec<f64>>], bins: usize) -> R
             panel.xlabel = (p + 1 == names.len()).then(|| "rank of all draws".to_string());
         }
         for (c, r) in ranks.into_iter().enumerate() {
-            let hist = Hist { values: r, bins, range: Some((0.0, total)), density: false, cumulative: false, step: true };
-            fig.hist(hist, (p == 0).then(|| format!("chain {c}")), Some(color_cycle(c)))?;
+            let hist = Hist {
+                values: r,
+                bins,
+                range: Some((0.0, total)),
+                density: false,
+                cumulative: false,
+                step: true,
+            };
+            fig.hist(
+                hist,
+                (p == 0).then(|| format!("chain {c}")),
+                Some(color_cycle(c)),
+            )?;
         }
         let per_bin = total / per_chain.len() as f64 / bins as f64;
-        fig.push(Series::HLine { y: per_bin, label: None, color: (0, 0, 0), dashed: true });
+        fig.push(Series::HLine {
+            y: per_bin,
+            label: None,
+            color: (0, 0, 0),
+            dashed: true,
+        });
     }
     fig.select(0)?;
     Ok(fig)
 }
 
 fn check(names: &[String], chains: &[Vec<Vec<f64>>]) -> Result<(), PlotError> {
-    if names.is_empty() || names.len() != chains.len() || chains.iter().any(|c| c.is_empty() || c[0].is_empty()) {
+    if names.is_empty()
+        || names.len() != chains.len()
+        || chains.iter().any(|c| c.is_empty() || c[0].is_empty())
+    {
         return Err(PlotError::BadArgument(
             "chain figures need one name and at least one non-empty chain per parameter".into(),
         ));
@@ -92,13 +115,18 @@ pub struct MethodPoint {
 /// Fig. 5 with several methods: for each global parameter, every method's estimate with 1σ
 /// (thick) and 2σ (thin) bars against the number of stars (log axis, methods side by side),
 /// and the truth.
-pub fn methods_figure(points: &[MethodPoint], truth: Option<[f64; 2]>) -> Result<Figure, PlotError> {
+pub fn methods_figure(
+    points: &[MethodPoint],
+    truth: Option<[f64; 2]>,
+) -> Result<Figure, PlotError> {
     let ok: Vec<&MethodPoint> = points
         .iter()
         .filter(|p| p.n > 0.0 && p.mean.iter().chain(&p.sd).all(|v| v.is_finite()))
         .collect();
     if ok.is_empty() {
-        return Err(PlotError::BadArgument("methods_figure: no finite estimates to draw".into()));
+        return Err(PlotError::BadArgument(
+            "methods_figure: no finite estimates to draw".into(),
+        ));
     }
     let mut methods: Vec<&str> = Vec::new();
     for p in &ok {
@@ -109,8 +137,13 @@ pub fn methods_figure(points: &[MethodPoint], truth: Option<[f64; 2]>) -> Result
     let mut fig = Figure::grid(2, 1);
     (fig.width, fig.height) = (900, 800);
     // whole decades, so that the log axis has labelled ticks
-    let (lo, hi) = ok.iter().fold((f64::MAX, 0.0f64), |(a, b), p| (a.min(p.n), b.max(p.n)));
-    let xlim = (10f64.powf((lo / 1.3).log10().floor()), 10f64.powf((hi * 1.3).log10().ceil()));
+    let (lo, hi) = ok
+        .iter()
+        .fold((f64::MAX, 0.0f64), |(a, b), p| (a.min(p.n), b.max(p.n)));
+    let xlim = (
+        10f64.powf((lo / 1.3).log10().floor()),
+        10f64.powf((hi * 1.3).log10().ceil()),
+    );
     for k in 0..2 {
         fig.select(k)?;
         {
@@ -126,14 +159,33 @@ pub fn methods_figure(points: &[MethodPoint], truth: Option<[f64; 2]>) -> Result
             for (i, p) in ok.iter().filter(|p| p.method == *name).enumerate() {
                 let x = p.n * shift;
                 let (mu, sd) = (p.mean[k], p.sd[k]);
-                fig.line(vec![x, x], vec![mu - 2.0 * sd, mu + 2.0 * sd], None, Some(color), 1, false)?;
-                fig.line(vec![x, x], vec![mu - sd, mu + sd], None, Some(color), 3, false)?;
+                fig.line(
+                    vec![x, x],
+                    vec![mu - 2.0 * sd, mu + 2.0 * sd],
+                    None,
+                    Some(color),
+                    1,
+                    false,
+                )?;
+                fig.line(
+                    vec![x, x],
+                    vec![mu - sd, mu + sd],
+                    None,
+                    Some(color),
+                    3,
+                    false,
+                )?;
                 let label = (i == 0).then(|| name.to_string());
                 fig.scatter(vec![x], vec![mu], None, label, Some(color), 5)?;
             }
         }
         if let Some(t) = truth {
-            fig.push(Series::HLine { y: t[k], label: Some("truth".into()), color: (0, 0, 0), dashed: true });
+            fig.push(Series::HLine {
+                y: t[k],
+                label: Some("truth".into()),
+                color: (0, 0, 0),
+                dashed: true,
+            });
         }
     }
     fig.select(0)?;

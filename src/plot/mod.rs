@@ -18,7 +18,6 @@ mod style;
 mod tracks;
 
 pub use baselines::{methods_figure, rank_figure, trace_figure, MethodPoint};
-pub use overlay::{posterior_overlay, PosteriorEstimate};
 pub use corner::{corner, gaussian_ellipse};
 pub use emulator::emulator_ape_figure;
 pub use error::PlotError;
@@ -27,5 +26,6 @@ pub use inference::{
     inference_joint_figure, inference_n_stars_figure, joint_figure, n_stars_figure, running_points,
     Reference, RunningPoint, GLOBAL_LABELS,
 };
+pub use overlay::{posterior_overlay, PosteriorEstimate};
 pub use style::{color_cycle, parse_color as parse_color_public, viridis, Rgb};
 pub use tracks::track;

@@ -47,7 +47,12 @@ pub fn posterior_overlay(
             marginal(&mut fig, e, k, color_cycle(m))?;
         }
         if let Some(t) = truth {
-            fig.push(Series::VLine { x: t[k], label: Some("truth".into()), color: (0, 0, 0), dashed: true });
+            fig.push(Series::VLine {
+                x: t[k],
+                label: Some("truth".into()),
+                color: (0, 0, 0),
+                dashed: true,
+            });
         }
     }
     fig.select(2)?;
@@ -57,15 +62,30 @@ pub fn posterior_overlay(
         joint(&mut fig, e, color_cycle(m))?;
     }
     if let Some(t) = truth {
-        fig.push(Series::VLine { x: t[0], label: None, color: (0, 0, 0), dashed: true });
-        fig.push(Series::HLine { y: t[1], label: None, color: (0, 0, 0), dashed: true });
+        fig.push(Series::VLine {
+            x: t[0],
+            label: None,
+            color: (0, 0, 0),
+            dashed: true,
+        });
+        fig.push(Series::HLine {
+            y: t[1],
+            label: None,
+            color: (0, 0, 0),
+            dashed: true,
+        });
     }
     fig.select(0)?;
     Ok(fig)
 }
 
 /// The marginal of coordinate `k`: the histogram of the draws, and the Gaussian curve.
-fn marginal(fig: &mut Figure, e: &PosteriorEstimate, k: usize, color: super::Rgb) -> Result<(), PlotError> {
+fn marginal(
+    fig: &mut Figure,
+    e: &PosteriorEstimate,
+    k: usize,
+    color: super::Rgb,
+) -> Result<(), PlotError> {
     let (mu, sd) = (e.mean[k], e.cov[k][k].sqrt());
     if !(mu.is_finite() && sd.is_finite() && sd > 0.0) {
         return Err(PlotError::BadArgument(format!(
@@ -75,12 +95,24 @@ fn marginal(fig: &mut Figure, e: &PosteriorEstimate, k: usize, color: super::Rgb
     }
     if let Some(d) = &e.draws {
         let values = if k == 0 { d.0.clone() } else { d.1.clone() };
-        let hist = Hist { values, bins: 40, range: None, density: true, cumulative: false, step: true };
+        let hist = Hist {
+            values,
+            bins: 40,
+            range: None,
+            density: true,
+            cumulative: false,
+            step: true,
+        };
         fig.hist(hist, None, Some(color))?;
     }
-    let x: Vec<f64> = (0..=120).map(|i| mu + sd * (-4.0 + 8.0 * i as f64 / 120.0)).collect();
+    let x: Vec<f64> = (0..=120)
+        .map(|i| mu + sd * (-4.0 + 8.0 * i as f64 / 120.0))
+        .collect();
     let norm = 1.0 / (sd * (2.0 * std::f64::consts::PI).sqrt());
-    let y: Vec<f64> = x.iter().map(|v| norm * (-0.5 * ((v - mu) / sd).powi(2)).exp()).collect();
+    let y: Vec<f64> = x
+        .iter()
+        .map(|v| norm * (-0.5 * ((v - mu) / sd).powi(2)).exp())
+        .collect();
     let label = format!("{} {mu:.3} ± {sd:.3}", e.method);
     fig.line(x, y, Some(label), Some(color), 2, e.draws.is_some())
 }
@@ -107,22 +139,33 @@ mod tests {
 
     #[test]
     fn overlay_has_three_panels_and_rejects_bad_input() {
-        let a: Vec<f64> = (0..500).map(|i| -2.3 + 0.01 * (i as f64 * 0.7).sin()).collect();
-        let b: Vec<f64> = (0..500).map(|i| -2.89 + 0.02 * (i as f64 * 0.3).cos()).collect();
+        let a: Vec<f64> = (0..500)
+            .map(|i| -2.3 + 0.01 * (i as f64 * 0.7).sin())
+            .collect();
+        let b: Vec<f64> = (0..500)
+            .map(|i| -2.89 + 0.02 * (i as f64 * 0.3).cos())
+            .collect();
         let hmc = PosteriorEstimate {
             method: "hmc".into(),
             mean: [-2.3, -2.89],
             cov: [[1e-4, 2e-5], [2e-5, 4e-4]],
             draws: Some((a, b)),
         };
-        let sbi = PosteriorEstimate { method: "sbi".into(), draws: None, ..hmc.clone() };
+        let sbi = PosteriorEstimate {
+            method: "sbi".into(),
+            draws: None,
+            ..hmc.clone()
+        };
         let fig = posterior_overlay(&[hmc.clone(), sbi], Some([-2.3, -2.89])).unwrap();
         assert_eq!(fig.panels.len(), 3);
         // histogram + curve + truth per marginal; draws + 2 ellipses per method + 2 truth lines
         assert_eq!(fig.panels[0].series.len(), 4);
         assert_eq!(fig.panels[2].series.len(), 3 + 2 + 2);
         assert!(posterior_overlay(&[], None).is_err());
-        let bad = PosteriorEstimate { cov: [[-1.0, 0.0], [0.0, 1.0]], ..hmc };
+        let bad = PosteriorEstimate {
+            cov: [[-1.0, 0.0], [0.0, 1.0]],
+            ..hmc
+        };
         assert!(posterior_overlay(&[bad], None).is_err());
     }
 }

@@ -36,7 +36,10 @@ impl LogDensity for ClosureDensity<'_> {
             .f
             .call_within_context(self.ctx, (arg,))
             .map_err(|e| script_error(format!("nuts: the log density failed: {e}")))?;
-        let parts = out.read_lock::<Array>().map(|a| a.clone()).unwrap_or_default();
+        let parts = out
+            .read_lock::<Array>()
+            .map(|a| a.clone())
+            .unwrap_or_default();
         let (Some(lp), Some(g)) = (parts.first().and_then(as_f64), parts.get(1)) else {
             return Err(script_error(format!(
                 "nuts: the log density must return [log_density, gradient], not {out}"

@@ -5,7 +5,9 @@ use super::context::{Context, SessionConfig};
 use super::docs::Docs;
 use super::errors::SourceMap;
 use super::resolver::Resolver;
-use super::{arrays, catalog, emulator, gce, hmc, hmc_results, infer, plot, prior, results, session_api};
+use super::{
+    arrays, catalog, emulator, gce, hmc, hmc_results, infer, plot, prior, results, session_api,
+};
 use rhai::{Dynamic, Engine, Module, Shared};
 use std::sync::Arc;
 

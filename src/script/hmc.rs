@@ -9,11 +9,13 @@ use super::options::{parse, OptionDoc, ScriptOptions};
 use super::simulators::with_simulator;
 use crate::catalog::Table;
 use crate::gce::Chempy;
-use crate::infer::hier::{chempy_model, mock_catalog as make_mock, star_data, HierOptions, MockOptions};
+use crate::infer::hier::{
+    chempy_model, mock_catalog as make_mock, star_data, HierOptions, MockOptions,
+};
 use crate::infer::hmc::{hmc_hier, nuts_density, HmcFit, HmcOptions, NutsOptions, Sampled};
 use crate::infer::map::{map_hier, MapFit, MapOptions};
-use crate::nn::Emulator;
 use crate::infer::CatalogInference;
+use crate::nn::Emulator;
 use crate::plot::{Figure, MethodPoint, PosteriorEstimate};
 use rhai::plugin::*;
 #[allow(unused_imports)]
@@ -151,7 +153,11 @@ pub fn option_docs() -> Vec<(&'static str, &'static [OptionDoc])> {
 }
 
 /// Runs `f` with the emulator a script passed: an emulator or the path of one.
-fn with_emulator<R>(source: &Dynamic, what: &str, f: impl FnOnce(&Emulator) -> RhaiResult<R>) -> RhaiResult<R> {
+fn with_emulator<R>(
+    source: &Dynamic,
+    what: &str,
+    f: impl FnOnce(&Emulator) -> RhaiResult<R>,
+) -> RhaiResult<R> {
     if let Some(emu) = source.read_lock::<Emulator>() {
         return f(&emu);
     }
@@ -164,10 +170,19 @@ fn with_emulator<R>(source: &Dynamic, what: &str, f: impl FnOnce(&Emulator) -> R
             "{what}: CHEMPY has no gradient; give an emulator of it (train_emulator, load_emulator) or the path of one"
         )));
     }
-    Err(rt_error(format!("{what}: the model must be an emulator or the path of one, not {}", source.type_name())))
+    Err(rt_error(format!(
+        "{what}: the model must be an emulator or the path of one, not {}",
+        source.type_name()
+    )))
 }
 
-fn hier_options(n_stars: Option<usize>, first: Option<usize>, model_error: Option<bool>, ages: Option<bool>, paper: Option<bool>) -> HierOptions {
+fn hier_options(
+    n_stars: Option<usize>,
+    first: Option<usize>,
+    model_error: Option<bool>,
+    ages: Option<bool>,
+    paper: Option<bool>,
+) -> HierOptions {
     let d = HierOptions::default();
     HierOptions {
         n_stars,
@@ -178,7 +193,14 @@ fn hier_options(n_stars: Option<usize>, first: Option<usize>, model_error: Optio
     }
 }
 
-fn nuts_options(chains: Option<usize>, warmup: Option<usize>, draws: Option<usize>, target: Option<f64>, depth: Option<u64>, seed: Option<u64>) -> NutsOptions {
+fn nuts_options(
+    chains: Option<usize>,
+    warmup: Option<usize>,
+    draws: Option<usize>,
+    target: Option<f64>,
+    depth: Option<u64>,
+    seed: Option<u64>,
+) -> NutsOptions {
     let d = NutsOptions::default();
     NutsOptions {
         chains: chains.unwrap_or(d.chains),
@@ -192,15 +214,32 @@ fn nuts_options(chains: Option<usize>, warmup: Option<usize>, draws: Option<usiz
 }
 
 /// Draws per chain of the parameters `params` (names) of a result, and their names.
-fn chain_draws(result: &Dynamic, params: Option<Vec<String>>) -> RhaiResult<(Vec<String>, Vec<Vec<Vec<f64>>>)> {
+fn chain_draws(
+    result: &Dynamic,
+    params: Option<Vec<String>>,
+) -> RhaiResult<(Vec<String>, Vec<Vec<Vec<f64>>>)> {
     let pick = |s: &Sampled, default: usize| -> RhaiResult<(Vec<String>, Vec<Vec<Vec<f64>>>)> {
-        let names = params.clone().unwrap_or_else(|| s.names.iter().take(default).cloned().collect());
+        let names = params
+            .clone()
+            .unwrap_or_else(|| s.names.iter().take(default).cloned().collect());
         let draws = names
             .iter()
             .map(|n| {
-                s.names.iter().position(|m| m == n).map(|k| s.per_chain(k)).ok_or_else(|| {
-                    rt_error(format!("no parameter '{n}'; the first ones are {}", s.names.iter().take(8).cloned().collect::<Vec<_>>().join(", ")))
-                })
+                s.names
+                    .iter()
+                    .position(|m| m == n)
+                    .map(|k| s.per_chain(k))
+                    .ok_or_else(|| {
+                        rt_error(format!(
+                            "no parameter '{n}'; the first ones are {}",
+                            s.names
+                                .iter()
+                                .take(8)
+                                .cloned()
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ))
+                    })
             })
             .collect::<RhaiResult<Vec<_>>>()?;
         Ok((names, draws))
@@ -211,17 +250,27 @@ fn chain_draws(result: &Dynamic, params: Option<Vec<String>>) -> RhaiResult<(Vec
     if let Some(r) = result.read_lock::<Sampled>() {
         return pick(&r, r.names.len().min(6));
     }
-    Err(rt_error(format!("chain figures need the result of hmc or nuts, not {}", result.type_name())))
+    Err(rt_error(format!(
+        "chain figures need the result of hmc or nuts, not {}",
+        result.type_name()
+    )))
 }
 
 /// An estimate from a map `#{ n, method, alpha_imf_mean, alpha_imf_sd, log10_n_ia_mean, log10_n_ia_sd }`.
 fn method_point(d: &Dynamic) -> RhaiResult<MethodPoint> {
-    let m = d.read_lock::<Map>().ok_or_else(|| rt_error("methods_figure: every result must be a map"))?;
+    let m = d
+        .read_lock::<Map>()
+        .ok_or_else(|| rt_error("methods_figure: every result must be a map"))?;
     let num = |k: &str| -> RhaiResult<f64> {
-        m.get(k).and_then(as_f64).ok_or_else(|| rt_error(format!("methods_figure: a result has no number '{k}'")))
+        m.get(k)
+            .and_then(as_f64)
+            .ok_or_else(|| rt_error(format!("methods_figure: a result has no number '{k}'")))
     };
     Ok(MethodPoint {
-        method: m.get("method").map(|v| v.to_string()).unwrap_or_else(|| "?".into()),
+        method: m
+            .get("method")
+            .map(|v| v.to_string())
+            .unwrap_or_else(|| "?".into()),
         n: num("n")?,
         mean: [num("alpha_imf_mean")?, num("log10_n_ia_mean")?],
         sd: [num("alpha_imf_sd")?, num("log10_n_ia_sd")?],
@@ -233,7 +282,9 @@ fn truth_option(truth: Option<Vec<f64>>, what: &str) -> RhaiResult<Option<[f64; 
     match truth.as_deref() {
         None => Ok(None),
         Some([x, y]) => Ok(Some([*x, *y])),
-        Some(_) => Err(rt_error(format!("{what}: truth must be [alpha_imf, log10_n_ia]"))),
+        Some(_) => Err(rt_error(format!(
+            "{what}: truth must be [alpha_imf, log10_n_ia]"
+        ))),
     }
 }
 
@@ -247,7 +298,9 @@ fn posterior_estimate(d: &Dynamic) -> RhaiResult<PosteriorEstimate> {
     let two = |mean: &[f64], what: &str| -> RhaiResult<[f64; 2]> {
         match mean {
             [a, b, ..] => Ok([*a, *b]),
-            _ => Err(rt_error(format!("posterior_figure: the {what} result has fewer than 2 global parameters"))),
+            _ => Err(rt_error(format!(
+                "posterior_figure: the {what} result has fewer than 2 global parameters"
+            ))),
         }
     };
     if let Some(r) = d.read_lock::<HmcFit>() {
@@ -262,12 +315,19 @@ fn posterior_estimate(d: &Dynamic) -> RhaiResult<PosteriorEstimate> {
     }
     if let Some(r) = d.read_lock::<MapFit>() {
         let m: Vec<f64> = r.global.iter().map(|p| p.mean).collect();
-        return Ok(PosteriorEstimate { method: "map".into(), mean: two(&m, "map_fit")?, cov: cov2(&r.global_cov), draws: None });
+        return Ok(PosteriorEstimate {
+            method: "map".into(),
+            mean: two(&m, "map_fit")?,
+            cov: cov2(&r.global_cov),
+            draws: None,
+        });
     }
     if let Some(r) = d.read_lock::<CatalogInference>() {
         let c = &r.combined.cov;
         if c.len() < 2 || c.iter().take(2).any(|row| row.len() < 2) {
-            return Err(rt_error("posterior_figure: the infer result has fewer than 2 global parameters"));
+            return Err(rt_error(
+                "posterior_figure: the infer result has fewer than 2 global parameters",
+            ));
         }
         return Ok(PosteriorEstimate {
             method: "sbi".into(),
@@ -276,7 +336,10 @@ fn posterior_estimate(d: &Dynamic) -> RhaiResult<PosteriorEstimate> {
             draws: None,
         });
     }
-    Err(rt_error(format!("posterior_figure: every result must come from hmc, map_fit or infer, not {}", d.type_name())))
+    Err(rt_error(format!(
+        "posterior_figure: every result must come from hmc, map_fit or infer, not {}",
+        d.type_name()
+    )))
 }
 
 #[export_module]
@@ -297,14 +360,28 @@ pub mod hmc_api {
     pub fn hmc(model: Dynamic, catalog: Table, options: Map) -> RhaiResult<HmcFit> {
         let a: HmcArgs = parse(options)?;
         let hopts = hier_options(a.n_stars, a.first, a.model_error, a.ages, a.paper);
-        let mut nuts = nuts_options(a.chains, a.warmup, a.draws, a.target_accept, a.max_depth, a.seed);
+        let mut nuts = nuts_options(
+            a.chains,
+            a.warmup,
+            a.draws,
+            a.target_accept,
+            a.max_depth,
+            a.seed,
+        );
         nuts.jitter = a.jitter.unwrap_or(nuts.jitter);
         nuts.label = "hmc".into();
         nuts.validate().map_err(rt)?;
         with_emulator(&model, "hmc", |emu| {
             let stars = star_data(&catalog, emu, &hopts).map_err(rt)?;
             let model = chempy_model(emu, &stars, &hopts).map_err(rt)?;
-            let mut fit = hmc_hier(&model, &HmcOptions { nuts, map: MapOptions::default() }).map_err(rt)?;
+            let mut fit = hmc_hier(
+                &model,
+                &HmcOptions {
+                    nuts,
+                    map: MapOptions::default(),
+                },
+            )
+            .map_err(rt)?;
             fit.warnings.splice(0..0, stars.warnings);
             Ok(fit)
         })
@@ -350,15 +427,31 @@ pub mod hmc_api {
     /// print(r.mean);
     /// ```
     #[rhai_fn(return_raw)]
-    pub fn nuts(ctx: NativeCallContext, f: FnPtr, init: Dynamic, options: Map) -> RhaiResult<Sampled> {
+    pub fn nuts(
+        ctx: NativeCallContext,
+        f: FnPtr,
+        init: Dynamic,
+        options: Map,
+    ) -> RhaiResult<Sampled> {
         let a: NutsArgs = parse(options)?;
-        let mut opts = nuts_options(a.chains, a.warmup, a.draws, a.target_accept, a.max_depth, a.seed);
+        let mut opts = nuts_options(
+            a.chains,
+            a.warmup,
+            a.draws,
+            a.target_accept,
+            a.max_depth,
+            a.seed,
+        );
         opts.jitter = 0.0;
         let init = numbers(&init, "nuts: the start")?;
         if init.is_empty() {
             return Err(rt_error("nuts: the start needs at least one coordinate"));
         }
-        let d = ClosureDensity { ctx: &ctx, f: &f, dim: init.len() };
+        let d = ClosureDensity {
+            ctx: &ctx,
+            f: &f,
+            dim: init.len(),
+        };
         nuts_density(&d, &init, &opts).map_err(rt)
     }
 
@@ -386,14 +479,19 @@ pub mod hmc_api {
         };
         let opts = MockOptions {
             n: a.n.unwrap_or(d.n),
-            lambda: [a.alpha_imf.unwrap_or(d.lambda[0]), a.log10_n_ia.unwrap_or(d.lambda[1])],
+            lambda: [
+                a.alpha_imf.unwrap_or(d.lambda[0]),
+                a.log10_n_ia.unwrap_or(d.lambda[1]),
+            ],
             noise: a.noise.unwrap_or(d.noise),
             age_error: a.age_error.unwrap_or(d.age_error),
             birth,
             round: a.round.unwrap_or(d.round),
             seed: a.seed.unwrap_or(d.seed),
         };
-        with_simulator(&sim, None, "mock_catalog", |s| make_mock(s, &opts).map_err(rt))
+        with_simulator(&sim, None, "mock_catalog", |s| {
+            make_mock(s, &opts).map_err(rt)
+        })
     }
 
     /// Trace plots of a result of `hmc` or `nuts`: each parameter's draws against the draw
@@ -421,7 +519,10 @@ pub mod hmc_api {
     pub fn methods_figure(results: Array, options: Map) -> RhaiResult<Figure> {
         let a: MethodsFigureArgs = parse(options)?;
         let truth = truth_option(a.truth, "methods_figure")?;
-        let points = results.iter().map(method_point).collect::<RhaiResult<Vec<_>>>()?;
+        let points = results
+            .iter()
+            .map(method_point)
+            .collect::<RhaiResult<Vec<_>>>()?;
         crate::plot::methods_figure(&points, truth).map_err(rt)
     }
 
@@ -435,7 +536,10 @@ pub mod hmc_api {
     pub fn posterior_figure(results: Array, options: Map) -> RhaiResult<Figure> {
         let a: PosteriorFigureArgs = parse(options)?;
         let truth = truth_option(a.truth, "posterior_figure")?;
-        let mut estimates = results.iter().map(posterior_estimate).collect::<RhaiResult<Vec<_>>>()?;
+        let mut estimates = results
+            .iter()
+            .map(posterior_estimate)
+            .collect::<RhaiResult<Vec<_>>>()?;
         if let Some(labels) = a.labels {
             if labels.len() != estimates.len() {
                 return Err(rt_error(format!(

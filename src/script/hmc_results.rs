@@ -35,7 +35,8 @@ fn matrix(m: &Array2<f64>) -> Dynamic {
 }
 
 fn table(t: Result<Table, crate::catalog::CatalogError>) -> Dynamic {
-    t.map(Dynamic::from).unwrap_or_else(|e| Dynamic::from(e.to_string()))
+    t.map(Dynamic::from)
+        .unwrap_or_else(|e| Dynamic::from(e.to_string()))
 }
 
 /// Pooled draws as a table, one column per parameter (`names`, in the draws' order).
@@ -81,16 +82,32 @@ fn names(s: &[ParamSummary]) -> Dynamic {
 }
 
 /// Per-parameter diagnostics as a table: name, rhat, ess_bulk, ess_tail.
-fn diagnostics_table(names: &[String], d: &RunDiagnostics) -> Result<Table, crate::catalog::CatalogError> {
+fn diagnostics_table(
+    names: &[String],
+    d: &RunDiagnostics,
+) -> Result<Table, crate::catalog::CatalogError> {
     Table::from_columns(vec![
         ("name".into(), ColumnData::Text(names.to_vec())),
-        ("rhat".into(), ColumnData::Float(d.params.iter().map(|p| p.rhat).collect())),
-        ("ess_bulk".into(), ColumnData::Float(d.params.iter().map(|p| p.ess_bulk).collect())),
-        ("ess_tail".into(), ColumnData::Float(d.params.iter().map(|p| p.ess_tail).collect())),
+        (
+            "rhat".into(),
+            ColumnData::Float(d.params.iter().map(|p| p.rhat).collect()),
+        ),
+        (
+            "ess_bulk".into(),
+            ColumnData::Float(d.params.iter().map(|p| p.ess_bulk).collect()),
+        ),
+        (
+            "ess_tail".into(),
+            ColumnData::Float(d.params.iter().map(|p| p.ess_tail).collect()),
+        ),
     ])
 }
 
-fn over(d: &RunDiagnostics, k: usize, f: fn(&crate::infer::hmc::ParamDiagnostics) -> f64) -> Vec<f64> {
+fn over(
+    d: &RunDiagnostics,
+    k: usize,
+    f: fn(&crate::infer::hmc::ParamDiagnostics) -> f64,
+) -> Vec<f64> {
     d.params.iter().take(k).map(f).collect()
 }
 
@@ -238,7 +255,11 @@ script_result! {
 }
 
 fn sampled_stat(s: &Sampled, f: fn(&[f64]) -> f64) -> Dynamic {
-    floats(&(0..s.names.len()).map(|k| f(&s.pooled(k))).collect::<Vec<f64>>())
+    floats(
+        &(0..s.names.len())
+            .map(|k| f(&s.pooled(k)))
+            .collect::<Vec<f64>>(),
+    )
 }
 
 fn mean(v: &[f64]) -> f64 {
@@ -287,7 +308,12 @@ script_result! {
 }
 
 /// `r.<global>_mean`, `_sd`, `_median`, `_q16`, `_q84`, `_q02`, `_q98` of a baseline.
-fn global_property(what: &str, s: &[ParamSummary], known: Vec<String>, key: &str) -> RhaiResult<Dynamic> {
+fn global_property(
+    what: &str,
+    s: &[ParamSummary],
+    known: Vec<String>,
+    key: &str,
+) -> RhaiResult<Dynamic> {
     for p in s {
         for (suffix, v) in [
             ("mean", p.mean),
@@ -315,10 +341,20 @@ pub fn register_all(m: &mut Module) {
     register_map_fit(m);
     register_nuts(m);
     FuncRegistration::new_index_getter().set_into_module(m, |r: &mut HmcFit, key: &str| {
-        global_property("an Hmc result", &r.global, hmc_map(r).keys().map(|k| k.to_string()).collect(), key)
+        global_property(
+            "an Hmc result",
+            &r.global,
+            hmc_map(r).keys().map(|k| k.to_string()).collect(),
+            key,
+        )
     });
     FuncRegistration::new_index_getter().set_into_module(m, |r: &mut MapFit, key: &str| {
-        global_property("a MapFit", &r.global, map_fit_map(r).keys().map(|k| k.to_string()).collect(), key)
+        global_property(
+            "a MapFit",
+            &r.global,
+            map_fit_map(r).keys().map(|k| k.to_string()).collect(),
+            key,
+        )
     });
 }
 

@@ -114,7 +114,10 @@ fn check(sim: &dyn Simulator, opts: &MockOptions) -> Result<(), BaselineError> {
     if !ok {
         return Err(crate::error::OptionError::new(
             "mock",
-            format!("n {}, noise {}, age_error {}", opts.n, opts.noise, opts.age_error),
+            format!(
+                "n {}, noise {}, age_error {}",
+                opts.n, opts.noise, opts.age_error
+            ),
             "n ≥ 1, a positive noise and age error and a birth range lo < hi are needed",
         )
         .into());
@@ -122,8 +125,19 @@ fn check(sim: &dyn Simulator, opts: &MockOptions) -> Result<(), BaselineError> {
     Ok(())
 }
 
-fn observe(theta: Vec<f64>, truth: Vec<f64>, opts: &MockOptions, rng: &mut crate::rng::Rng) -> Star {
-    let r = |v: f64| if opts.round { (v * 100.0).round() / 100.0 } else { v };
+fn observe(
+    theta: Vec<f64>,
+    truth: Vec<f64>,
+    opts: &MockOptions,
+    rng: &mut crate::rng::Rng,
+) -> Star {
+    let r = |v: f64| {
+        if opts.round {
+            (v * 100.0).round() / 100.0
+        } else {
+            v
+        }
+    };
     let obs = truth
         .iter()
         .map(|&t| r(t + opts.noise * rng.sample::<f64, _>(StandardNormal)))

@@ -140,7 +140,12 @@ mod tests {
         p[[1, 0]] = 0.9;
         let h = NegHessian {
             shared_rows: p.slice(s![..2, ..]).to_owned(),
-            blocks: (0..3).map(|i| p.slice(s![2 + 2 * i..4 + 2 * i, 2 + 2 * i..4 + 2 * i]).to_owned()).collect(),
+            blocks: (0..3)
+                .map(|i| {
+                    p.slice(s![2 + 2 * i..4 + 2 * i, 2 + 2 * i..4 + 2 * i])
+                        .to_owned()
+                })
+                .collect(),
         };
         let f = ArrowFactor::new(&h).unwrap();
         // M = L⁻ᵀ (columns: displacements of unit z) satisfies M Mᵀ = P⁻¹
