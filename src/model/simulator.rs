@@ -122,6 +122,10 @@ pub trait Simulator: Send + Sync {
     fn simulate(&self, theta: ArrayView2<f64>) -> Result<Simulated, SimulatorError>;
 }
 
+/// The cotangent callback of [`Differentiable::simulate_vjp`]: `(row r, outputs x_r,
+/// cotangent c to write)`, both slices of length `n_outputs`.
+pub type Cotangent<'a> = dyn FnMut(usize, &[f64], &mut [f64]) + 'a;
+
 /// A simulator with the Jacobian of its outputs with respect to its inputs (the MLP
 /// emulator; not CHEMPY, not tree regressors).
 pub trait Differentiable: Simulator {
@@ -139,7 +143,7 @@ pub trait Differentiable: Simulator {
     fn simulate_vjp(
         &self,
         theta: ArrayView2<f64>,
-        cotangent: &mut dyn FnMut(usize, &[f64], &mut [f64]),
+        cotangent: &mut Cotangent<'_>,
     ) -> Result<(Simulated, Array2<f64>), SimulatorError> {
         let sim = self.simulate(theta)?;
         let jac = self.jacobian(theta)?;

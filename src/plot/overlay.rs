@@ -58,8 +58,12 @@ pub fn posterior_overlay(
     fig.select(2)?;
     fig.panel().xlabel = Some(GLOBAL_LABELS[0].into());
     fig.panel().ylabel = Some(GLOBAL_LABELS[1].into());
+    // every method's draws first, so that no ellipse is hidden under them
     for (m, e) in estimates.iter().enumerate() {
-        joint(&mut fig, e, color_cycle(m))?;
+        joint_draws(&mut fig, e, color_cycle(m))?;
+    }
+    for (m, e) in estimates.iter().enumerate() {
+        joint_ellipses(&mut fig, e, color_cycle(m))?;
     }
     if let Some(t) = truth {
         fig.push(Series::VLine {
@@ -117,15 +121,28 @@ fn marginal(
     fig.line(x, y, Some(label), Some(color), 2, e.draws.is_some())
 }
 
-/// The joint: thinned draws and the 1σ and 2σ ellipses.
-fn joint(fig: &mut Figure, e: &PosteriorEstimate, color: super::Rgb) -> Result<(), PlotError> {
+/// The thinned draws in the joint panel.
+fn joint_draws(
+    fig: &mut Figure,
+    e: &PosteriorEstimate,
+    color: super::Rgb,
+) -> Result<(), PlotError> {
     if let Some((a, b)) = &e.draws {
         let step = a.len().div_ceil(MAX_POINTS).max(1);
         let x: Vec<f64> = a.iter().step_by(step).copied().collect();
         let y: Vec<f64> = b.iter().step_by(step).copied().collect();
         fig.scatter(x, y, None, None, Some(color), 1)?;
     }
-    for (k, width) in [(1.0, 2), (2.0, 1)] {
+    Ok(())
+}
+
+/// The 1σ and 2σ ellipses in the joint panel.
+fn joint_ellipses(
+    fig: &mut Figure,
+    e: &PosteriorEstimate,
+    color: super::Rgb,
+) -> Result<(), PlotError> {
+    for (k, width) in [(1.0, 3), (2.0, 2)] {
         let (x, y) = gaussian_ellipse(e.mean, e.cov, k, 96)?;
         let label = (k == 1.0).then(|| format!("{} 1σ, 2σ", e.method));
         fig.line(x, y, label, Some(color), width, false)?;

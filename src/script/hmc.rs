@@ -213,12 +213,12 @@ fn nuts_options(
     }
 }
 
+/// Parameter names and, per parameter and chain, the draws: `draws[p][c][t]`.
+type ChainDraws = (Vec<String>, Vec<Vec<Vec<f64>>>);
+
 /// Draws per chain of the parameters `params` (names) of a result, and their names.
-fn chain_draws(
-    result: &Dynamic,
-    params: Option<Vec<String>>,
-) -> RhaiResult<(Vec<String>, Vec<Vec<Vec<f64>>>)> {
-    let pick = |s: &Sampled, default: usize| -> RhaiResult<(Vec<String>, Vec<Vec<Vec<f64>>>)> {
+fn chain_draws(result: &Dynamic, params: Option<Vec<String>>) -> RhaiResult<ChainDraws> {
+    let pick = |s: &Sampled, default: usize| -> RhaiResult<ChainDraws> {
         let names = params
             .clone()
             .unwrap_or_else(|| s.names.iter().take(default).cloned().collect());

@@ -62,14 +62,13 @@ impl BaselineError {
     /// The error of a fatal density failure, or an interruption as such.
     pub fn from_density(e: DensityError) -> Self {
         match &e {
-            DensityError::Fatal { kind, .. }
-                if matches!(kind, ErrorKind::Interrupted | ErrorKind::Terminated) =>
-            {
-                match crate::interrupt::check() {
-                    Err(i) => BaselineError::Interrupted(i),
-                    Ok(()) => BaselineError::Density(e),
-                }
-            }
+            DensityError::Fatal {
+                kind: ErrorKind::Interrupted | ErrorKind::Terminated,
+                ..
+            } => match crate::interrupt::check() {
+                Err(i) => BaselineError::Interrupted(i),
+                Ok(()) => BaselineError::Density(e),
+            },
             _ => BaselineError::Density(e),
         }
     }

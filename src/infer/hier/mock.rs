@@ -157,14 +157,14 @@ fn table(stars: &[Star], opts: &MockOptions) -> Result<Table, BaselineError> {
     let n = stars.len();
     let col = |f: &dyn Fn(&Star) -> f64| ColumnData::Float(stars.iter().map(f).collect());
     let mut cols = vec![("star".to_string(), ColumnData::Int((0..n as i64).collect()))];
-    for j in 0..8 {
-        cols.push((CATALOG_VALUE_COLUMNS[j].into(), col(&|s| s.obs[j])));
+    for (j, name) in CATALOG_VALUE_COLUMNS.iter().enumerate() {
+        cols.push(((*name).into(), col(&|s| s.obs[j])));
     }
     for name in CATALOG_ERROR_COLUMNS {
         cols.push((name.into(), ColumnData::Float(vec![opts.noise; n])));
     }
-    for j in 0..8 {
-        cols.push((CATALOG_TRUE_COLUMNS[j].into(), col(&|s| s.truth[j])));
+    for (j, name) in CATALOG_TRUE_COLUMNS.iter().enumerate() {
+        cols.push(((*name).into(), col(&|s| s.truth[j])));
     }
     cols.push(("true_time".into(), col(&|s| s.theta[5])));
     cols.push(("obs_time".into(), col(&|s| s.age.0)));

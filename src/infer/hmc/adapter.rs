@@ -57,15 +57,20 @@ impl CpuLogpFunc for Scaled<'_> {
     }
 
     fn logp(&mut self, z: &[f64], grad: &mut [f64]) -> Result<f64, LogpError> {
-        for k in 0..z.len() {
-            self.x[k] = self.center[k] + self.scale[k] * z[k];
+        for ((x, z), (c, s)) in self
+            .x
+            .iter_mut()
+            .zip(z)
+            .zip(self.center.iter().zip(self.scale))
+        {
+            *x = c + s * z;
         }
         let lp = self
             .density
             .log_density_grad(&self.x, &mut self.g)
             .map_err(LogpError)?;
-        for k in 0..z.len() {
-            grad[k] = self.g[k] * self.scale[k];
+        for ((g, gx), s) in grad.iter_mut().zip(&self.g).zip(self.scale) {
+            *g = gx * s;
         }
         Ok(lp)
     }

@@ -144,7 +144,11 @@ fn warnings(d: &RunDiagnostics, names: &[String], chains: usize) -> Vec<String> 
         })
         .map(|(i, p)| (names.get(i).cloned().unwrap_or_default(), f(p)))
     };
-    let bad_rhat = d.params.iter().filter(|p| !(p.rhat < RHAT_WARN)).count();
+    let bad_rhat = d
+        .params
+        .iter()
+        .filter(|p| p.rhat.is_nan() || p.rhat >= RHAT_WARN)
+        .count();
     if let (true, Some((name, v))) = (bad_rhat > 0, worst(&|p| p.rhat, true)) {
         w.push(format!(
             "R-hat ≥ {RHAT_WARN} for {bad_rhat} of {} parameters (largest {v:.3}, {name}): the chains have not mixed; run more warm-up and draws",
@@ -155,7 +159,10 @@ fn warnings(d: &RunDiagnostics, names: &[String], chains: usize) -> Vec<String> 
     let low = d
         .params
         .iter()
-        .filter(|p| !(p.ess_bulk.min(p.ess_tail) >= floor))
+        .filter(|p| {
+            let e = p.ess_bulk.min(p.ess_tail);
+            e.is_nan() || e < floor
+        })
         .count();
     if let (true, Some((name, v))) = (low > 0, worst(&|p| p.ess_bulk.min(p.ess_tail), false)) {
         w.push(format!(

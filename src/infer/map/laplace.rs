@@ -95,7 +95,7 @@ pub fn neg_hessian(
         Structure::Dense => (n, 0),
         Structure::BlockArrow { shared, block } => (shared.min(n), block),
     };
-    let n_blocks = if b == 0 { 0 } else { (n - s) / b };
+    let n_blocks = (n - s).checked_div(b).unwrap_or(0);
     let mut rows = Array2::zeros((s, n));
     let mut blocks = vec![Array2::zeros((b, b)); n_blocks];
     let diff = |coords: &[usize]| -> Result<Vec<f64>, DensityError> {

@@ -57,9 +57,12 @@ pub struct Optimum {
 }
 
 /// −log p and −∇ log p of a density for argmin, with a one-point cache.
+/// The last evaluation: position, log density, gradient.
+type Evaluated = (Vec<f64>, f64, Vec<f64>);
+
 struct Problem<'a> {
     density: &'a dyn LogDensity,
-    cache: Mutex<Option<(Vec<f64>, f64, Vec<f64>)>>,
+    cache: Mutex<Option<Evaluated>>,
     evaluations: Mutex<u64>,
 }
 

@@ -2,7 +2,9 @@
 //! [`Differentiable`] (the Jacobian through the network and its scalers).
 
 use super::Emulator;
-use crate::model::{Differentiable, ParamSpace, RunStatus, Simulated, Simulator, SimulatorError};
+use crate::model::{
+    Cotangent, Differentiable, ParamSpace, RunStatus, Simulated, Simulator, SimulatorError,
+};
 use ndarray::{Array2, Array3, ArrayView2};
 
 impl Simulator for Emulator {
@@ -56,7 +58,7 @@ impl Differentiable for Emulator {
     fn simulate_vjp(
         &self,
         theta: ArrayView2<f64>,
-        cotangent: &mut dyn FnMut(usize, &[f64], &mut [f64]),
+        cotangent: &mut Cotangent<'_>,
     ) -> Result<(Simulated, Array2<f64>), SimulatorError> {
         self.vjp_f64(theta, cotangent)
     }

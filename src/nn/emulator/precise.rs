@@ -3,7 +3,7 @@
 //! ([`Emulator::predict`], [`Emulator::input_jacobian`]) are unchanged.
 
 use super::Emulator;
-use crate::model::{RunStatus, Simulated, SimulatorError};
+use crate::model::{Cotangent, RunStatus, Simulated, SimulatorError};
 use crate::nn::Mlp64;
 use ndarray::{Array2, ArrayView2};
 
@@ -25,7 +25,7 @@ impl Emulator {
     pub fn vjp_f64(
         &self,
         theta: ArrayView2<f64>,
-        cotangent: &mut dyn FnMut(usize, &[f64], &mut [f64]),
+        cotangent: &mut Cotangent<'_>,
     ) -> Result<(Simulated, Array2<f64>), SimulatorError> {
         self.run_f64(theta, Some(cotangent))
             .map(|(s, g)| (s, g.unwrap_or_else(|| Array2::zeros(theta.raw_dim()))))
@@ -34,7 +34,7 @@ impl Emulator {
     fn run_f64(
         &self,
         theta: ArrayView2<f64>,
-        cotangent: Option<&mut dyn FnMut(usize, &[f64], &mut [f64])>,
+        cotangent: Option<&mut Cotangent<'_>>,
     ) -> Result<(Simulated, Option<Array2<f64>>), SimulatorError> {
         crate::model::simulator::check_inputs(self, &theta)?;
         let (n, d_in) = theta.dim();
