@@ -124,10 +124,11 @@ pub fn run_chain(
     let mut rng = nuts_rs::rand::rngs::ChaCha8Rng::seed_from_u64(seed);
     let mut sampler = settings(opts)
         .new_chain(chain, CpuMath::new(func), &mut rng)
-        .map_err(|e| format!("nuts-rs: {e}"))?;
+        .map_err(|e| format!("nuts-rs: {}", first_line(&e)))?;
+    let z0 = start_point(density, center, scale, z0, seed);
     sampler
-        .set_position(z0)
-        .map_err(|e| format!("the start point: {e}"))?;
+        .set_position(&z0)
+        .map_err(|e| format!("the start point: {}", first_line(&e)))?;
     let mut trace = ChainTrace::new(n, opts.draws);
     for it in 0..opts.warmup + opts.draws {
         if stop() {
@@ -136,7 +137,7 @@ pub fn run_chain(
         }
         let (z, _, stats, progress) = sampler
             .expanded_draw()
-            .map_err(|e| format!("nuts-rs: {e}"))?;
+            .map_err(|e| format!("nuts-rs: {}", first_line(&e)))?;
         on_draw(it, progress.diverging, progress.step_size);
         if progress.tuning {
             trace.warmup_divergences += usize::from(progress.diverging);
@@ -161,4 +162,44 @@ pub fn run_chain(
         );
     }
     Ok(trace)
+}
+
+/// The first line of an error (nuts-rs's messages carry a backtrace after it).
+fn first_line(e: &dyn std::fmt::Display) -> String {
+    e.to_string().lines().next().unwrap_or_default().to_string()
+}
+
+/// `z0`, or a point near it where every gradient component is finite and non-zero: nuts-rs
+/// initialises its mass matrix from the gradient and rejects a start where a component is
+/// exactly 0 (e.g. the mode of a closure's Gaussian). Perturbs by N(0, h²) per coordinate,
+/// h = 10⁻⁴ · 4ᵏ in preconditioned units for attempt k < 8, from a stream of `seed`; a start
+/// where the density fails is returned as is for nuts-rs to report.
+fn start_point(
+    density: &dyn LogDensity,
+    center: &[f64],
+    scale: &[f64],
+    z0: &[f64],
+    seed: u64,
+) -> Vec<f64> {
+    use rand::Rng;
+    let mut rng = crate::rng::stream(seed, 7);
+    let mut z = z0.to_vec();
+    let mut g = vec![0.0; z.len()];
+    for k in 0..8 {
+        let x: Vec<f64> = z
+            .iter()
+            .zip(center.iter().zip(scale))
+            .map(|(z, (c, s))| c + s * z)
+            .collect();
+        match density.log_density_grad(&x, &mut g) {
+            Ok(_) if g.iter().all(|v| v.is_finite() && *v != 0.0) => return z,
+            Ok(_) => {}
+            Err(_) => return z,
+        }
+        let h = 1e-4 * 4f64.powi(k);
+        for (v, u) in z.iter_mut().zip(z0) {
+            *v = u + h * rng.sample::<f64, _>(rand_distr::StandardNormal);
+        }
+    }
+    z
 }
