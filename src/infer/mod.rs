@@ -9,10 +9,15 @@
 //! - [`catalog`]: catalog inference with any [`crate::model::Posterior`];
 //! - [`survey`]: posteriors for real surveys — any pattern of missing elements, every star's
 //!   own errors.
+//! - [`hier`], [`map`], [`hmc`]: the baselines of Philcox & Rybizki (2019) — the
+//!   hierarchical model, its MAP and Laplace fit (argmin), and NUTS (nuts-rs).
 
 pub mod catalog;
 pub mod combine;
 pub mod error;
+pub mod hier;
+pub mod hmc;
+pub mod map;
 pub mod npe;
 pub mod star;
 pub mod stream;

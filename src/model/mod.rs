@@ -29,6 +29,6 @@ pub use noise::NoiseModel;
 pub use posterior::{Accepts, DrawsResult, ObservedRows, Posterior};
 pub use prior::{Marginal, Prior};
 pub use simulator::{
-    Differentiable, RunStatus, SelectOutputs, Simulated, Simulator, SimulatorError,
+    Cotangent, Differentiable, RunStatus, SelectOutputs, Simulated, Simulator, SimulatorError,
 };
 pub use space::{Param, ParamSpace};

@@ -122,12 +122,45 @@ pub trait Simulator: Send + Sync {
     fn simulate(&self, theta: ArrayView2<f64>) -> Result<Simulated, SimulatorError>;
 }
 
+/// The cotangent callback of [`Differentiable::simulate_vjp`]: `(row r, outputs x_r,
+/// cotangent c to write)`, both slices of length `n_outputs`.
+pub type Cotangent<'a> = dyn FnMut(usize, &[f64], &mut [f64]) + 'a;
+
 /// A simulator with the Jacobian of its outputs with respect to its inputs (the MLP
 /// emulator; not CHEMPY, not tree regressors).
 pub trait Differentiable: Simulator {
     /// `J[r, o, i] = ∂x[r, o]/∂θ[r, i]` for every row of `theta`: shape `(n, n_outputs,
     /// n_inputs)`, in output units per unit of θ_i.
     fn jacobian(&self, theta: ArrayView2<f64>) -> Result<Array3<f64>, SimulatorError>;
+
+    /// The outputs and, for every successful row r, the vector–Jacobian product
+    /// `g[r, i] = Σ_o c_o ∂x[r, o]/∂θ[r, i]` with the cotangent c that `cotangent(r, x_r, c)`
+    /// writes from the row's outputs (length `n_outputs`); failed rows get g = 0 and no call.
+    /// Returns `(outputs with status, g (n, n_inputs))`, in f64 throughout.
+    ///
+    /// The default evaluates [`Simulator::simulate`] and [`Differentiable::jacobian`];
+    /// models with a cheaper reverse mode (the emulator) override it.
+    fn simulate_vjp(
+        &self,
+        theta: ArrayView2<f64>,
+        cotangent: &mut Cotangent<'_>,
+    ) -> Result<(Simulated, Array2<f64>), SimulatorError> {
+        let sim = self.simulate(theta)?;
+        let jac = self.jacobian(theta)?;
+        let (n, d) = theta.dim();
+        let mut g = Array2::zeros((n, d));
+        let mut c = vec![0.0; sim.x.ncols()];
+        for r in (0..n).filter(|&r| sim.ok(r)) {
+            let x = sim.x.row(r).to_vec();
+            cotangent(r, &x, &mut c);
+            for (o, &co) in c.iter().enumerate() {
+                for i in 0..d {
+                    g[[r, i]] += co * jac[[r, o, i]];
+                }
+            }
+        }
+        Ok((sim, g))
+    }
 }
 
 /// Checks that `theta` has one column per input of `sim`.

@@ -46,6 +46,7 @@ pub mod fastmath;
 mod linalg;
 mod loss;
 mod mlp;
+pub mod mlp64;
 pub mod objective;
 pub mod optim;
 mod params;
@@ -58,6 +59,7 @@ pub use emulator::{Emulator, EmulatorOptions, EmulatorReport, TrainReport};
 pub use error::NnError;
 pub use loss::{Loss, VarianceHead};
 pub use mlp::{Mlp, MlpWorkspace};
+pub use mlp64::Mlp64;
 pub use objective::{Objective, Supervised};
 pub use optim::{
     clip_grad_norm, Adam, AdamHyper, AdamW, Optimizer, OptimizerConfig, OptimizerKind,

@@ -5,12 +5,14 @@
 //! step and the same description renders to PNG or SVG (chosen by the file extension).
 
 mod calibration;
+mod baselines;
 mod corner;
 mod emulator;
 mod error;
 mod extent;
 mod figure;
 mod inference;
+mod overlay;
 mod render;
 mod series;
 mod style;
@@ -20,6 +22,7 @@ pub use calibration::{
     coverage_figure, ecdf_figure, lc2st_figure, ppc_figure, predictions_figure, sbc_figure,
     tarp_figure,
 };
+pub use baselines::{methods_figure, rank_figure, trace_figure, MethodPoint};
 pub use corner::{corner, gaussian_ellipse};
 pub use emulator::emulator_ape_figure;
 pub use error::PlotError;
@@ -28,5 +31,6 @@ pub use inference::{
     inference_joint_figure, inference_n_stars_figure, joint_figure, n_stars_figure, running_points,
     Reference, RunningPoint, GLOBAL_LABELS,
 };
+pub use overlay::{posterior_overlay, PosteriorEstimate};
 pub use style::{color_cycle, parse_color as parse_color_public, viridis, Rgb};
 pub use tracks::track;

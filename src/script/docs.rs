@@ -137,6 +137,8 @@ fn clean_type(t: &str) -> String {
         "TrainReport" => "EmulatorTraining".into(),
         "NeuralPosterior" => "Posterior".into(),
         "Failure" => "Error".into(),
+        "HmcFit" => "Hmc".into(),
+        "Sampled" => "Nuts".into(),
         other => other.to_string(),
     }
 }

@@ -6,8 +6,8 @@ use super::docs::Docs;
 use super::errors::SourceMap;
 use super::resolver::Resolver;
 use super::{
-    arrays, calib, calib_results, catalog, emulator, gce, infer, plot, prior, results, session_api, stream,
-    survey, training_set,
+    arrays, calib, calib_results, catalog, emulator, gce, hmc, hmc_results, infer, plot, prior, results,
+    session_api, stream, survey, training_set,
 };
 use rhai::{Dynamic, Engine, Module, Shared};
 use std::sync::Arc;
@@ -20,6 +20,7 @@ fn topics() -> Vec<(&'static str, &'static str, Shared<Module>)> {
     calib_results::register_all(&mut result_types);
     let mut scale = m!(stream::stream_api);
     scale.combine_flatten(m!(training_set::training_set_api));
+    hmc_results::register_all(&mut result_types);
     let t: Vec<(&'static str, &'static str, Module)> = vec![
         ("session", SESSION, m!(session_api::session_api)),
         ("arrays", ARRAYS, m!(arrays::arrays_api)),
@@ -32,6 +33,7 @@ fn topics() -> Vec<(&'static str, &'static str, Shared<Module>)> {
         ("survey", SURVEY, m!(survey::survey_api)),
         ("scale", SCALE, scale),
         ("calibration", CALIBRATION, m!(calib::calib_api)),
+        ("baselines", BASELINES, m!(hmc::hmc_api)),
         ("results", RESULTS, result_types),
     ];
     t.into_iter()
@@ -54,6 +56,8 @@ const SCALE: &str =
     "survey scale: streamed inference in bounded memory, training sets of 10^7 runs, shards of a cluster job and their merge";
 const CALIBRATION: &str =
     "calibration diagnostics (SBC, TARP, coverage, PPC, local C2ST) and mock catalogs";
+const BASELINES: &str =
+    "the HMC and MAP baselines on the hierarchical model, NUTS on closures, mock catalogs";
 const PRIOR: &str = "the paper's prior over the six parameters (Table 1) and its variants";
 const RESULTS: &str =
     "what the functions return: help(\"Inference\"), help(\"Evaluation\"), … list their properties";
@@ -68,6 +72,7 @@ fn option_docs() -> Vec<(&'static str, &'static [super::options::OptionDoc])> {
     v.extend(plot::option_docs());
     v.extend(calib::option_docs());
     v.extend(survey::option_docs());
+    v.extend(hmc::option_docs());
     v
 }
 
@@ -95,6 +100,7 @@ pub fn build(config: SessionConfig, sources: Arc<SourceMap>) -> (Engine, Arc<Con
     engine.register_type_with_name::<super::failure::Failure>("Error");
     results::register_types(&mut engine);
     calib_results::register_types(&mut engine);
+    hmc_results::register_types(&mut engine);
 
     let ctx = Arc::new(Context::new(config));
     engine.set_default_tag(Dynamic::from(ctx.clone()));

@@ -56,6 +56,9 @@ macro_rules! script_result {
     };
 }
 
+/// The declaration macro, for the result types of other binding files.
+pub(crate) use script_result;
+
 /// `Name { key: value, … }` with tables and long arrays abbreviated.
 pub(crate) fn describe(name: &str, m: &Map) -> String {
     let parts: Vec<String> = m

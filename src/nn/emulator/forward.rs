@@ -2,8 +2,10 @@
 //! [`Differentiable`] (the Jacobian through the network and its scalers).
 
 use super::Emulator;
-use crate::model::{Differentiable, ParamSpace, RunStatus, Simulated, Simulator, SimulatorError};
-use ndarray::{Array3, ArrayView2};
+use crate::model::{
+    Cotangent, Differentiable, ParamSpace, RunStatus, Simulated, Simulator, SimulatorError,
+};
+use ndarray::{Array2, Array3, ArrayView2};
 
 impl Simulator for Emulator {
     /// `emulator:<file>` for a loaded emulator, `emulator` for one trained in this session.
@@ -50,5 +52,14 @@ impl Differentiable for Emulator {
         crate::model::simulator::check_inputs(self, &theta)?;
         self.input_jacobian(theta)
             .map_err(|e| SimulatorError::Failed(e.to_string()))
+    }
+
+    /// In f64, one forward and one reverse pass ([`Emulator::vjp_f64`]).
+    fn simulate_vjp(
+        &self,
+        theta: ArrayView2<f64>,
+        cotangent: &mut Cotangent<'_>,
+    ) -> Result<(Simulated, Array2<f64>), SimulatorError> {
+        self.vjp_f64(theta, cotangent)
     }
 }

@@ -13,6 +13,7 @@ mod file;
 mod fit;
 mod forward;
 mod options;
+mod precise;
 mod report;
 
 pub use file::{FORMAT_NAME, FORMAT_VERSION};
