@@ -89,7 +89,9 @@ pub struct Calibration {
     pub records: Vec<SimRecord>,
     /// Simulator runs that failed and were replaced by new draws.
     pub n_failed_runs: usize,
-    /// Seconds spent.
+    /// Seconds spent (kept out of saved files, so that a merged run's file is the single
+    /// run's, byte for byte; a loaded run has 0).
+    #[serde(skip)]
     pub seconds: f64,
 }
 
@@ -119,7 +121,7 @@ pub(crate) fn matched_outputs<'a>(
 }
 
 /// Checks the options and resolves the noise and the prior.
-fn resolve(
+pub(crate) fn resolve(
     post: &dyn Posterior,
     o: &RunOptions,
 ) -> Result<(NoiseModel, Prior, Range<usize>), CalibError> {
@@ -179,7 +181,10 @@ pub fn run(
     };
     let (noise, prior, range) = resolve(post, opts)?;
     let truths = simulate_truths(sim, &prior, &noise, range, opts.seed, opts.max_attempts)?;
-    let frame = (opts.tarp_sets > 0).then(|| tarp_frame(&prior, &truths.theta, opts));
+    let frame = match opts.tarp_sets {
+        0 => None,
+        _ => Some(tarp_frame(sim, &prior, &noise, &truths, opts)?),
+    };
     let globals = post.space().global_indices();
     let mut records = Vec::with_capacity(truths.ids.len());
     for start in (0..truths.ids.len()).step_by(DRAW_CHUNK) {
@@ -233,11 +238,20 @@ pub fn run(
 
 /// The TARP frame: the corrected default normalises by the first prior draws of all `n`
 /// indices (the same for every shard) and draws references in the normalised space; the
-/// `paper` convention normalises by the θ* of this run and leaves references raw.
-fn tarp_frame(prior: &Prior, theta: &ndarray::Array2<f64>, o: &RunOptions) -> TarpFrame {
+/// `paper` convention normalises by the θ* of the whole run (`0..n`) and leaves references
+/// raw — a shard of a paper-convention run therefore simulates the θ* of all `n` indices.
+fn tarp_frame(
+    sim: &dyn Simulator,
+    prior: &Prior,
+    noise: &NoiseModel,
+    truths: &super::truths::Truths,
+    o: &RunOptions,
+) -> Result<TarpFrame, CalibError> {
+    let whole = truths.ids.len() == o.n;
     let basis = match o.convention {
         Convention::Default => first_draws(prior, o.n, o.seed),
-        Convention::Paper => theta.clone(),
+        Convention::Paper if whole => truths.theta.clone(),
+        Convention::Paper => simulate_truths(sim, prior, noise, 0..o.n, o.seed, o.max_attempts)?.theta,
     };
     let col = |f: fn(f64, f64) -> f64, init: f64| -> Vec<f64> {
         basis
@@ -245,13 +259,13 @@ fn tarp_frame(prior: &Prior, theta: &ndarray::Array2<f64>, o: &RunOptions) -> Ta
             .map(|c| c.iter().copied().fold(init, f))
             .collect()
     };
-    TarpFrame {
+    Ok(TarpFrame {
         lo: col(f64::min, f64::INFINITY),
         hi: col(f64::max, f64::NEG_INFINITY),
         scale_references: o.convention == Convention::Default,
         sets: o.tarp_sets,
         seed: derive(o.seed, stage::REFERENCES),
-    }
+    })
 }
 
 /// Draws of the right dimension (finite values are guaranteed by [`crate::stats::Draws`]).

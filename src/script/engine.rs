@@ -6,7 +6,7 @@ use super::docs::Docs;
 use super::errors::SourceMap;
 use super::resolver::Resolver;
 use super::{
-    arrays, calib, calib_results, catalog, emulator, gce, infer, plot, prior, results, session_api, stream,
+    arrays, calib, calib_results, calib_shard, catalog, emulator, gce, infer, plot, prior, results, session_api, stream,
     training_set,
 };
 use rhai::{Dynamic, Engine, Module, Shared};
@@ -18,6 +18,8 @@ fn topics() -> Vec<(&'static str, &'static str, Shared<Module>)> {
     let mut result_types = Module::new();
     results::register_all(&mut result_types);
     calib_results::register_all(&mut result_types);
+    let mut calibration = m!(calib::calib_api);
+    calibration.combine_flatten(m!(calib_shard::calib_shard_api));
     let mut survey = m!(stream::stream_api);
     survey.combine_flatten(m!(training_set::training_set_api));
     let t: Vec<(&'static str, &'static str, Module)> = vec![
@@ -30,7 +32,7 @@ fn topics() -> Vec<(&'static str, &'static str, Shared<Module>)> {
         ("emulator", EMULATOR, m!(emulator::emulator_api)),
         ("inference", INFERENCE, m!(infer::infer_api)),
         ("survey", SURVEY, survey),
-        ("calibration", CALIBRATION, m!(calib::calib_api)),
+        ("calibration", CALIBRATION, calibration),
         ("results", RESULTS, result_types),
     ];
     t.into_iter()
