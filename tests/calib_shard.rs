@@ -127,3 +127,31 @@ fn galchem_merge_writes_the_calibration_and_scripts_read_it() {
     assert!(ok, "{out}{err}");
     assert!(out.contains("70 3 true"), "{out}");
 }
+
+#[test]
+fn the_calibration_script_runs_as_shards_and_reports_from_the_merged_file() {
+    let d = tempfile::tempdir().unwrap();
+    let g = |args: &[&str]| {
+        let (ok, out, err) = cli_util::galchem(args, d.path(), Some(d.path()));
+        assert!(ok, "galchem {args:?} failed:\n{out}{err}");
+        out
+    };
+    g(&["eval", r#"train_npe(chempy("tng"), #{ n_sims: 1000, max_epochs: 2, seed: 3 }).save("p.json")"#]);
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/paper/calibration.rhai");
+    let common = ["run", script, "--", "posterior=p.json", "n=40", "samples=30"];
+    let with = |extra: &[&'static str]| common.iter().copied().chain(extra.iter().copied()).collect::<Vec<&str>>();
+    g(&with(&["calibration=single.json", "out=single.report.json"]));
+    for shard in ["shard=0/3", "shard=1/3", "shard=2/3"] {
+        assert!(g(&with(&["calibration=cal.json", shard])).contains("simulations"));
+    }
+    g(&["merge", "cal.shard-2-of-3.json", "cal.shard-0-of-3.json", "cal.shard-1-of-3.json", "-o", "cal.json"]);
+    let read = |p: &str| std::fs::read(d.path().join(p)).unwrap();
+    assert!(read("cal.json") == read("single.json"), "the merged calibration file differs from the single run's");
+    g(&with(&["calibration=cal.json", "from_file=true", "out=merged.report.json"]));
+    let report = |p: &str| {
+        let mut v: serde_json::Value = serde_json::from_slice(&read(p)).unwrap();
+        v.as_object_mut().unwrap().remove("seconds");
+        v
+    };
+    assert_eq!(report("merged.report.json"), report("single.report.json"));
+}
