@@ -173,6 +173,36 @@ pub fn run(
     sim: &dyn Simulator,
     opts: &RunOptions,
 ) -> Result<Calibration, CalibError> {
+    run_in_frame(post, sim, opts, None)
+}
+
+/// The TARP frame of the whole run `opts` (`None` without TARP), whatever its range: for a
+/// caller that runs several ranges of one run.
+pub(crate) fn run_frame(
+    post: &dyn Posterior,
+    sim: &dyn Simulator,
+    opts: &RunOptions,
+) -> Result<Option<TarpFrame>, CalibError> {
+    if opts.tarp_sets == 0 {
+        return Ok(None);
+    }
+    let selected = matched_outputs(post, sim)?;
+    let sim: &dyn Simulator = selected.as_ref().map_or(sim, |s| s as &dyn Simulator);
+    let (noise, prior, _) = resolve(post, &RunOptions { range: None, ..opts.clone() })?;
+    let basis = match opts.convention {
+        Convention::Default => first_draws(&prior, opts.n, opts.seed),
+        Convention::Paper => simulate_truths(sim, &prior, &noise, 0..opts.n, opts.seed, opts.max_attempts)?.theta,
+    };
+    Ok(Some(tarp_frame(&basis, opts)))
+}
+
+/// [`run`] with the TARP frame of the whole run given (`None`: computed here).
+pub(crate) fn run_in_frame(
+    post: &dyn Posterior,
+    sim: &dyn Simulator,
+    opts: &RunOptions,
+    given: Option<&TarpFrame>,
+) -> Result<Calibration, CalibError> {
     let started = Instant::now();
     let selected = matched_outputs(post, sim)?;
     let sim: &dyn Simulator = match &selected {
@@ -180,10 +210,14 @@ pub fn run(
         None => sim,
     };
     let (noise, prior, range) = resolve(post, opts)?;
+    let whole = range.len() == opts.n;
     let truths = simulate_truths(sim, &prior, &noise, range, opts.seed, opts.max_attempts)?;
-    let frame = match opts.tarp_sets {
-        0 => None,
-        _ => Some(tarp_frame(sim, &prior, &noise, &truths, opts)?),
+    let frame = match (opts.tarp_sets, given) {
+        (0, _) => None,
+        (_, Some(f)) => Some(f.clone()),
+        (_, None) if whole && opts.convention == Convention::Paper => Some(tarp_frame(&truths.theta, opts)),
+        (_, None) if opts.convention == Convention::Default => Some(tarp_frame(&first_draws(&prior, opts.n, opts.seed), opts)),
+        (_, None) => run_frame(post, sim, opts)?,
     };
     let globals = post.space().global_indices();
     let mut records = Vec::with_capacity(truths.ids.len());
@@ -240,32 +274,21 @@ pub fn run(
 /// indices (the same for every shard) and draws references in the normalised space; the
 /// `paper` convention normalises by the θ* of the whole run (`0..n`) and leaves references
 /// raw — a shard of a paper-convention run therefore simulates the θ* of all `n` indices.
-fn tarp_frame(
-    sim: &dyn Simulator,
-    prior: &Prior,
-    noise: &NoiseModel,
-    truths: &super::truths::Truths,
-    o: &RunOptions,
-) -> Result<TarpFrame, CalibError> {
-    let whole = truths.ids.len() == o.n;
-    let basis = match o.convention {
-        Convention::Default => first_draws(prior, o.n, o.seed),
-        Convention::Paper if whole => truths.theta.clone(),
-        Convention::Paper => simulate_truths(sim, prior, noise, 0..o.n, o.seed, o.max_attempts)?.theta,
-    };
+/// `basis` `(n, dim)` holds the points normalised by.
+fn tarp_frame(basis: &ndarray::Array2<f64>, o: &RunOptions) -> TarpFrame {
     let col = |f: fn(f64, f64) -> f64, init: f64| -> Vec<f64> {
         basis
             .axis_iter(Axis(1))
             .map(|c| c.iter().copied().fold(init, f))
             .collect()
     };
-    Ok(TarpFrame {
+    TarpFrame {
         lo: col(f64::min, f64::INFINITY),
         hi: col(f64::max, f64::NEG_INFINITY),
         scale_references: o.convention == Convention::Default,
         sets: o.tarp_sets,
         seed: derive(o.seed, stage::REFERENCES),
-    })
+    }
 }
 
 /// Draws of the right dimension (finite values are guaranteed by [`crate::stats::Draws`]).

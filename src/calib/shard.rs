@@ -11,7 +11,9 @@
 //! paper-convention run simulates all n θ* to get it); the run's time is not in the file.
 
 use super::error::CalibError;
-use super::run::{matched_outputs, resolve, run, Calibration, RunOptions};
+use super::record::TarpFrame;
+use super::run::{matched_outputs, resolve, run_frame, run_in_frame, Calibration, RunOptions};
+use crate::error::{ErrorKind, Kind};
 use crate::envelope::{self, Format};
 use crate::model::{Posterior, Prior, Simulator};
 use crate::shard::{load_all, JobKey, Partial, ShardError, ShardSpec};
@@ -24,6 +26,10 @@ pub const JOB_KIND: &str = "calibrate";
 
 /// Simulation indices per block of work (a shard takes whole blocks).
 pub const CALIB_BLOCK: usize = 16;
+
+/// Blocks run together (one posterior call per 256 simulations); a stopped shard keeps the
+/// steps done.
+const STEP_BLOCKS: usize = 16;
 
 /// The format of calibration files (a whole run's records).
 pub const CALIBRATION_FORMAT: Format = Format {
@@ -41,7 +47,11 @@ pub struct CalibPart {
     pub blocks: Range<usize>,
     /// Its simulation indices `[first, end)`.
     pub indices: Range<usize>,
-    /// Its records (`None` for a shard without blocks).
+    /// Blocks done (from `blocks.start`).
+    pub done: usize,
+    /// Whether all its blocks are done (a shard stopped by SIGTERM or Ctrl-C is not).
+    pub complete: bool,
+    /// The records of the blocks done (`None` before the first).
     pub calibration: Option<Calibration>,
     /// Wall time, s (not part of any result).
     pub seconds: f64,
@@ -56,6 +66,8 @@ pub struct CalibShard {
     pub partial: PathBuf,
     /// Its contents.
     pub part: CalibPart,
+    /// The block it resumed at, if it resumed a stopped shard.
+    pub resumed_at: Option<usize>,
 }
 
 impl Calibration {
@@ -109,7 +121,9 @@ pub fn job_key(post: &dyn Posterior, sim: &dyn Simulator, opts: &RunOptions) -> 
 }
 
 /// Runs shard `shard` of the calibration run `opts` (whose `range` must be unset) and writes
-/// its partial file to `partial`, atomically.
+/// its partial file to `partial`, atomically. On SIGTERM or Ctrl-C the blocks done are saved
+/// in the partial, marked incomplete, and the error returned; the same call resumes them (a
+/// finished shard returns at once).
 pub fn calibrate_shard(
     post: &dyn Posterior,
     sim: &dyn Simulator,
@@ -125,24 +139,46 @@ pub fn calibrate_shard(
     let started = std::time::Instant::now();
     let n_blocks = opts.n.div_ceil(CALIB_BLOCK);
     let blocks = shard.blocks(n_blocks);
-    let indices = (blocks.start * CALIB_BLOCK).min(opts.n)..(blocks.end * CALIB_BLOCK).min(opts.n);
-    let calibration = if indices.is_empty() {
-        None
-    } else {
-        let mut o = opts.clone();
-        o.range = Some(indices.clone());
-        Some(run(post, sim, &o)?)
-    };
-    let part = CalibPart {
-        n_blocks,
-        blocks,
-        indices,
-        calibration,
-        seconds: started.elapsed().as_secs_f64(),
-    };
+    let at = |b: usize| (b * CALIB_BLOCK).min(opts.n);
+    let fresh = CalibPart { n_blocks, blocks: blocks.clone(), indices: at(blocks.start)..at(blocks.end), done: 0, complete: false, calibration: None, seconds: 0.0 };
+    let prev = Partial::<CalibPart>::load(partial).ok().filter(|p| p.job == key && p.shard == shard && p.body.blocks == blocks);
+    let resumed_at = prev.as_ref().map(|p| p.body.blocks.start + p.body.done);
+    let mut part = prev.map_or(fresh, |p| p.body);
+    if part.complete {
+        return Ok(CalibShard { shard, partial: partial.to_path_buf(), part, resumed_at });
+    }
+    let frame = if part.indices.is_empty() { None } else { run_frame(post, sim, opts)? };
+    while part.done < blocks.len() {
+        let first = blocks.start + part.done;
+        let last = (first + STEP_BLOCKS).min(blocks.end);
+        match step(post, sim, opts, frame.as_ref(), at(first)..at(last)) {
+            Ok(c) => {
+                part.calibration = Some(match part.calibration.take() {
+                    None => c,
+                    Some(m) => m.merge(c)?,
+                });
+                part.done = last - blocks.start;
+            }
+            Err(e) if matches!(e.kind(), ErrorKind::Interrupted | ErrorKind::Terminated) => {
+                part.seconds += started.elapsed().as_secs_f64();
+                Partial { job: key, shard, body: part }.save(partial)?;
+                return Err(e);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    part.complete = true;
+    part.seconds += started.elapsed().as_secs_f64();
     let p = Partial { job: key, shard, body: part };
-    p.save(partial).map_err(CalibError::Shard)?;
-    Ok(CalibShard { shard, partial: partial.to_path_buf(), part: p.body })
+    p.save(partial)?;
+    Ok(CalibShard { shard, partial: partial.to_path_buf(), part: p.body, resumed_at })
+}
+
+/// The records of the simulations `range` in the run's TARP frame.
+fn step(post: &dyn Posterior, sim: &dyn Simulator, opts: &RunOptions, frame: Option<&TarpFrame>, range: Range<usize>) -> Result<Calibration, CalibError> {
+    crate::interrupt::check()?;
+    let o = RunOptions { range: Some(range), ..opts.clone() };
+    run_in_frame(post, sim, &o, frame)
 }
 
 /// Merges the partials at `paths` (all shards of one calibration run, any order): checks
@@ -155,6 +191,9 @@ pub fn merge_calibration(paths: &[PathBuf], out: Option<&Path>) -> Result<Calibr
     let mut seconds = 0.0;
     for (path, p) in &parts {
         let b = &p.body;
+        if !b.complete {
+            return Err(CalibError::Shard(ShardError::Incomplete { path: path.clone(), shard: p.shard, done: b.done, total: b.blocks.len() }));
+        }
         if b.indices.start != next {
             return Err(gap(format!("{} starts at simulation {}, expected {next}", path.display(), b.indices.start)));
         }

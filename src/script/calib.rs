@@ -321,7 +321,8 @@ pub mod calib_api {
     /// is also saved there (`load_calibration` reads it). With `shard: "i/n"` (e.g. from
     /// `slurm_shard()`), only that shard runs and writes its partial file; the call returns
     /// `#{ shard, partial, first, end, n_blocks, n_usable, seconds }`, and `galchem merge
-    /// PARTIALS -o OUT` writes the whole run's file, byte for byte.
+    /// PARTIALS -o OUT` writes the whole run's file, byte for byte. A shard stopped by
+    /// SIGTERM or Ctrl-C keeps its finished steps; the same call resumes it.
     /// ```rhai
     /// let run = calibrate(post, chempy("tng"), #{ n: 1000, samples: 1000, seed: 1 });
     /// print(sbc(run).ks_pvalues);
