@@ -5,7 +5,9 @@
 use galchem::calib::shard::{calibrate_shard, merge_calibration};
 use galchem::calib::{run, RunOptions};
 use galchem::interrupt::{self, StopReason};
-use galchem::model::{LinearGaussian, Marginal, ParamSpace, Prior, Simulated, Simulator, SimulatorError};
+use galchem::model::{
+    LinearGaussian, Marginal, ParamSpace, Prior, Simulated, Simulator, SimulatorError,
+};
 use galchem::shard::ShardSpec;
 use galchem::{ErrorKind, Kind};
 use ndarray::ArrayView2;
@@ -50,14 +52,25 @@ fn a_stopped_shard_resumes_into_the_single_run() {
     let m = model();
     let post = m.posterior();
     // 600 simulations = 38 blocks of 16; shard 0/2 has 19 blocks: steps of 16 + 3 blocks
-    let o = RunOptions { n: 600, samples: 10, seed: 9, noise: Some(m.noise().clone()), tarp_sets: 3, ..RunOptions::default() };
+    let o = RunOptions {
+        n: 600,
+        samples: 10,
+        seed: 9,
+        noise: Some(m.noise().clone()),
+        tarp_sets: 3,
+        ..RunOptions::default()
+    };
     let single = d.path().join("single.json");
     run(&post, &m, &o).unwrap().save(&single).unwrap();
     let spec = |index| ShardSpec { index, count: 2 };
     let parts = [d.path().join("a.json"), d.path().join("b.json")];
     calibrate_shard(&post, &m, &o, spec(1), &parts[1]).unwrap();
     // the 2nd simulator call is the shard's 2nd step: it stops after the 1st
-    let stopping = StopsAt { inner: model(), calls: AtomicUsize::new(0), stop_at: 2 };
+    let stopping = StopsAt {
+        inner: model(),
+        calls: AtomicUsize::new(0),
+        stop_at: 2,
+    };
     let err = calibrate_shard(&post, &stopping, &o, spec(0), &parts[0]).unwrap_err();
     interrupt::clear();
     assert_eq!(err.kind(), ErrorKind::Terminated, "{err}");

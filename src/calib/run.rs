@@ -188,10 +188,18 @@ pub(crate) fn run_frame(
     }
     let selected = matched_outputs(post, sim)?;
     let sim: &dyn Simulator = selected.as_ref().map_or(sim, |s| s as &dyn Simulator);
-    let (noise, prior, _) = resolve(post, &RunOptions { range: None, ..opts.clone() })?;
+    let (noise, prior, _) = resolve(
+        post,
+        &RunOptions {
+            range: None,
+            ..opts.clone()
+        },
+    )?;
     let basis = match opts.convention {
         Convention::Default => first_draws(&prior, opts.n, opts.seed),
-        Convention::Paper => simulate_truths(sim, &prior, &noise, 0..opts.n, opts.seed, opts.max_attempts)?.theta,
+        Convention::Paper => {
+            simulate_truths(sim, &prior, &noise, 0..opts.n, opts.seed, opts.max_attempts)?.theta
+        }
     };
     Ok(Some(tarp_frame(&basis, opts)))
 }
@@ -215,8 +223,12 @@ pub(crate) fn run_in_frame(
     let frame = match (opts.tarp_sets, given) {
         (0, _) => None,
         (_, Some(f)) => Some(f.clone()),
-        (_, None) if whole && opts.convention == Convention::Paper => Some(tarp_frame(&truths.theta, opts)),
-        (_, None) if opts.convention == Convention::Default => Some(tarp_frame(&first_draws(&prior, opts.n, opts.seed), opts)),
+        (_, None) if whole && opts.convention == Convention::Paper => {
+            Some(tarp_frame(&truths.theta, opts))
+        }
+        (_, None) if opts.convention == Convention::Default => {
+            Some(tarp_frame(&first_draws(&prior, opts.n, opts.seed), opts))
+        }
         (_, None) => run_frame(post, sim, opts)?,
     };
     let globals = post.space().global_indices();

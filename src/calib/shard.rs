@@ -13,8 +13,8 @@
 use super::error::CalibError;
 use super::record::TarpFrame;
 use super::run::{matched_outputs, resolve, run_frame, run_in_frame, Calibration, RunOptions};
-use crate::error::{ErrorKind, Kind};
 use crate::envelope::{self, Format};
+use crate::error::{ErrorKind, Kind};
 use crate::model::{Posterior, Prior, Simulator};
 use crate::shard::{load_all, JobKey, Partial, ShardError, ShardSpec};
 use serde::{Deserialize, Serialize};
@@ -79,7 +79,9 @@ impl Calibration {
 
     /// Reads a run written by [`Calibration::save`] or `galchem merge`.
     pub fn load(path: &Path) -> Result<Calibration, CalibError> {
-        Ok(envelope::load(path, &CALIBRATION_FORMAT).map_err(shard_error)?.body)
+        Ok(envelope::load(path, &CALIBRATION_FORMAT)
+            .map_err(shard_error)?
+            .body)
     }
 }
 
@@ -89,7 +91,11 @@ fn shard_error(e: impl Into<ShardError>) -> CalibError {
 
 /// The job key of a run: everything the records depend on (the posterior's fingerprint, the
 /// simulator, the prior, the noise, the sizes, the TARP settings) and the seed.
-pub fn job_key(post: &dyn Posterior, sim: &dyn Simulator, opts: &RunOptions) -> Result<JobKey, CalibError> {
+pub fn job_key(
+    post: &dyn Posterior,
+    sim: &dyn Simulator,
+    opts: &RunOptions,
+) -> Result<JobKey, CalibError> {
     #[derive(Serialize)]
     struct Inputs<'a> {
         posterior: String,
@@ -103,7 +109,10 @@ pub fn job_key(post: &dyn Posterior, sim: &dyn Simulator, opts: &RunOptions) -> 
         density: bool,
         max_attempts: usize,
     }
-    let whole = RunOptions { range: None, ..opts.clone() };
+    let whole = RunOptions {
+        range: None,
+        ..opts.clone()
+    };
     let (noise, prior, _) = resolve(post, &whole)?;
     let inputs = Inputs {
         posterior: post.fingerprint(),
@@ -132,7 +141,11 @@ pub fn calibrate_shard(
     partial: &Path,
 ) -> Result<CalibShard, CalibError> {
     if let Some(r) = &opts.range {
-        return Err(CalibError::option("range", format!("{r:?}"), "a shard chooses its own simulations: give either 'range' or 'shard'"));
+        return Err(CalibError::option(
+            "range",
+            format!("{r:?}"),
+            "a shard chooses its own simulations: give either 'range' or 'shard'",
+        ));
     }
     matched_outputs(post, sim)?;
     let key = job_key(post, sim, opts)?;
@@ -140,14 +153,33 @@ pub fn calibrate_shard(
     let n_blocks = opts.n.div_ceil(CALIB_BLOCK);
     let blocks = shard.blocks(n_blocks);
     let at = |b: usize| (b * CALIB_BLOCK).min(opts.n);
-    let fresh = CalibPart { n_blocks, blocks: blocks.clone(), indices: at(blocks.start)..at(blocks.end), done: 0, complete: false, calibration: None, seconds: 0.0 };
-    let prev = Partial::<CalibPart>::load(partial).ok().filter(|p| p.job == key && p.shard == shard && p.body.blocks == blocks);
+    let fresh = CalibPart {
+        n_blocks,
+        blocks: blocks.clone(),
+        indices: at(blocks.start)..at(blocks.end),
+        done: 0,
+        complete: false,
+        calibration: None,
+        seconds: 0.0,
+    };
+    let prev = Partial::<CalibPart>::load(partial)
+        .ok()
+        .filter(|p| p.job == key && p.shard == shard && p.body.blocks == blocks);
     let resumed_at = prev.as_ref().map(|p| p.body.blocks.start + p.body.done);
     let mut part = prev.map_or(fresh, |p| p.body);
     if part.complete {
-        return Ok(CalibShard { shard, partial: partial.to_path_buf(), part, resumed_at });
+        return Ok(CalibShard {
+            shard,
+            partial: partial.to_path_buf(),
+            part,
+            resumed_at,
+        });
     }
-    let frame = if part.indices.is_empty() { None } else { run_frame(post, sim, opts)? };
+    let frame = if part.indices.is_empty() {
+        None
+    } else {
+        run_frame(post, sim, opts)?
+    };
     while part.done < blocks.len() {
         let first = blocks.start + part.done;
         let last = (first + STEP_BLOCKS).min(blocks.end);
@@ -161,7 +193,12 @@ pub fn calibrate_shard(
             }
             Err(e) if matches!(e.kind(), ErrorKind::Interrupted | ErrorKind::Terminated) => {
                 part.seconds += started.elapsed().as_secs_f64();
-                Partial { job: key, shard, body: part }.save(partial)?;
+                Partial {
+                    job: key,
+                    shard,
+                    body: part,
+                }
+                .save(partial)?;
                 return Err(e);
             }
             Err(e) => return Err(e),
@@ -169,15 +206,33 @@ pub fn calibrate_shard(
     }
     part.complete = true;
     part.seconds += started.elapsed().as_secs_f64();
-    let p = Partial { job: key, shard, body: part };
+    let p = Partial {
+        job: key,
+        shard,
+        body: part,
+    };
     p.save(partial)?;
-    Ok(CalibShard { shard, partial: partial.to_path_buf(), part: p.body, resumed_at })
+    Ok(CalibShard {
+        shard,
+        partial: partial.to_path_buf(),
+        part: p.body,
+        resumed_at,
+    })
 }
 
 /// The records of the simulations `range` in the run's TARP frame.
-fn step(post: &dyn Posterior, sim: &dyn Simulator, opts: &RunOptions, frame: Option<&TarpFrame>, range: Range<usize>) -> Result<Calibration, CalibError> {
+fn step(
+    post: &dyn Posterior,
+    sim: &dyn Simulator,
+    opts: &RunOptions,
+    frame: Option<&TarpFrame>,
+    range: Range<usize>,
+) -> Result<Calibration, CalibError> {
     crate::interrupt::check()?;
-    let o = RunOptions { range: Some(range), ..opts.clone() };
+    let o = RunOptions {
+        range: Some(range),
+        ..opts.clone()
+    };
     run_in_frame(post, sim, &o, frame)
 }
 
@@ -192,16 +247,32 @@ pub fn merge_calibration(paths: &[PathBuf], out: Option<&Path>) -> Result<Calibr
     for (path, p) in &parts {
         let b = &p.body;
         if !b.complete {
-            return Err(CalibError::Shard(ShardError::Incomplete { path: path.clone(), shard: p.shard, done: b.done, total: b.blocks.len() }));
+            return Err(CalibError::Shard(ShardError::Incomplete {
+                path: path.clone(),
+                shard: p.shard,
+                done: b.done,
+                total: b.blocks.len(),
+            }));
         }
         if b.indices.start != next {
-            return Err(gap(format!("{} starts at simulation {}, expected {next}", path.display(), b.indices.start)));
+            return Err(gap(format!(
+                "{} starts at simulation {}, expected {next}",
+                path.display(),
+                b.indices.start
+            )));
         }
         next = b.indices.end;
         seconds += b.seconds;
-        let Some(c) = b.calibration.clone() else { continue };
+        let Some(c) = b.calibration.clone() else {
+            continue;
+        };
         if c.records.len() != b.indices.len() {
-            return Err(gap(format!("{} has {} records for {} simulations", path.display(), c.records.len(), b.indices.len())));
+            return Err(gap(format!(
+                "{} has {} records for {} simulations",
+                path.display(),
+                c.records.len(),
+                b.indices.len()
+            )));
         }
         merged = Some(match merged {
             None => c,
@@ -210,7 +281,10 @@ pub fn merge_calibration(paths: &[PathBuf], out: Option<&Path>) -> Result<Calibr
     }
     let mut merged = merged.ok_or(CalibError::Shard(ShardError::Nothing))?;
     if next != merged.n {
-        return Err(gap(format!("simulations {next}..{} are in no partial", merged.n)));
+        return Err(gap(format!(
+            "simulations {next}..{} are in no partial",
+            merged.n
+        )));
     }
     merged.seconds = seconds;
     if let Some(out) = out {

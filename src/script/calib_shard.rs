@@ -25,7 +25,12 @@ pub(super) enum Output {
 
 /// The output of `calibrate` from its options `shard`, `out` and `partial`, checked against
 /// the script's write policy.
-pub(super) fn output(c: &Context, shard: Option<&str>, out: Option<&str>, partial: Option<&str>) -> RhaiResult<Output> {
+pub(super) fn output(
+    c: &Context,
+    shard: Option<&str>,
+    out: Option<&str>,
+    partial: Option<&str>,
+) -> RhaiResult<Output> {
     let spec = shard.map(ShardSpec::parse).transpose().map_err(rt)?;
     match (spec, out, partial) {
         (None, _, Some(_)) => Err(rt_error("calibrate: option 'partial' needs option 'shard'")),
@@ -44,7 +49,12 @@ pub(super) fn output(c: &Context, shard: Option<&str>, out: Option<&str>, partia
 
 /// Runs `opts` with `sim` into `output`: a `CalibrationRun` (saved if asked), or for a shard
 /// a `#{ shard, partial, first, end, n_blocks, n_usable, seconds }` map.
-pub(super) fn run_into(post: &NeuralPosterior, sim: &dyn Simulator, opts: &RunOptions, output: &Output) -> RhaiResult<Dynamic> {
+pub(super) fn run_into(
+    post: &NeuralPosterior,
+    sim: &dyn Simulator,
+    opts: &RunOptions,
+    output: &Output,
+) -> RhaiResult<Dynamic> {
     match output {
         Output::Shard(spec, partial) => {
             let s = calib::calibrate_shard(post, sim, opts, *spec, partial).map_err(rt)?;
@@ -63,12 +73,21 @@ fn shard_map(s: &CalibShard) -> Dynamic {
     let int = |v: usize| Dynamic::from_int(v as INT);
     let mut m = Map::new();
     m.insert("shard".into(), Dynamic::from(s.shard.to_string()));
-    m.insert("partial".into(), Dynamic::from(s.partial.to_string_lossy().into_owned()));
+    m.insert(
+        "partial".into(),
+        Dynamic::from(s.partial.to_string_lossy().into_owned()),
+    );
     m.insert("first".into(), int(s.part.indices.start));
     m.insert("end".into(), int(s.part.indices.end));
     m.insert("n_blocks".into(), int(s.part.n_blocks));
-    m.insert("n_usable".into(), int(s.part.calibration.as_ref().map_or(0, |c| c.n_usable())));
-    m.insert("seconds".into(), Dynamic::from_float(s.part.seconds as FLOAT));
+    m.insert(
+        "n_usable".into(),
+        int(s.part.calibration.as_ref().map_or(0, |c| c.n_usable())),
+    );
+    m.insert(
+        "seconds".into(),
+        Dynamic::from_float(s.part.seconds as FLOAT),
+    );
     Dynamic::from_map(m)
 }
 
@@ -83,7 +102,11 @@ pub mod calib_shard_api {
     /// calibrate(post, sim, #{ n: 200 }).save("calibration.json");
     /// ```
     #[rhai_fn(global, name = "save", return_raw, pure)]
-    pub fn save_calibration(ctx: NativeCallContext, run: &mut Calibration, path: &str) -> RhaiResult<()> {
+    pub fn save_calibration(
+        ctx: NativeCallContext,
+        run: &mut Calibration,
+        path: &str,
+    ) -> RhaiResult<()> {
         let path = context(&ctx)?.writable("save", path)?;
         run.save(&path).map_err(rt)
     }
@@ -103,12 +126,19 @@ pub mod calib_shard_api {
     /// (as `galchem merge PARTIALS -o OUT` does); partials of another run, seed or galchem
     /// version are refused and a missing shard is named. Returns the `CalibrationRun`.
     #[rhai_fn(return_raw)]
-    pub fn merge_calibration(ctx: NativeCallContext, paths: Array, out: &str) -> RhaiResult<Calibration> {
+    pub fn merge_calibration(
+        ctx: NativeCallContext,
+        paths: Array,
+        out: &str,
+    ) -> RhaiResult<Calibration> {
         let out = context(&ctx)?.writable("merge_calibration", out)?;
-        let paths: Vec<PathBuf> = super::super::convert::strings(&Dynamic::from_array(paths), "merge_calibration: paths")?
-            .into_iter()
-            .map(PathBuf::from)
-            .collect();
+        let paths: Vec<PathBuf> = super::super::convert::strings(
+            &Dynamic::from_array(paths),
+            "merge_calibration: paths",
+        )?
+        .into_iter()
+        .map(PathBuf::from)
+        .collect();
         calib::merge_calibration(&paths, Some(&out)).map_err(rt)
     }
 }
