@@ -1,6 +1,8 @@
 //! Merging the partial files of any sharded job (`galchem merge`): the job kind named in the
 //! partials says which merge applies.
 
+use crate::calib::shard::{merge_calibration, JOB_KIND as CALIBRATE};
+use crate::calib::{CalibError, Calibration};
 use crate::error::{ErrorKind, Kind};
 use crate::infer::stream::{self, JOB_KIND as INFER};
 use crate::infer::training_set::{self, SetPart, JOB_KIND as SIMULATE};
@@ -17,11 +19,14 @@ pub enum MergeError {
     /// Merging a catalog inference failed.
     #[error(transparent)]
     Infer(#[from] InferError),
+    /// Merging a calibration run failed.
+    #[error(transparent)]
+    Calib(#[from] CalibError),
     /// The merge may not write where asked (a script's write policy).
     #[error("{0}")]
     Denied(String),
     /// A partial of a kind of job this merge does not know.
-    #[error("{path}: a partial of a '{kind}' job, which galchem merge does not know (it merges: {INFER}, {SIMULATE})")]
+    #[error("{path}: a partial of a '{kind}' job, which galchem merge does not know (it merges: {INFER}, {SIMULATE}, {CALIBRATE})")]
     UnknownKind { path: PathBuf, kind: String },
 }
 
@@ -30,6 +35,7 @@ impl Kind for MergeError {
         match self {
             MergeError::Shard(e) => e.kind(),
             MergeError::Infer(e) => e.kind(),
+            MergeError::Calib(e) => e.kind(),
             MergeError::UnknownKind { .. } => ErrorKind::Input,
             MergeError::Denied(_) => ErrorKind::WriteDenied,
         }
@@ -43,6 +49,8 @@ pub enum Merged {
     Inference(Box<CatalogInference>),
     /// A training set ([`crate::infer::training_set`]).
     TrainingSet(SetPart),
+    /// A calibration run ([`crate::calib::shard`]), written to the output.
+    Calibration(Box<Calibration>),
 }
 
 impl Merged {
@@ -62,6 +70,13 @@ impl Merged {
                 format!("{} stars of {} rows: {globals}", c.n_stars, r.n_rows)
             }
             Merged::TrainingSet(s) => format!("{} runs ({} ok) in {}", s.rows, s.n_ok, s.file),
+            Merged::Calibration(c) => format!(
+                "calibration: {} of {} simulations usable, {} draws each ({})",
+                c.n_usable(),
+                c.n,
+                c.samples,
+                c.posterior
+            ),
         }
     }
 }
@@ -79,6 +94,10 @@ pub fn merge_partials(
     match job.kind.as_str() {
         INFER => Ok(Merged::Inference(Box::new(stream::merge_checked(paths, out, allow)?))),
         SIMULATE => Ok(Merged::TrainingSet(training_set::merge_set(paths, &allow(out).map_err(MergeError::Denied)?)?)),
+        CALIBRATE => {
+            let out = allow(out).map_err(MergeError::Denied)?;
+            Ok(Merged::Calibration(Box::new(merge_calibration(paths, Some(&out))?)))
+        }
         other => Err(MergeError::UnknownKind {
             path: first.clone(),
             kind: other.to_string(),

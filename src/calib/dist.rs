@@ -28,7 +28,7 @@ pub fn ks_uniform(u: &[f64]) -> (f64, f64) {
 
 /// P(Dₙ ≥ d) for the one-sample statistic of n values (see [`ks_uniform`]).
 pub fn ks_pvalue(n: usize, d: f64) -> f64 {
-    if !(d > 0.0) {
+    if d.is_nan() || d <= 0.0 {
         return 1.0;
     }
     if d >= 1.0 {
@@ -195,7 +195,7 @@ fn prob_outside_square(n: usize, h: usize) -> f64 {
 /// The χ² survival function P(X ≥ x) with `k` degrees of freedom (the regularised upper
 /// incomplete gamma function Q(k/2, x/2)).
 pub fn chi2_sf(x: f64, k: f64) -> f64 {
-    if !(x > 0.0) {
+    if x.is_nan() || x <= 0.0 {
         return 1.0;
     }
     gamma_q(0.5 * k, 0.5 * x)

@@ -61,6 +61,9 @@ pub enum CalibError {
     /// Ctrl-C or SIGTERM.
     #[error(transparent)]
     Interrupted(#[from] Interrupted),
+    /// Partial or calibration files that cannot be read, written or merged.
+    #[error(transparent)]
+    Shard(#[from] crate::shard::ShardError),
 }
 
 impl CalibError {
@@ -83,6 +86,7 @@ impl Kind for CalibError {
             CalibError::Stats(e) => e.kind(),
             CalibError::Classifier(e) => e.kind(),
             CalibError::Interrupted(e) => e.kind(),
+            CalibError::Shard(e) => e.kind(),
         }
     }
 }

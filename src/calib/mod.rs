@@ -9,6 +9,8 @@
 //! - [`run`]: θ* from the prior, x = simulator(θ*) + noise, posterior draws for each x, and
 //!   per simulation the ranks of θ*, moments, the density rank and TARP levels
 //!   ([`Calibration`]); deterministic from the seed and shardable by simulation index;
+//! - [`shard`]: shard `i/n` of a run as a partial file, and their merge into the
+//!   calibration file of the single-process run, byte for byte;
 //! - [`sbc`]: simulation-based calibration (Talts et al. 2018): rank histograms with a
 //!   binomial band, ECDF differences with a simultaneous band, KS and χ² p-values, the
 //!   data-averaged posterior against the prior;
@@ -35,6 +37,7 @@ pub mod ppc;
 pub mod record;
 pub mod run;
 pub mod sbc;
+pub mod shard;
 pub mod tarp;
 pub mod truths;
 
@@ -46,6 +49,7 @@ pub use ppc::{ppc, PpcOptions, PpcResult};
 pub use record::{SimRecord, SimStats};
 pub use run::{run, Calibration, RunOptions};
 pub use sbc::{sbc, SbcOptions, SbcResult};
+pub use shard::{calibrate_shard, merge_calibration, CalibPart, CalibShard, CALIBRATION_FORMAT};
 pub use tarp::{tarp, TarpOptions, TarpResult};
 
 use serde::{Deserialize, Serialize};

@@ -24,15 +24,35 @@ pub struct SimStats {
     pub first: Vec<f64>,
     /// Fraction of the draws' weight whose log density is above that of θ* (the joint
     /// highest-density rank, Hermans et al. 2022), if the posterior has a density.
+    #[serde(with = "opt_any_f64")]
     pub hpd: Option<f64>,
     /// The same rank under the draws' Gaussian fit (Mahalanobis distance), for all
     /// parameters.
+    #[serde(with = "crate::envelope::any_f64")]
     pub gauss: f64,
     /// The same for the global parameters alone (NaN without global parameters).
+    #[serde(with = "crate::envelope::any_f64")]
     pub gauss_global: f64,
     /// TARP credibility levels f, one per reference set (the first is the TARP's, the
     /// others feed its bootstrap).
     pub tarp: Vec<f64>,
+}
+
+/// Serde for an `Option<f64>` whose value may be NaN (see [`crate::envelope::any_f64`]).
+mod opt_any_f64 {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(transparent)]
+    struct Any(#[serde(with = "crate::envelope::any_f64")] f64);
+
+    pub fn serialize<S: Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+        v.map(Any).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+        Ok(Option::<Any>::deserialize(d)?.map(|a| a.0))
+    }
 }
 
 /// One simulation of a run.

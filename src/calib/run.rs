@@ -89,7 +89,9 @@ pub struct Calibration {
     pub records: Vec<SimRecord>,
     /// Simulator runs that failed and were replaced by new draws.
     pub n_failed_runs: usize,
-    /// Seconds spent.
+    /// Seconds spent (kept out of saved files, so that a merged run's file is the single
+    /// run's, byte for byte; a loaded run has 0).
+    #[serde(skip)]
     pub seconds: f64,
 }
 
@@ -119,7 +121,7 @@ pub(crate) fn matched_outputs<'a>(
 }
 
 /// Checks the options and resolves the noise and the prior.
-fn resolve(
+pub(crate) fn resolve(
     post: &dyn Posterior,
     o: &RunOptions,
 ) -> Result<(NoiseModel, Prior, Range<usize>), CalibError> {
@@ -171,6 +173,44 @@ pub fn run(
     sim: &dyn Simulator,
     opts: &RunOptions,
 ) -> Result<Calibration, CalibError> {
+    run_in_frame(post, sim, opts, None)
+}
+
+/// The TARP frame of the whole run `opts` (`None` without TARP), whatever its range: for a
+/// caller that runs several ranges of one run.
+pub(crate) fn run_frame(
+    post: &dyn Posterior,
+    sim: &dyn Simulator,
+    opts: &RunOptions,
+) -> Result<Option<TarpFrame>, CalibError> {
+    if opts.tarp_sets == 0 {
+        return Ok(None);
+    }
+    let selected = matched_outputs(post, sim)?;
+    let sim: &dyn Simulator = selected.as_ref().map_or(sim, |s| s as &dyn Simulator);
+    let (noise, prior, _) = resolve(
+        post,
+        &RunOptions {
+            range: None,
+            ..opts.clone()
+        },
+    )?;
+    let basis = match opts.convention {
+        Convention::Default => first_draws(&prior, opts.n, opts.seed),
+        Convention::Paper => {
+            simulate_truths(sim, &prior, &noise, 0..opts.n, opts.seed, opts.max_attempts)?.theta
+        }
+    };
+    Ok(Some(tarp_frame(&basis, opts)))
+}
+
+/// [`run`] with the TARP frame of the whole run given (`None`: computed here).
+pub(crate) fn run_in_frame(
+    post: &dyn Posterior,
+    sim: &dyn Simulator,
+    opts: &RunOptions,
+    given: Option<&TarpFrame>,
+) -> Result<Calibration, CalibError> {
     let started = Instant::now();
     let selected = matched_outputs(post, sim)?;
     let sim: &dyn Simulator = match &selected {
@@ -178,8 +218,19 @@ pub fn run(
         None => sim,
     };
     let (noise, prior, range) = resolve(post, opts)?;
+    let whole = range.len() == opts.n;
     let truths = simulate_truths(sim, &prior, &noise, range, opts.seed, opts.max_attempts)?;
-    let frame = (opts.tarp_sets > 0).then(|| tarp_frame(&prior, &truths.theta, opts));
+    let frame = match (opts.tarp_sets, given) {
+        (0, _) => None,
+        (_, Some(f)) => Some(f.clone()),
+        (_, None) if whole && opts.convention == Convention::Paper => {
+            Some(tarp_frame(&truths.theta, opts))
+        }
+        (_, None) if opts.convention == Convention::Default => {
+            Some(tarp_frame(&first_draws(&prior, opts.n, opts.seed), opts))
+        }
+        (_, None) => run_frame(post, sim, opts)?,
+    };
     let globals = post.space().global_indices();
     let mut records = Vec::with_capacity(truths.ids.len());
     for start in (0..truths.ids.len()).step_by(DRAW_CHUNK) {
@@ -233,12 +284,10 @@ pub fn run(
 
 /// The TARP frame: the corrected default normalises by the first prior draws of all `n`
 /// indices (the same for every shard) and draws references in the normalised space; the
-/// `paper` convention normalises by the θ* of this run and leaves references raw.
-fn tarp_frame(prior: &Prior, theta: &ndarray::Array2<f64>, o: &RunOptions) -> TarpFrame {
-    let basis = match o.convention {
-        Convention::Default => first_draws(prior, o.n, o.seed),
-        Convention::Paper => theta.clone(),
-    };
+/// `paper` convention normalises by the θ* of the whole run (`0..n`) and leaves references
+/// raw — a shard of a paper-convention run therefore simulates the θ* of all `n` indices.
+/// `basis` `(n, dim)` holds the points normalised by.
+fn tarp_frame(basis: &ndarray::Array2<f64>, o: &RunOptions) -> TarpFrame {
     let col = |f: fn(f64, f64) -> f64, init: f64| -> Vec<f64> {
         basis
             .axis_iter(Axis(1))

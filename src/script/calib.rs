@@ -2,6 +2,7 @@
 //! `lc2st`), mock catalogs (`mock_catalog`) and their figures. Translation only: the
 //! science is in `crate::calib`.
 
+use super::calib_shard::{output, run_into};
 use super::failure::{rt, rt_error, RhaiResult};
 use super::options::{parse, NumberOrList, OptionDoc, ScriptOptions};
 use super::simulators::with_simulator;
@@ -37,6 +38,14 @@ crate::script_options! {
         convention: Option<String>,
         /// TARP bootstrap resamples (100; 0 for none).
         bootstrap: Option<usize>,
+        /// Run only shard `"i/n"` of the n simulations (blocks of 16 indices) and write its
+        /// partial file; `galchem merge` joins the partials (all: no shard).
+        shard: Option<String>,
+        /// The calibration file (JSON) of the whole run; a shard writes its partial next to
+        /// it as `<stem>.shard-i-of-n.json` (none).
+        out: Option<String>,
+        /// A shard's partial file (next to `out`).
+        partial: Option<String>,
     }
 }
 crate::script_options! {
@@ -308,25 +317,39 @@ pub mod calib_api {
     /// `samples` posterior draws for each, and per simulation the ranks of θ*, the
     /// posterior's mean and sd, the joint density rank and the TARP levels. `sbc(run)`,
     /// `tarp(run)` and `coverage(run)` summarise it; simulation i depends only on the seed
-    /// and i, so `range` shards merge (`a.merge(b)`) into the whole run.
+    /// and i, so `range` shards merge (`a.merge(b)`) into the whole run. With `out`, the run
+    /// is also saved there (`load_calibration` reads it). With `shard: "i/n"` (e.g. from
+    /// `slurm_shard()`), only that shard runs and writes its partial file; the call returns
+    /// `#{ shard, partial, first, end, n_blocks, n_usable, seconds }`, and `galchem merge
+    /// PARTIALS -o OUT` writes the whole run's file, byte for byte. A shard stopped by
+    /// SIGTERM or Ctrl-C keeps its finished steps; the same call resumes it.
     /// ```rhai
     /// let run = calibrate(post, chempy("tng"), #{ n: 1000, samples: 1000, seed: 1 });
     /// print(sbc(run).ks_pvalues);
+    /// calibrate(post, chempy("tng"), #{ n: 1000, shard: "0/4", out: "calibration.json" });
     /// ```
     #[rhai_fn(return_raw)]
     pub fn calibrate(
+        ctx: NativeCallContext,
         post: &mut NeuralPosterior,
         sim: Dynamic,
         options: Map,
-    ) -> RhaiResult<Calibration> {
+    ) -> RhaiResult<Dynamic> {
         let a: CalibrateArgs = parse(options)?;
-        calibrate_with(post, &sim, parts!(a), "calibrate")
+        let c = super::super::context::context(&ctx)?;
+        let output = output(&c, a.shard.as_deref(), a.out.as_deref(), a.partial.as_deref())?;
+        let opts = run_options(parts!(a), post.obs_names().len())?;
+        with_simulator(&sim, None, "calibrate", |s| run_into(post, s, &opts, &output))
     }
 
     /// A calibration run with the default options.
     #[rhai_fn(name = "calibrate", return_raw)]
-    pub fn calibrate_plain(post: &mut NeuralPosterior, sim: Dynamic) -> RhaiResult<Calibration> {
-        calibrate(post, sim, Map::new())
+    pub fn calibrate_plain(
+        ctx: NativeCallContext,
+        post: &mut NeuralPosterior,
+        sim: Dynamic,
+    ) -> RhaiResult<Dynamic> {
+        calibrate(ctx, post, sim, Map::new())
     }
 
     /// The records of two shards of the same run, joined.

@@ -6,8 +6,8 @@ use super::docs::Docs;
 use super::errors::SourceMap;
 use super::resolver::Resolver;
 use super::{
-    arrays, calib, calib_results, catalog, emulator, gce, hmc, hmc_results, infer, plot, prior, results,
-    session_api, stream, survey, training_set,
+    arrays, calib, calib_results, calib_shard, catalog, emulator, gce, hmc, hmc_results, infer, plot,
+    prior, results, session_api, stream, survey, training_set,
 };
 use rhai::{Dynamic, Engine, Module, Shared};
 use std::sync::Arc;
@@ -21,6 +21,8 @@ fn topics() -> Vec<(&'static str, &'static str, Shared<Module>)> {
     let mut scale = m!(stream::stream_api);
     scale.combine_flatten(m!(training_set::training_set_api));
     hmc_results::register_all(&mut result_types);
+    let mut calibration = m!(calib::calib_api);
+    calibration.combine_flatten(m!(calib_shard::calib_shard_api));
     let t: Vec<(&'static str, &'static str, Module)> = vec![
         ("session", SESSION, m!(session_api::session_api)),
         ("arrays", ARRAYS, m!(arrays::arrays_api)),
@@ -32,7 +34,7 @@ fn topics() -> Vec<(&'static str, &'static str, Shared<Module>)> {
         ("inference", INFERENCE, m!(infer::infer_api)),
         ("survey", SURVEY, m!(survey::survey_api)),
         ("scale", SCALE, scale),
-        ("calibration", CALIBRATION, m!(calib::calib_api)),
+        ("calibration", CALIBRATION, calibration),
         ("baselines", BASELINES, m!(hmc::hmc_api)),
         ("results", RESULTS, result_types),
     ];

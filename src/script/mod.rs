@@ -4,6 +4,7 @@
 mod arrays;
 mod calib;
 mod calib_results;
+mod calib_shard;
 mod catalog;
 pub mod context;
 mod convert;
