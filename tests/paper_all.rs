@@ -50,7 +50,7 @@ fn paper_quick_run_writes_everything_and_is_thread_independent() {
         assert!(svg.is_file(), "{} missing", svg.display());
     }
     let fields: &[(&str, &[&str])] = &[
-        ("fig2.json", &["ape_median", "dex_median", "train_seconds", "per_element.Fe.ape_median"]),
+        ("fig2.json", &["ape_median", "dex_median", "train_seconds", "per_element.Fe_H.ape_median"]),
         ("npe.json", &["n_train", "best_val_log_prob", "test.ape_global.median"]),
         ("fig3.json", &["ape.alpha_imf.median", "ape.log10_n_ia.p95", "ape_global.median", "figures"]),
         ("fig4.json", &["posterior.alpha_imf.mean", "posterior.birth_time.sd", "figures"]),
