@@ -140,7 +140,7 @@ pub mod session_api {
     pub fn run_script(ctx: NativeCallContext, path: &str, args: Map) -> RhaiResult<Dynamic> {
         let c = context(&ctx)?;
         let here = ctx
-            .source()
+            .call_source()
             .map(std::path::Path::new)
             .filter(|p| p.is_file())
             .and_then(|p| p.parent().map(std::path::Path::to_path_buf))
@@ -161,7 +161,7 @@ pub mod session_api {
                 "run_script".into(),
                 name.clone(),
                 e,
-                ctx.position(),
+                ctx.call_position(),
             ))
         })
     }
