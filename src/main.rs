@@ -45,6 +45,15 @@ enum Command {
         #[arg(last = true)]
         args: Vec<String>,
     },
+    /// Run the whole paper (scripts/paper/all.rhai): galchem paper [-- quick=true out=DIR ...].
+    ///
+    /// Uses the repository's scripts when galchem runs from its source tree, else the copies
+    /// compiled into the binary.
+    Paper {
+        /// key=value arguments of all.rhai (quick, out, seed, ...).
+        #[arg(last = true)]
+        args: Vec<String>,
+    },
     /// Evaluate an expression (or statements) and print the value.
     Eval {
         /// Rhai code, e.g. '40 + 2'.
@@ -183,6 +192,37 @@ fn run_script(
     Ok(())
 }
 
+/// The scripts of `galchem paper`, compiled in (name, text).
+const PAPER_SCRIPTS: &[(&str, &str)] = &[
+    ("all.rhai", include_str!("../scripts/paper/all.rhai")),
+    ("emulator.rhai", include_str!("../scripts/paper/emulator.rhai")),
+    ("npe.rhai", include_str!("../scripts/paper/npe.rhai")),
+    ("calibration.rhai", include_str!("../scripts/paper/calibration.rhai")),
+    ("common.rhai", include_str!("../scripts/paper/common.rhai")),
+    ("fig3.rhai", include_str!("../scripts/paper/fig3.rhai")),
+    ("fig4.rhai", include_str!("../scripts/paper/fig4.rhai")),
+    ("fig5_6.rhai", include_str!("../scripts/paper/fig5_6.rhai")),
+    ("fig7_8.rhai", include_str!("../scripts/paper/fig7_8.rhai")),
+    ("appendix_d.rhai", include_str!("../scripts/paper/appendix_d.rhai")),
+];
+
+/// all.rhai of the source tree galchem was built from when it is there, else the compiled-in
+/// copies written to a folder of the temporary directory.
+fn paper_scripts() -> Result<PathBuf, Failure> {
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/paper/all.rhai");
+    if repo.is_file() {
+        return Ok(repo);
+    }
+    let dir = std::env::temp_dir().join(format!("galchem-paper-{}", env!("CARGO_PKG_VERSION")));
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| format!("error: cannot create {}: {e}", dir.display()))?;
+    for (name, text) in PAPER_SCRIPTS {
+        std::fs::write(dir.join(name), text)
+            .map_err(|e| format!("error: cannot write {}: {e}", dir.join(name).display()))?;
+    }
+    Ok(dir.join("all.rhai"))
+}
+
 fn run(cli: Cli) -> Result<(), Failure> {
     galchem::progress::set_quiet(cli.quiet);
     if let Some(n) = cli.threads {
@@ -200,6 +240,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     match &cli.command {
         Some(Command::Run { file, args }) => run_script(&cli, file, args, &cwd),
+        Some(Command::Paper { args }) => {
+            let all = paper_scripts()?;
+            run_script(&cli, &all, args, &cwd)
+        }
         Some(Command::Eval { expr }) => {
             let mut s = session(&cli, cwd, false)?;
             s.set_args(Default::default());

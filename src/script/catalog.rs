@@ -274,4 +274,19 @@ pub mod catalog_api {
             )
         })
     }
+
+    /// Writes a string as a text file (e.g. a Markdown report), atomically.
+    /// ```rhai
+    /// write_text("# Report\n", "report.md");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn write_text(ctx: NativeCallContext, text: &str, path: &str) -> RhaiResult<()> {
+        let target = context(&ctx)?.writable("write_text", path)?;
+        crate::fsutil::atomic_write_bytes(&target, text.as_bytes()).map_err(|e| {
+            fail(
+                ErrorKind::Io,
+                format!("cannot write {path}: {e} (any existing file there is unchanged)"),
+            )
+        })
+    }
 }

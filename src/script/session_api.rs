@@ -132,6 +132,42 @@ pub mod session_api {
             .to_string())
     }
 
+    /// Runs another script file with its own `ARGS` map and returns the value of its last
+    /// statement; a relative path is taken from the calling script's folder. The script
+    /// shares this session (functions, imports, write permissions) but not its variables.
+    /// ```rhai
+    /// let r = run_script("emulator.rhai", #{ n_train: 1000, out: "emu.json" });
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn run_script(ctx: NativeCallContext, path: &str, args: Map) -> RhaiResult<Dynamic> {
+        let c = context(&ctx)?;
+        let here = ctx
+            .call_source()
+            .map(std::path::Path::new)
+            .filter(|p| p.is_file())
+            .and_then(|p| p.parent().map(std::path::Path::to_path_buf))
+            .unwrap_or_else(|| c.config.base_dir.clone());
+        let file = here.join(path);
+        let name = file.display().to_string();
+        let text = std::fs::read_to_string(&file)
+            .map_err(|e| fail(ErrorKind::Io, format!("cannot read script {name}: {e}")))?;
+        let engine = ctx.engine();
+        let mut ast = engine
+            .compile(&text)
+            .map_err(|e| fail(ErrorKind::Script, format!("{name}: {e}")))?;
+        ast.set_source(name.as_str());
+        let mut scope = rhai::Scope::new();
+        scope.push_constant("ARGS", args);
+        engine.eval_ast_with_scope::<Dynamic>(&mut scope, &ast).map_err(|e| {
+            Box::new(rhai::EvalAltResult::ErrorInFunctionCall(
+                "run_script".into(),
+                name.clone(),
+                e,
+                ctx.call_position(),
+            ))
+        })
+    }
+
     /// The galchem version.
     pub fn version() -> String {
         env!("CARGO_PKG_VERSION").to_string()
