@@ -64,7 +64,12 @@ impl Merged {
                     .iter()
                     .zip(&c.sd)
                     .enumerate()
-                    .map(|(i, (m, s))| format!("{} = {m:.5} ± {s:.2e}", r.global_names.get(i).map_or("?", |n| n.as_str())))
+                    .map(|(i, (m, s))| {
+                        format!(
+                            "{} = {m:.5} ± {s:.2e}",
+                            r.global_names.get(i).map_or("?", |n| n.as_str())
+                        )
+                    })
                     .collect::<Vec<_>>()
                     .join(", ");
                 format!("{} stars of {} rows: {globals}", c.n_stars, r.n_rows)
@@ -92,11 +97,19 @@ pub fn merge_partials(
     let first = paths.first().ok_or(ShardError::Nothing)?;
     let job = job_of(first)?;
     match job.kind.as_str() {
-        INFER => Ok(Merged::Inference(Box::new(stream::merge_checked(paths, out, allow)?))),
-        SIMULATE => Ok(Merged::TrainingSet(training_set::merge_set(paths, &allow(out).map_err(MergeError::Denied)?)?)),
+        INFER => Ok(Merged::Inference(Box::new(stream::merge_checked(
+            paths, out, allow,
+        )?))),
+        SIMULATE => Ok(Merged::TrainingSet(training_set::merge_set(
+            paths,
+            &allow(out).map_err(MergeError::Denied)?,
+        )?)),
         CALIBRATE => {
             let out = allow(out).map_err(MergeError::Denied)?;
-            Ok(Merged::Calibration(Box::new(merge_calibration(paths, Some(&out))?)))
+            Ok(Merged::Calibration(Box::new(merge_calibration(
+                paths,
+                Some(&out),
+            )?)))
         }
         other => Err(MergeError::UnknownKind {
             path: first.clone(),

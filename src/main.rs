@@ -195,15 +195,24 @@ fn run_script(
 /// The scripts of `galchem paper`, compiled in (name, text).
 const PAPER_SCRIPTS: &[(&str, &str)] = &[
     ("all.rhai", include_str!("../scripts/paper/all.rhai")),
-    ("emulator.rhai", include_str!("../scripts/paper/emulator.rhai")),
+    (
+        "emulator.rhai",
+        include_str!("../scripts/paper/emulator.rhai"),
+    ),
     ("npe.rhai", include_str!("../scripts/paper/npe.rhai")),
-    ("calibration.rhai", include_str!("../scripts/paper/calibration.rhai")),
+    (
+        "calibration.rhai",
+        include_str!("../scripts/paper/calibration.rhai"),
+    ),
     ("common.rhai", include_str!("../scripts/paper/common.rhai")),
     ("fig3.rhai", include_str!("../scripts/paper/fig3.rhai")),
     ("fig4.rhai", include_str!("../scripts/paper/fig4.rhai")),
     ("fig5_6.rhai", include_str!("../scripts/paper/fig5_6.rhai")),
     ("fig7_8.rhai", include_str!("../scripts/paper/fig7_8.rhai")),
-    ("appendix_d.rhai", include_str!("../scripts/paper/appendix_d.rhai")),
+    (
+        "appendix_d.rhai",
+        include_str!("../scripts/paper/appendix_d.rhai"),
+    ),
 ];
 
 /// all.rhai of the source tree galchem was built from when it is there, else the compiled-in
@@ -358,17 +367,31 @@ fn slurm(cli: &Cli, a: &SlurmArgs, cwd: &std::path::Path) -> Result<(), Failure>
         return Err(format!("error: {}: no such script", a.file.display()).into());
     }
     if let Some(bad) = a.args.iter().find(|s| s.starts_with("shard=")) {
-        return Err(format!("error: {bad}: the array tasks take their shards from Slurm; drop shard=").into());
+        return Err(format!(
+            "error: {bad}: the array tasks take their shards from Slurm; drop shard="
+        )
+        .into());
     }
-    let exe = std::env::current_exe().map_err(|e| format!("error: cannot find the galchem executable: {e}"))?;
+    let exe = std::env::current_exe()
+        .map_err(|e| format!("error: cannot find the galchem executable: {e}"))?;
     let mut global_args = vec!["--quiet".to_string()];
     if let Some(d) = &cli.data {
-        global_args.extend(["--data".to_string(), absolute(d, cwd).to_string_lossy().into_owned()]);
+        global_args.extend([
+            "--data".to_string(),
+            absolute(d, cwd).to_string_lossy().into_owned(),
+        ]);
     }
     for d in &cli.allow_write {
-        global_args.extend(["--allow-write".to_string(), absolute(d, cwd).to_string_lossy().into_owned()]);
+        global_args.extend([
+            "--allow-write".to_string(),
+            absolute(d, cwd).to_string_lossy().into_owned(),
+        ]);
     }
-    let out_arg = a.args.iter().find_map(|s| s.strip_prefix("out=")).map(PathBuf::from);
+    let out_arg = a
+        .args
+        .iter()
+        .find_map(|s| s.strip_prefix("out="))
+        .map(PathBuf::from);
     let job = SlurmJob {
         galchem: exe,
         global_args,
@@ -377,7 +400,10 @@ fn slurm(cli: &Cli, a: &SlurmArgs, cwd: &std::path::Path) -> Result<(), Failure>
         workdir: cwd.to_path_buf(),
         merge_out: a.merge.clone().or(out_arg).map(|p| absolute(&p, cwd)),
     };
-    let stem = a.file.file_stem().map_or("script".into(), |s| s.to_string_lossy().into_owned());
+    let stem = a
+        .file
+        .file_stem()
+        .map_or("script".into(), |s| s.to_string_lossy().into_owned());
     let dir = absolute(&a.dir, cwd);
     let opts = SlurmOptions {
         array_size: a.array_size,
@@ -399,7 +425,9 @@ fn slurm(cli: &Cli, a: &SlurmArgs, cwd: &std::path::Path) -> Result<(), Failure>
         Ok(p)
     };
     let array = write("array.sbatch", &array_script(&job, &opts))?;
-    let merge = merge_script(&job, &opts).map(|s| write("merge.sbatch", &s)).transpose()?;
+    let merge = merge_script(&job, &opts)
+        .map(|s| write("merge.sbatch", &s))
+        .transpose()?;
     if merge.is_none() {
         println!("no merge job: give the script out=PATH or --merge OUT");
     }

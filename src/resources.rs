@@ -16,6 +16,9 @@ mod tests {
         let before = super::peak_rss_bytes().expect("Linux reports VmHWM");
         let v = vec![1u8; 64 << 20];
         let after = super::peak_rss_bytes().unwrap();
-        assert!(after >= before && after >= v.len() as u64, "{before} -> {after}");
+        assert!(
+            after >= before && after >= v.len() as u64,
+            "{before} -> {after}"
+        );
     }
 }

@@ -15,7 +15,10 @@ fn galchem(args: &[&str], d: &Path) -> (String, String) {
 }
 
 fn script() -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/infer.rhai").display().to_string()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scripts/infer.rhai")
+        .display()
+        .to_string()
 }
 
 /// A tiny posterior and a 9 000-row catalog (three blocks of 4096 rows) in `d`.
@@ -24,7 +27,9 @@ fn setup(d: &Path) {
         &["eval", "train_npe(chempy(\"tng\"), #{ n_sims: 2000, max_epochs: 3, seed: 3 }).save(\"p.json\")"],
         d,
     );
-    let src = galchem::data::DataDir::resolve(None).unwrap().join("catalogs/mock_chempy_tng.csv");
+    let src = galchem::data::DataDir::resolve(None)
+        .unwrap()
+        .join("catalogs/mock_chempy_tng.csv");
     let text = std::fs::read_to_string(src).unwrap();
     let mut lines = text.lines();
     let mut csv = format!("{}\n", lines.next().unwrap());
@@ -37,7 +42,14 @@ fn setup(d: &Path) {
 }
 
 fn args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
-    let mut a = vec!["posterior=p.json", "catalog=big.csv", "samples=40", "seed=7", "out=r.json", "stars_out=stars.parquet"];
+    let mut a = vec![
+        "posterior=p.json",
+        "catalog=big.csv",
+        "samples=40",
+        "seed=7",
+        "out=r.json",
+        "stars_out=stars.parquet",
+    ];
     a.extend_from_slice(extra);
     a
 }
@@ -48,14 +60,23 @@ fn single(d: &Path) -> (Vec<u8>, Vec<u8>) {
     let mut all = vec!["run", s.as_str(), "--"];
     all.extend(args(&[]));
     galchem(&all, d);
-    let r = (std::fs::read(d.join("r.json")).unwrap(), std::fs::read(d.join("stars.parquet")).unwrap());
+    let r = (
+        std::fs::read(d.join("r.json")).unwrap(),
+        std::fs::read(d.join("stars.parquet")).unwrap(),
+    );
     std::fs::remove_file(d.join("r.json")).unwrap();
     std::fs::remove_file(d.join("stars.parquet")).unwrap();
     r
 }
 
 fn partials(d: &Path, n: usize) -> Vec<String> {
-    (0..n).map(|i| d.join(format!("r.shard-{i}-of-{n}.json")).display().to_string()).collect()
+    (0..n)
+        .map(|i| {
+            d.join(format!("r.shard-{i}-of-{n}.json"))
+                .display()
+                .to_string()
+        })
+        .collect()
 }
 
 #[test]
@@ -79,16 +100,32 @@ fn shards_of_the_inference_script_merge_into_the_single_run() {
     let (out, _) = galchem(&["merge", &p[0], &p[1], "-o", "r.json"], d);
     assert!(out.contains("stars of 9000 rows"), "{out}");
     same_report(&d.join("r.json"), &report);
-    assert_eq!(std::fs::read(d.join("stars.parquet")).unwrap(), stars, "merged per-star file");
+    assert_eq!(
+        std::fs::read(d.join("stars.parquet")).unwrap(),
+        stars,
+        "merged per-star file"
+    );
 }
 
 /// The report at `path` equals `expected`, byte for byte (the first differing line shown).
 fn same_report(path: &Path, expected: &[u8]) {
     let got = std::fs::read(path).unwrap();
     if got != expected {
-        let (g, e) = (String::from_utf8_lossy(&got), String::from_utf8_lossy(expected));
-        let diff = g.lines().zip(e.lines()).enumerate().find(|(_, (a, b))| a != b);
-        panic!("{} differs from the single run at {diff:?} ({} vs {} bytes)", path.display(), got.len(), expected.len());
+        let (g, e) = (
+            String::from_utf8_lossy(&got),
+            String::from_utf8_lossy(expected),
+        );
+        let diff = g
+            .lines()
+            .zip(e.lines())
+            .enumerate()
+            .find(|(_, (a, b))| a != b);
+        panic!(
+            "{} differs from the single run at {diff:?} ({} vs {} bytes)",
+            path.display(),
+            got.len(),
+            expected.len()
+        );
     }
 }
 
@@ -118,13 +155,30 @@ fn the_scripts_galchem_slurm_writes_run_the_shards_and_the_merge() {
     setup(d);
     let (report, stars) = single(d);
     let s = script();
-    let mut all = vec!["slurm", s.as_str(), "--array-size", "3", "--time", "00:10:00", "--sbatch=--account=test", "--"];
+    let mut all = vec![
+        "slurm",
+        s.as_str(),
+        "--array-size",
+        "3",
+        "--time",
+        "00:10:00",
+        "--sbatch=--account=test",
+        "--",
+    ];
     all.extend(args(&[]));
     let (out, _) = galchem(&all, d);
-    assert!(out.contains("array.sbatch") && out.contains("merge.sbatch"), "{out}");
+    assert!(
+        out.contains("array.sbatch") && out.contains("merge.sbatch"),
+        "{out}"
+    );
     let array: PathBuf = d.join("slurm/array.sbatch");
     let text = std::fs::read_to_string(&array).unwrap();
-    for line in ["#SBATCH --array=0-2", "#SBATCH --time=00:10:00", "#SBATCH --signal=B:TERM@300", "#SBATCH --account=test"] {
+    for line in [
+        "#SBATCH --array=0-2",
+        "#SBATCH --time=00:10:00",
+        "#SBATCH --signal=B:TERM@300",
+        "#SBATCH --account=test",
+    ] {
         assert!(text.lines().any(|l| l == line), "no {line} in\n{text}");
     }
     for i in [2, 0, 1] {
@@ -132,7 +186,11 @@ fn the_scripts_galchem_slurm_writes_run_the_shards_and_the_merge() {
     }
     bash(&d.join("slurm/merge.sbatch"), d, None);
     same_report(&d.join("r.json"), &report);
-    assert_eq!(std::fs::read(d.join("stars.parquet")).unwrap(), stars, "merged per-star file");
+    assert_eq!(
+        std::fs::read(d.join("stars.parquet")).unwrap(),
+        stars,
+        "merged per-star file"
+    );
     // shard= is the scheduler's business
     let (ok, _, err) = cli_util::galchem(&["slurm", &s, "--", "shard=0/2"], d, Some(d));
     assert!(!ok && err.contains("drop shard="), "{err}");

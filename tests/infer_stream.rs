@@ -29,23 +29,43 @@ fn streamed_inference_is_inference_in_memory() {
 
     let t = Table::read(&cat).unwrap();
     let obs = ObservationTable::from_table(&t, &columns()).unwrap();
-    let opts = InferOptions { samples: 20, seed: 5, ..Default::default() };
+    let opts = InferOptions {
+        samples: 20,
+        seed: 5,
+        ..Default::default()
+    };
     let m = infer_catalog(&post, &obs.view(), &opts).unwrap();
     // the same sums in the same order: equal to the bit
     assert_eq!(r.combined, m.combined);
     assert_eq!((r.n_rows, r.n_skipped), (N, m.skipped.len()));
     // NaN values in the reasons: compared as text
     let reasons = |s: &[galchem::infer::catalog::observe::SkippedRow]| format!("{s:?}");
-    assert_eq!(reasons(&r.skipped), reasons(&m.skipped[..m.skipped.len().min(100)]));
+    assert_eq!(
+        reasons(&r.skipped),
+        reasons(&m.skipped[..m.skipped.len().min(100)])
+    );
     assert!(r.n_skipped >= 11, "{}", r.n_skipped);
     assert!((r.mean_acceptance - m.mean_acceptance).abs() < 1e-12);
     for p in &r.running {
-        assert_eq!(p, &m.running[p.n_stars - 1], "running point of {} stars", p.n_stars);
+        assert_eq!(
+            p,
+            &m.running[p.n_stars - 1],
+            "running point of {} stars",
+            p.n_stars
+        );
     }
     assert!(r.running.len() > 100 && r.running.last().unwrap().n_stars == r.combined.n_stars);
     // both global parameters found
-    assert!((r.combined.mean[0] - 0.3).abs() < 5.0 * r.combined.sd[0] + 0.01, "{:?}", r.combined);
-    assert!((r.combined.mean[1] - 0.2).abs() < 5.0 * r.combined.sd[1] + 0.01, "{:?}", r.combined);
+    assert!(
+        (r.combined.mean[0] - 0.3).abs() < 5.0 * r.combined.sd[0] + 0.01,
+        "{:?}",
+        r.combined
+    );
+    assert!(
+        (r.combined.mean[1] - 0.2).abs() < 5.0 * r.combined.sd[1] + 0.01,
+        "{:?}",
+        r.combined
+    );
 
     // the per-star file: every catalog row once, in order, with the stars' summaries
     let s = Table::read(&stars).unwrap();
@@ -59,7 +79,13 @@ fn streamed_inference_is_inference_in_memory() {
     assert_eq!(s.column_str("status").unwrap()[0], "skipped");
     assert!(s.column_str("reason").unwrap()[5].contains("x2"));
     assert_eq!(s.column_str("label").unwrap()[7], "s7");
-    for c in ["fit_g1_mean", "fit_cov_g1_g2", "fit_g2_sd_n", "l_q975", "acceptance"] {
+    for c in [
+        "fit_g1_mean",
+        "fit_cov_g1_g2",
+        "fit_g2_sd_n",
+        "l_q975",
+        "acceptance",
+    ] {
         assert!(s.has_column(c), "{c}");
     }
     // the report has the numbers and the meta fields, no timings
@@ -79,13 +105,25 @@ fn streamed_inference_is_inference_in_memory() {
 
 /// Runs every shard of `count` (on `threads` threads) and merges them; the report's bytes
 /// and the per-star file's.
-fn sharded(post: &galchem::model::GaussianPosterior, cat: &Path, out: &Path, stars: &Path, count: usize, threads: usize) -> (Vec<u8>, Vec<u8>) {
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+fn sharded(
+    post: &galchem::model::GaussianPosterior,
+    cat: &Path,
+    out: &Path,
+    stars: &Path,
+    count: usize,
+    threads: usize,
+) -> (Vec<u8>, Vec<u8>) {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
     let mut partials: Vec<PathBuf> = Vec::new();
     for index in (0..count).rev() {
         let spec = ShardSpec { index, count };
         let p = shard_path(out, spec);
-        let done = pool.install(|| infer_shard(&run(post, cat, settings(Some(stars))), spec, &p)).unwrap();
+        let done = pool
+            .install(|| infer_shard(&run(post, cat, settings(Some(stars))), spec, &p))
+            .unwrap();
         assert_eq!(done.shard, spec);
         partials.push(p);
     }
@@ -106,8 +144,16 @@ fn shards_merge_into_the_single_process_result_byte_for_byte() {
         std::fs::remove_file(&out).unwrap();
         std::fs::remove_file(&stars).unwrap();
         let merged = sharded(&post, &cat, &out, &stars, count, threads);
-        assert!(merged.0 == single.0, "report of {count} shards differs:\n{}\n---\n{}", String::from_utf8_lossy(&merged.0), String::from_utf8_lossy(&single.0));
-        assert!(merged.1 == single.1, "per-star file of {count} shards differs");
+        assert!(
+            merged.0 == single.0,
+            "report of {count} shards differs:\n{}\n---\n{}",
+            String::from_utf8_lossy(&merged.0),
+            String::from_utf8_lossy(&single.0)
+        );
+        assert!(
+            merged.1 == single.1,
+            "per-star file of {count} shards differs"
+        );
     }
     // a shard with no blocks (more shards than blocks) is fine
     let small = dir.path().join("small.parquet");
@@ -136,7 +182,9 @@ fn partials_of_other_jobs_missing_shards_and_bad_settings_are_refused() {
     let spec = |index| ShardSpec { index, count: 2 };
     let p0 = shard_path(&out, spec(0));
     infer_shard(&run(&post, &cat, settings(None)), spec(0), &p0).unwrap();
-    let err = merge(std::slice::from_ref(&p0), &out).unwrap_err().to_string();
+    let err = merge(std::slice::from_ref(&p0), &out)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("shards missing: 1 of 2"), "{err}");
     let mut other = settings(None);
     other.seed = 6;
@@ -153,14 +201,18 @@ fn partials_of_other_jobs_missing_shards_and_bad_settings_are_refused() {
     // n_stars cannot be sharded; it can stream in one process
     let mut n = settings(None);
     n.n_stars = Some(10);
-    let err = infer_shard(&run(&post, &cat, n.clone()), spec(1), &p0).unwrap_err().to_string();
+    let err = infer_shard(&run(&post, &cat, n.clone()), spec(1), &p0)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("n_stars") && err.contains("shards"), "{err}");
     let r = infer_stream(&run(&post, &cat, n), None, None).unwrap();
     assert_eq!(r.combined.n_stars, 10);
     // a catalog without the columns
     let bad = dir.path().join("bad.csv");
     std::fs::write(&bad, "a,b\n1,2\n").unwrap();
-    let err = infer_stream(&run(&post, &bad, settings(None)), None, None).unwrap_err().to_string();
+    let err = infer_stream(&run(&post, &bad, settings(None)), None, None)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("x0") && err.contains("a, b"), "{err}");
     assert_eq!(TableBatches::open(&bad).unwrap().n_rows(), 1);
 }

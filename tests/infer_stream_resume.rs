@@ -41,7 +41,13 @@ impl Posterior for StopsAt {
     fn sample(&self, x: &[f64], n: usize, seed: u64) -> Result<Draws, ModelError> {
         self.inner.sample(x, n, seed)
     }
-    fn sample_many(&self, xs: ArrayView2<f64>, ids: &[u64], n: usize, seed: u64) -> Result<Vec<DrawsResult>, ModelError> {
+    fn sample_many(
+        &self,
+        xs: ArrayView2<f64>,
+        ids: &[u64],
+        n: usize,
+        seed: u64,
+    ) -> Result<Vec<DrawsResult>, ModelError> {
         if self.calls.fetch_add(1, Ordering::SeqCst) + 1 == self.stop_at {
             interrupt::request(StopReason::Terminate);
         }
@@ -55,22 +61,53 @@ fn a_terminated_run_resumes_into_the_uninterrupted_result() {
     let d = dir.path();
     let cat = d.join("cat.parquet");
     write_catalog(&cat, 14_000); // 4 blocks
-    let (out, stars, ck) = (d.join("r.json"), d.join("stars.parquet"), d.join("r.checkpoint"));
+    let (out, stars, ck) = (
+        d.join("r.json"),
+        d.join("stars.parquet"),
+        d.join("r.checkpoint"),
+    );
     let plain = posterior();
-    infer_stream(&run(&plain, &cat, settings(Some(&stars))), Some(&ck), Some(&out)).unwrap();
+    infer_stream(
+        &run(&plain, &cat, settings(Some(&stars))),
+        Some(&ck),
+        Some(&out),
+    )
+    .unwrap();
     let (want_out, want_stars) = (std::fs::read(&out).unwrap(), std::fs::read(&stars).unwrap());
     std::fs::remove_file(&out).unwrap();
     std::fs::remove_file(&stars).unwrap();
 
-    let stopping = StopsAt { inner: posterior(), calls: AtomicUsize::new(0), stop_at: 3 };
-    let err = infer_stream(&run(&stopping, &cat, settings(Some(&stars))), Some(&ck), Some(&out)).unwrap_err();
+    let stopping = StopsAt {
+        inner: posterior(),
+        calls: AtomicUsize::new(0),
+        stop_at: 3,
+    };
+    let err = infer_stream(
+        &run(&stopping, &cat, settings(Some(&stars))),
+        Some(&ck),
+        Some(&out),
+    )
+    .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Terminated, "{err}");
     interrupt::clear();
     assert!(ck.exists() && !out.exists() && !stars.exists());
     assert!(galchem::infer::stream::stars_file::incomplete_path(&stars).exists());
-    let again = StopsAt { inner: posterior(), calls: AtomicUsize::new(0), stop_at: 0 };
-    infer_stream(&run(&again, &cat, settings(Some(&stars))), Some(&ck), Some(&out)).unwrap();
-    assert_eq!(again.calls.load(Ordering::SeqCst), 2, "only the two blocks not done are sampled");
+    let again = StopsAt {
+        inner: posterior(),
+        calls: AtomicUsize::new(0),
+        stop_at: 0,
+    };
+    infer_stream(
+        &run(&again, &cat, settings(Some(&stars))),
+        Some(&ck),
+        Some(&out),
+    )
+    .unwrap();
+    assert_eq!(
+        again.calls.load(Ordering::SeqCst),
+        2,
+        "only the two blocks not done are sampled"
+    );
     assert!(std::fs::read(&out).unwrap() == want_out);
     assert!(std::fs::read(&stars).unwrap() == want_stars);
     assert!(!ck.exists(), "the checkpoint is removed at the end");
@@ -80,19 +117,46 @@ fn a_terminated_run_resumes_into_the_uninterrupted_result() {
     std::fs::remove_file(&stars).unwrap();
     let spec = |index| ShardSpec { index, count: 2 };
     let parts: Vec<_> = (0..2).map(|i| shard_path(&out, spec(i))).collect();
-    infer_shard(&run(&plain, &cat, settings(Some(&stars))), spec(0), &parts[0]).unwrap();
-    let stopping = StopsAt { inner: posterior(), calls: AtomicUsize::new(0), stop_at: 2 };
-    let err = infer_shard(&run(&stopping, &cat, settings(Some(&stars))), spec(1), &parts[1]).unwrap_err();
+    infer_shard(
+        &run(&plain, &cat, settings(Some(&stars))),
+        spec(0),
+        &parts[0],
+    )
+    .unwrap();
+    let stopping = StopsAt {
+        inner: posterior(),
+        calls: AtomicUsize::new(0),
+        stop_at: 2,
+    };
+    let err = infer_shard(
+        &run(&stopping, &cat, settings(Some(&stars))),
+        spec(1),
+        &parts[1],
+    )
+    .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Terminated);
     interrupt::clear();
     let err = merge(&parts, &out).unwrap_err().to_string();
-    assert!(err.contains("shard 1/2 stopped after 1 of its 2 blocks"), "{err}");
-    let done = infer_shard(&run(&plain, &cat, settings(Some(&stars))), spec(1), &parts[1]).unwrap();
+    assert!(
+        err.contains("shard 1/2 stopped after 1 of its 2 blocks"),
+        "{err}"
+    );
+    let done = infer_shard(
+        &run(&plain, &cat, settings(Some(&stars))),
+        spec(1),
+        &parts[1],
+    )
+    .unwrap();
     assert_eq!(done.resumed_at, Some(3));
     merge(&parts, &out).unwrap();
     assert!(std::fs::read(&out).unwrap() == want_out);
     assert!(std::fs::read(&stars).unwrap() == want_stars);
     // a finished shard called again returns at once
-    let done = infer_shard(&run(&plain, &cat, settings(Some(&stars))), spec(1), &parts[1]).unwrap();
+    let done = infer_shard(
+        &run(&plain, &cat, settings(Some(&stars))),
+        spec(1),
+        &parts[1],
+    )
+    .unwrap();
     assert_eq!(done.resumed_at, Some(4));
 }

@@ -41,7 +41,19 @@ fn paper_quick_run_writes_everything_and_is_thread_independent() {
 
     let q = d.join("q2");
     let report = json(&q.join("report.json"));
-    has(&report, "report.json", &["version", "seed", "threads", "numbers", "timings", "seconds.total", "figures"]);
+    has(
+        &report,
+        "report.json",
+        &[
+            "version",
+            "seed",
+            "threads",
+            "numbers",
+            "timings",
+            "seconds.total",
+            "figures",
+        ],
+    );
     assert_eq!(report["threads"], 2);
     for f in report["figures"].as_array().unwrap() {
         let png = q.join(f.as_str().unwrap());
@@ -50,27 +62,87 @@ fn paper_quick_run_writes_everything_and_is_thread_independent() {
         assert!(svg.is_file(), "{} missing", svg.display());
     }
     let fields: &[(&str, &[&str])] = &[
-        ("fig2.json", &["ape_median", "dex_median", "train_seconds", "per_element.Fe_H.ape_median"]),
-        ("npe.json", &["n_train", "best_val_log_prob", "test.ape_global.median"]),
-        ("fig3.json", &["ape.alpha_imf.median", "ape.log10_n_ia.p95", "ape_global.median", "figures"]),
-        ("fig4.json", &["posterior.alpha_imf.mean", "posterior.birth_time.sd", "figures"]),
-        ("fig5_6.json", &["alpha_imf_mean", "alpha_imf_sd", "log10_n_ia_mean", "log10_n_ia_sd", "seconds"]),
-        ("fig7_8.json", &["alt.alpha_imf_mean", "alt.alpha_imf_sigma", "alt.log10_n_ia_sigma"]),
-        ("appendix_d.json", &["alpha_imf_mean", "log10_n_ia_mean", "truth"]),
-        ("calibration.json", &["tarp_atc", "sbc_ks_pvalues.alpha_imf", "coverage.joint"]),
+        (
+            "fig2.json",
+            &[
+                "ape_median",
+                "dex_median",
+                "train_seconds",
+                "per_element.Fe_H.ape_median",
+            ],
+        ),
+        (
+            "npe.json",
+            &["n_train", "best_val_log_prob", "test.ape_global.median"],
+        ),
+        (
+            "fig3.json",
+            &[
+                "ape.alpha_imf.median",
+                "ape.log10_n_ia.p95",
+                "ape_global.median",
+                "figures",
+            ],
+        ),
+        (
+            "fig4.json",
+            &[
+                "posterior.alpha_imf.mean",
+                "posterior.birth_time.sd",
+                "figures",
+            ],
+        ),
+        (
+            "fig5_6.json",
+            &[
+                "alpha_imf_mean",
+                "alpha_imf_sd",
+                "log10_n_ia_mean",
+                "log10_n_ia_sd",
+                "seconds",
+            ],
+        ),
+        (
+            "fig7_8.json",
+            &[
+                "alt.alpha_imf_mean",
+                "alt.alpha_imf_sigma",
+                "alt.log10_n_ia_sigma",
+            ],
+        ),
+        (
+            "appendix_d.json",
+            &["alpha_imf_mean", "log10_n_ia_mean", "truth"],
+        ),
+        (
+            "calibration.json",
+            &["tarp_atc", "sbc_ks_pvalues.alpha_imf", "coverage.joint"],
+        ),
     ];
     for (file, f) in fields {
         has(&json(&q.join(file)), file, f);
     }
     let md = std::fs::read_to_string(q.join("report.md")).unwrap();
-    assert!(md.contains("| quantity | galchem | paper | difference |"), "{md}");
-    assert!(md.contains("emulator median APE (%)") && md.contains("not on this build"), "{md}");
+    assert!(
+        md.contains("| quantity | galchem | paper | difference |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("emulator median APE (%)") && md.contains("not on this build"),
+        "{md}"
+    );
     assert!(md.contains("![fig2.png](fig2.png)"), "{md}");
 
     // Same seed, 1 and 2 threads: the same numbers, to the bit.
     let one = json(&d.join("q1/report.json"));
     assert_eq!(one["threads"], 1);
-    assert_eq!(one["numbers"], report["numbers"], "numbers differ between 1 and 2 threads");
+    assert_eq!(
+        one["numbers"], report["numbers"],
+        "numbers differ between 1 and 2 threads"
+    );
     let numbers = report["numbers"].as_object().unwrap();
-    assert!(numbers.len() >= 12 && numbers.values().all(Value::is_number), "{numbers:?}");
+    assert!(
+        numbers.len() >= 12 && numbers.values().all(Value::is_number),
+        "{numbers:?}"
+    );
 }

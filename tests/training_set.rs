@@ -40,7 +40,10 @@ fn shards_merge_into_the_single_process_set() {
     let m = stream_util::model();
     let single = dir.path().join("single.parquet");
     let s = simulate_set(&m, m.prior(), N, 9, spec(0, 1), &single).unwrap();
-    assert_eq!((s.part.rows, s.part.n_blocks, s.part.complete), (N, 3, true));
+    assert_eq!(
+        (s.part.rows, s.part.n_blocks, s.part.complete),
+        (N, 3, true)
+    );
     let bytes = std::fs::read(&single).unwrap();
     // the rows are the prior's draws (as prior.sample(n, seed)) and their runs
     let t = Table::read(&single).unwrap();
@@ -52,8 +55,15 @@ fn shards_merge_into_the_single_process_set() {
     for n in [2, 3, 5] {
         assert_eq!(sharded(&m, dir.path(), n, 9), bytes, "{n} shards");
     }
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
-    assert_eq!(pool.install(|| sharded(&m, dir.path(), 2, 9)), bytes, "one thread");
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    assert_eq!(
+        pool.install(|| sharded(&m, dir.path(), 2, 9)),
+        bytes,
+        "one thread"
+    );
     // a finished shard returns at once
     let again = simulate_set(&m, m.prior(), N, 9, spec(0, 1), &single).unwrap();
     assert_eq!(again.part.rows, N);
@@ -64,12 +74,19 @@ fn shards_of_other_sets_and_missing_shards_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let m = stream_util::model();
     let (a, b) = (dir.path().join("a.parquet"), dir.path().join("b.parquet"));
-    let pa = simulate_set(&m, m.prior(), N, 1, spec(0, 2), &a).unwrap().partial;
-    let pb = simulate_set(&m, m.prior(), N, 2, spec(1, 2), &b).unwrap().partial;
-    let err = merge_set(&[pa.clone(), pb], &dir.path().join("m.parquet")).unwrap_err().to_string();
+    let pa = simulate_set(&m, m.prior(), N, 1, spec(0, 2), &a)
+        .unwrap()
+        .partial;
+    let pb = simulate_set(&m, m.prior(), N, 2, spec(1, 2), &b)
+        .unwrap()
+        .partial;
+    let err = merge_set(&[pa.clone(), pb], &dir.path().join("m.parquet"))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("another job") || err.contains("seed"), "{err}");
-    let err = merge_set(&[pa], &dir.path().join("m.parquet")).unwrap_err().to_string();
+    let err = merge_set(&[pa], &dir.path().join("m.parquet"))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("1/2"), "{err}");
     assert!(!dir.path().join("m.parquet").exists());
 }
-

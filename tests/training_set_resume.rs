@@ -58,15 +58,24 @@ fn a_stopped_shard_resumes_into_the_same_file() {
     simulate_set(&m, m.prior(), N, 5, spec(0, 2), &out).unwrap();
     // shard 1/2 has blocks 1 and 2; its 1st call makes the schema, the 2nd is block 1: it
     // stops before block 2
-    let stopping = StopsAt { inner: stream_util::model(), calls: AtomicUsize::new(0), stop_at: 2 };
+    let stopping = StopsAt {
+        inner: stream_util::model(),
+        calls: AtomicUsize::new(0),
+        stop_at: 2,
+    };
     let err = simulate_set(&stopping, m.prior(), N, 5, spec(1, 2), &out).unwrap_err();
     interrupt::clear();
     assert_eq!(err.kind(), ErrorKind::Terminated, "{err}");
     let p = partial(&out, spec(0, 2));
-    let err = merge_set(&[p.clone(), partial(&out, spec(1, 2))], &out).unwrap_err().to_string();
+    let err = merge_set(&[p.clone(), partial(&out, spec(1, 2))], &out)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("stopped after 1 of its 2 blocks"), "{err}");
     let resumed = simulate_set(&m, m.prior(), N, 5, spec(1, 2), &out).unwrap();
     assert_eq!(resumed.resumed_at, Some(2));
     merge_set(&[p, partial(&out, spec(1, 2))], &out).unwrap();
-    assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&single).unwrap());
+    assert_eq!(
+        std::fs::read(&out).unwrap(),
+        std::fs::read(&single).unwrap()
+    );
 }

@@ -11,14 +11,14 @@ mod error;
 mod filter;
 pub mod fits;
 mod io;
+pub mod npz;
 mod sink;
 mod stream;
-pub mod npz;
 mod table;
 
 pub use error::CatalogError;
 pub use filter::{CmpOp, Scalar};
+pub use io::TableFormat;
 pub use sink::ParquetSink;
 pub use stream::TableBatches;
-pub use io::TableFormat;
 pub use table::{ColumnData, Table};

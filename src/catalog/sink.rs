@@ -65,7 +65,9 @@ impl ParquetSink {
             return Ok(());
         }
         df.rechunk_mut();
-        self.writer.write_batch(&df).map_err(|e| write_error(&self.path, e))?;
+        self.writer
+            .write_batch(&df)
+            .map_err(|e| write_error(&self.path, e))?;
         self.rows += df.height();
         Ok(())
     }
@@ -77,10 +79,18 @@ impl ParquetSink {
 
     /// Copies the first `rows` rows of the Parquet file `from`, `group` rows per row group
     /// (the group size `from` was written with, so the copy has the same bytes).
-    pub fn copy_from(&mut self, from: &Path, rows: usize, group: usize) -> Result<(), CatalogError> {
+    pub fn copy_from(
+        &mut self,
+        from: &Path,
+        rows: usize,
+        group: usize,
+    ) -> Result<(), CatalogError> {
         let mut b = TableBatches::open(from)?;
         if b.n_rows() < rows {
-            return Err(write_error(from, format!("has {} rows, {rows} expected", b.n_rows())));
+            return Err(write_error(
+                from,
+                format!("has {} rows, {rows} expected", b.n_rows()),
+            ));
         }
         let mut left = rows;
         while left > 0 {
@@ -101,7 +111,9 @@ impl ParquetSink {
 
     /// Closes the file, valid, under the name `to` (e.g. that of an incomplete file).
     pub fn finish_as(mut self, to: &Path) -> Result<(), CatalogError> {
-        self.writer.finish().map_err(|e| write_error(&self.path, e))?;
+        self.writer
+            .finish()
+            .map_err(|e| write_error(&self.path, e))?;
         std::fs::rename(&self.tmp, to).map_err(|e| write_error(to, e))?;
         self.closed = true;
         Ok(())

@@ -56,7 +56,9 @@ impl TableBatches {
         }
         if TableFormat::of(path) == TableFormat::Parquet {
             let file = File::open(path).map_err(open)?;
-            let n_rows = ParquetReader::new(file).num_rows().map_err(|e| read_error(path, "Parquet", e))?;
+            let n_rows = ParquetReader::new(file)
+                .num_rows()
+                .map_err(|e| read_error(path, "Parquet", e))?;
             return Ok(TableBatches {
                 path: path.to_path_buf(),
                 source: Source::Parquet,
@@ -133,7 +135,12 @@ impl TableBatches {
         }
         if let Source::Csv { lines, .. } = &mut self.source {
             for _ in self.next_row..row {
-                if lines.next().transpose().map_err(|e| read_error(&self.path, "CSV", e))?.is_none() {
+                if lines
+                    .next()
+                    .transpose()
+                    .map_err(|e| read_error(&self.path, "CSV", e))?
+                    .is_none()
+                {
                     break;
                 }
             }
@@ -161,7 +168,11 @@ impl TableBatches {
         }
         Ok(Some((
             first,
-            Table::from_df(df).with_origin(format!("{} (rows {first}..{})", self.path.display(), self.next_row)),
+            Table::from_df(df).with_origin(format!(
+                "{} (rows {first}..{})",
+                self.path.display(),
+                self.next_row
+            )),
         )))
     }
 }
@@ -240,7 +251,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let n = 1003;
         let t = Table::from_columns(vec![
-            ("a".into(), ColumnData::Float((0..n).map(|i| i as f64 * 0.5).collect())),
+            (
+                "a".into(),
+                ColumnData::Float((0..n).map(|i| i as f64 * 0.5).collect()),
+            ),
             ("b".into(), ColumnData::Int((0..n as i64).collect())),
         ])
         .unwrap();

@@ -21,8 +21,8 @@ pub mod map;
 pub mod npe;
 pub mod star;
 pub mod stream;
-pub mod training_set;
 pub mod survey;
+pub mod training_set;
 
 pub use catalog::observe::Observations;
 pub use catalog::{

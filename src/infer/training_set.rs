@@ -14,9 +14,9 @@ use crate::catalog::{ParquetSink, Table};
 use crate::error::{ErrorKind, Kind, Vocabulary};
 use crate::infer::error::InferError;
 use crate::infer::stream::stars_file::incomplete_path;
+use crate::model::prior::SAMPLE_CHUNK;
 use crate::model::runs::runs_table;
 use crate::model::{Prior, Simulator};
-use crate::model::prior::SAMPLE_CHUNK;
 use crate::shard::{load_all, shard_path, JobKey, Partial, ShardError, ShardSpec};
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
@@ -69,18 +69,31 @@ fn key(sim: &dyn Simulator, prior: &Prior, n: usize, seed: u64) -> Result<JobKey
         prior: &'a Prior,
         n: usize,
     }
-    let inputs = Inputs { simulator: sim.describe(), prior, n };
+    let inputs = Inputs {
+        simulator: sim.describe(),
+        prior,
+        n,
+    };
     Ok(JobKey::new(JOB_KIND, &inputs, seed))
 }
 
 /// Rows `[block·4096, …)` of the set: the prior's draws of chunk `block` and their runs, and
 /// how many of them succeeded.
-fn block_table(sim: &dyn Simulator, prior: &Prior, n: usize, seed: u64, block: usize) -> Result<(Table, usize), InferError> {
+fn block_table(
+    sim: &dyn Simulator,
+    prior: &Prior,
+    n: usize,
+    seed: u64,
+    block: usize,
+) -> Result<(Table, usize), InferError> {
     let start = block * SET_BLOCK;
     let theta = prior.sample_chunk(block, (n - start).min(SET_BLOCK), seed);
     let runs = sim.simulate(theta.view())?;
     let names = prior.space().names();
-    Ok((runs_table(&names, &theta, sim.output_names(), &runs)?, runs.n_ok()))
+    Ok((
+        runs_table(&names, &theta, sim.output_names(), &runs)?,
+        runs.n_ok(),
+    ))
 }
 
 /// Simulates shard `shard` of an `n`-run training set drawn from `prior` with `seed`, into
@@ -95,11 +108,19 @@ pub fn simulate_set(
     out: &Path,
 ) -> Result<SetShard, InferError> {
     if n == 0 {
-        return Err(InferError::option("n", 0, "a training set needs at least one run"));
+        return Err(InferError::option(
+            "n",
+            0,
+            "a training set needs at least one run",
+        ));
     }
     let started = Instant::now();
     let single = shard.count == 1;
-    let file = if single { out.to_path_buf() } else { shard_path(out, shard) };
+    let file = if single {
+        out.to_path_buf()
+    } else {
+        shard_path(out, shard)
+    };
     let partial = shard_path(&out.with_extension("json"), shard);
     let key = key(sim, prior, n, seed)?;
     let n_blocks = n.div_ceil(SET_BLOCK);
@@ -114,10 +135,16 @@ pub fn simulate_set(
         complete: false,
         seconds: 0.0,
     };
-    let prev = Partial::<SetPart>::load(&partial).ok().filter(|p| p.job == key && p.shard == shard);
+    let prev = Partial::<SetPart>::load(&partial)
+        .ok()
+        .filter(|p| p.job == key && p.shard == shard);
     if let Some(p) = &prev {
         if p.body.complete && file.exists() {
-            return Ok(SetShard { partial, part: p.body.clone(), resumed_at: Some(p.body.range.end) });
+            return Ok(SetShard {
+                partial,
+                part: p.body.clone(),
+                resumed_at: Some(p.body.range.end),
+            });
         }
     }
     let like = block_table(sim, prior, n.min(1), seed, 0)?.0.head(0);
@@ -125,20 +152,31 @@ pub fn simulate_set(
     let resumed_at = match &prev {
         Some(p) if incomplete_path(&file).exists() => {
             sink.copy_from(&incomplete_path(&file), p.body.rows, SET_BLOCK)?;
-            part = SetPart { seconds: p.body.seconds, ..p.body.clone() };
+            part = SetPart {
+                seconds: p.body.seconds,
+                ..p.body.clone()
+            };
             Some(part.range.start + part.done)
         }
         _ => None,
     };
-    let progress = crate::progress::Progress::new((part.range.len() - part.done) as u64, "simulate");
+    let progress =
+        crate::progress::Progress::new((part.range.len() - part.done) as u64, "simulate");
     for block in part.range.start + part.done..part.range.end {
-        let step = crate::interrupt::check().map_err(InferError::from).and_then(|()| block_table(sim, prior, n, seed, block));
+        let step = crate::interrupt::check()
+            .map_err(InferError::from)
+            .and_then(|()| block_table(sim, prior, n, seed, block));
         let (t, n_ok) = match step {
             Ok(t) => t,
             Err(e) if matches!(e.kind(), ErrorKind::Interrupted | ErrorKind::Terminated) => {
                 part.seconds += started.elapsed().as_secs_f64();
                 sink.finish_as(&incomplete_path(&file))?;
-                Partial { job: key, shard, body: part }.save(&partial)?;
+                Partial {
+                    job: key,
+                    shard,
+                    body: part,
+                }
+                .save(&partial)?;
                 return Err(e);
             }
             Err(e) => return Err(e),
@@ -155,9 +193,18 @@ pub fn simulate_set(
     part.complete = true;
     part.seconds += started.elapsed().as_secs_f64();
     if !single {
-        Partial { job: key, shard, body: part.clone() }.save(&partial)?;
+        Partial {
+            job: key,
+            shard,
+            body: part.clone(),
+        }
+        .save(&partial)?;
     }
-    Ok(SetShard { partial, part, resumed_at })
+    Ok(SetShard {
+        partial,
+        part,
+        resumed_at,
+    })
 }
 
 /// Concatenates the shards of a training set (their partials, any order) into `out`: the
@@ -179,7 +226,13 @@ pub fn merge_set(paths: &[PathBuf], out: &Path) -> Result<SetPart, InferError> {
     for (path, p) in &parts {
         let b = &p.body;
         if !b.complete {
-            return Err(ShardError::Incomplete { path: path.clone(), shard: p.shard, done: b.done, total: b.range.len() }.into());
+            return Err(ShardError::Incomplete {
+                path: path.clone(),
+                shard: p.shard,
+                done: b.done,
+                total: b.range.len(),
+            }
+            .into());
         }
         if b.rows == 0 {
             continue;
@@ -219,18 +272,41 @@ pub fn train_npe_on_runs(
         .filter(|c| c != STATUS_COLUMN && !params.contains(&c.as_str()))
         .collect();
     if outputs.is_empty() {
-        return Err(InferError::option("runs", runs.columns().join(", "), "holds no output columns besides the parameters and status"));
+        return Err(InferError::option(
+            "runs",
+            runs.columns().join(", "),
+            "holds no output columns besides the parameters and status",
+        ));
     }
     let out_names: Vec<&str> = outputs.iter().map(String::as_str).collect();
     let arrays = successful_runs(runs, &params, &out_names)?;
-    let good: Vec<usize> = (0..arrays.x.nrows()).filter(|&r| arrays.x.row(r).iter().all(|v| v.is_finite())).collect();
+    let good: Vec<usize> = (0..arrays.x.nrows())
+        .filter(|&r| arrays.x.row(r).iter().all(|v| v.is_finite()))
+        .collect();
     let theta = arrays.theta.select(ndarray::Axis(0), &good);
     let mut x = arrays.x.select(ndarray::Axis(0), &good);
-    let noise = opts.noise.clone().unwrap_or_else(|| crate::model::NoiseModel::uniform(outputs.len(), crate::infer::npe::pipeline::PAPER_NOISE_DEX));
-    noise.validate(outputs.len()).map_err(|e| InferError::option("noise", format!("{:?}", noise.sigma), e))?;
+    let noise = opts.noise.clone().unwrap_or_else(|| {
+        crate::model::NoiseModel::uniform(
+            outputs.len(),
+            crate::infer::npe::pipeline::PAPER_NOISE_DEX,
+        )
+    });
+    noise
+        .validate(outputs.len())
+        .map_err(|e| InferError::option("noise", format!("{:?}", noise.sigma), e))?;
     noise.add(&mut x, crate::rng::derive(opts.seed, 1));
-    let source = runs.origin().map_or_else(|| "runs table".to_string(), |o| format!("runs:{o}"));
-    let (post, mut report) = crate::infer::npe::pipeline::train_on_pairs_with(prior, (theta.view(), x.view()), noise, &source, outputs, opts, observer)?;
+    let source = runs
+        .origin()
+        .map_or_else(|| "runs table".to_string(), |o| format!("runs:{o}"));
+    let (post, mut report) = crate::infer::npe::pipeline::train_on_pairs_with(
+        prior,
+        (theta.view(), x.view()),
+        noise,
+        &source,
+        outputs,
+        opts,
+        observer,
+    )?;
     report.n_failed = arrays.n_failed + (arrays.x.nrows() - good.len());
     Ok((post, report))
 }

@@ -4,8 +4,8 @@
 //! A figure is plain data until [`Figure::save`] renders it, so scripts build it step by
 //! step and the same description renders to PNG or SVG (chosen by the file extension).
 
-mod calibration;
 mod baselines;
+mod calibration;
 mod corner;
 mod emulator;
 mod error;
@@ -18,11 +18,11 @@ mod series;
 mod style;
 mod tracks;
 
+pub use baselines::{methods_figure, rank_figure, trace_figure, MethodPoint};
 pub use calibration::{
     coverage_figure, ecdf_figure, lc2st_figure, ppc_figure, predictions_figure, sbc_figure,
     tarp_figure,
 };
-pub use baselines::{methods_figure, rank_figure, trace_figure, MethodPoint};
 pub use corner::{corner, gaussian_ellipse};
 pub use emulator::emulator_ape_figure;
 pub use error::PlotError;

@@ -337,9 +337,16 @@ pub mod calib_api {
     ) -> RhaiResult<Dynamic> {
         let a: CalibrateArgs = parse(options)?;
         let c = super::super::context::context(&ctx)?;
-        let output = output(&c, a.shard.as_deref(), a.out.as_deref(), a.partial.as_deref())?;
+        let output = output(
+            &c,
+            a.shard.as_deref(),
+            a.out.as_deref(),
+            a.partial.as_deref(),
+        )?;
         let opts = run_options(parts!(a), post.obs_names().len())?;
-        with_simulator(&sim, None, "calibrate", |s| run_into(post, s, &opts, &output))
+        with_simulator(&sim, None, "calibrate", |s| {
+            run_into(post, s, &opts, &output)
+        })
     }
 
     /// A calibration run with the default options.

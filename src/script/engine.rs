@@ -6,8 +6,8 @@ use super::docs::Docs;
 use super::errors::SourceMap;
 use super::resolver::Resolver;
 use super::{
-    arrays, calib, calib_results, calib_shard, catalog, emulator, gce, hmc, hmc_results, infer, plot,
-    prior, results, session_api, stream, survey, training_set,
+    arrays, calib, calib_results, calib_shard, catalog, emulator, gce, hmc, hmc_results, infer,
+    plot, prior, results, session_api, stream, survey, training_set,
 };
 use rhai::{Dynamic, Engine, Module, Shared};
 use std::sync::Arc;

@@ -341,8 +341,16 @@ pub mod infer_api {
             // a training set simulated before (e.g. shards of simulate_set)
             let mut opts = opts;
             let params = prior.space().names();
-            let n_out = runs.columns().iter().filter(|c| c.as_str() != crate::model::runs::STATUS_COLUMN && !params.contains(&c.as_str())).count();
-            opts.noise = a.noise.as_ref().map(|n| NoiseModel { sigma: n.values(n_out) });
+            let n_out = runs
+                .columns()
+                .iter()
+                .filter(|c| {
+                    c.as_str() != crate::model::runs::STATUS_COLUMN && !params.contains(&c.as_str())
+                })
+                .count();
+            opts.noise = a.noise.as_ref().map(|n| NoiseModel {
+                sigma: n.values(n_out),
+            });
             let obs = observer.as_mut().map(|o| o as &mut dyn crate::nn::Observer);
             let result = crate::infer::training_set::train_npe_on_runs(&prior, &runs, &opts, obs);
             if let Some(e) = observer.as_mut().and_then(|o| o.take_error()) {

@@ -28,9 +28,9 @@ pub mod results;
 mod session_api;
 mod simulators;
 mod stream;
-mod training_set;
 mod survey;
 mod training;
+mod training_set;
 
 pub use context::{default_writes, Limits, SessionConfig};
 pub use convert::Vector;

@@ -158,14 +158,16 @@ pub mod session_api {
         ast.set_source(name.as_str());
         let mut scope = rhai::Scope::new();
         scope.push_constant("ARGS", args);
-        engine.eval_ast_with_scope::<Dynamic>(&mut scope, &ast).map_err(|e| {
-            Box::new(rhai::EvalAltResult::ErrorInFunctionCall(
-                "run_script".into(),
-                name.clone(),
-                e,
-                ctx.call_position(),
-            ))
-        })
+        engine
+            .eval_ast_with_scope::<Dynamic>(&mut scope, &ast)
+            .map_err(|e| {
+                Box::new(rhai::EvalAltResult::ErrorInFunctionCall(
+                    "run_script".into(),
+                    name.clone(),
+                    e,
+                    ctx.call_position(),
+                ))
+            })
     }
 
     /// The galchem version.
@@ -182,7 +184,8 @@ pub mod session_api {
     /// `VmHWM`), or `()` where the system does not report it. For benchmarks: run the work
     /// to be measured in a fresh process.
     pub fn peak_memory_mb() -> Dynamic {
-        crate::resources::peak_rss_bytes().map_or(Dynamic::UNIT, |b| Dynamic::from_float(b as f64 / 1e6))
+        crate::resources::peak_rss_bytes()
+            .map_or(Dynamic::UNIT, |b| Dynamic::from_float(b as f64 / 1e6))
     }
 
     /// The kind of an error caught with `try … catch (err)`: `err.kind`, e.g.

@@ -66,7 +66,12 @@ pub fn option_docs() -> Vec<(&'static str, &'static [OptionDoc])> {
 }
 
 /// The library's settings from the options, for the catalog at `catalog`.
-fn settings(a: &StreamArgs, post: &NeuralPosterior, catalog: &Path, stars_out: Option<&Path>) -> RhaiResult<StreamSettings> {
+fn settings(
+    a: &StreamArgs,
+    post: &NeuralPosterior,
+    catalog: &Path,
+    stars_out: Option<&Path>,
+) -> RhaiResult<StreamSettings> {
     let head = crate::catalog::TableBatches::open(catalog)
         .and_then(|b| b.head())
         .map_err(rt)?;
@@ -122,7 +127,9 @@ fn with_run<R>(
     };
     match refine {
         None => run(None),
-        Some(d) => with_simulator(d, None, "infer_stream: option 'refine'", |sim| run(Some(sim))),
+        Some(d) => with_simulator(d, None, "infer_stream: option 'refine'", |sim| {
+            run(Some(sim))
+        }),
     }
 }
 
@@ -135,7 +142,10 @@ fn checkpoint_name(catalog: &Path, a: &StreamArgs) -> String {
         .str(a.stars_out.as_deref().unwrap_or(""))
         .u64(a.samples.unwrap_or(1000) as u64)
         .u64(a.seed.unwrap_or(crate::rng::DEFAULT_SEED));
-    format!("infer-{}.json", crate::nn::checkpoint::hash::hex(h.finish()))
+    format!(
+        "infer-{}.json",
+        crate::nn::checkpoint::hash::hex(h.finish())
+    )
 }
 
 #[export_module]
@@ -153,16 +163,33 @@ pub mod stream_api {
     /// let r = infer_stream(post, data_path("catalogs/mock_chempy_tng.csv"), #{ stars_out: "stars.parquet", out: "result.json" });
     /// ```
     #[rhai_fn(return_raw)]
-    pub fn infer_stream(ctx: NativeCallContext, post: NeuralPosterior, catalog: &str, options: Map) -> RhaiResult<CatalogInference> {
+    pub fn infer_stream(
+        ctx: NativeCallContext,
+        post: NeuralPosterior,
+        catalog: &str,
+        options: Map,
+    ) -> RhaiResult<CatalogInference> {
         let a: StreamArgs = parse(options)?;
         let c = context(&ctx)?;
         if a.partial.is_some() {
-            return Err(rt_error("infer_stream: option 'partial' is for infer_shard"));
+            return Err(rt_error(
+                "infer_stream: option 'partial' is for infer_shard",
+            ));
         }
         let catalog = PathBuf::from(catalog);
-        let out = a.out.as_deref().map(|p| c.writable("infer_stream", p)).transpose()?;
-        let stars = a.stars_out.as_deref().map(|p| c.writable("infer_stream", p)).transpose()?;
-        let checkpoint = checkpoint_path(&c, "infer_stream", a.checkpoint.clone(), || checkpoint_name(&catalog, &a))?;
+        let out = a
+            .out
+            .as_deref()
+            .map(|p| c.writable("infer_stream", p))
+            .transpose()?;
+        let stars = a
+            .stars_out
+            .as_deref()
+            .map(|p| c.writable("infer_stream", p))
+            .transpose()?;
+        let checkpoint = checkpoint_path(&c, "infer_stream", a.checkpoint.clone(), || {
+            checkpoint_name(&catalog, &a)
+        })?;
         let settings = settings(&a, &post, &catalog, stars.as_deref())?;
         with_run(&post, &catalog, settings, a.refine.as_ref(), |run| {
             stream::infer_stream(run, checkpoint.as_deref(), out.as_deref()).map_err(rt)
@@ -175,7 +202,13 @@ pub mod stream_api {
     /// `merge_inference`) combines all shards into the single-process result, byte for byte.
     /// An interrupted shard resumes when called again. Returns a `ShardRun`.
     #[rhai_fn(return_raw)]
-    pub fn infer_shard(ctx: NativeCallContext, post: NeuralPosterior, catalog: &str, shard: &str, options: Map) -> RhaiResult<ShardDone> {
+    pub fn infer_shard(
+        ctx: NativeCallContext,
+        post: NeuralPosterior,
+        catalog: &str,
+        shard: &str,
+        options: Map,
+    ) -> RhaiResult<ShardDone> {
         let a: StreamArgs = parse(options)?;
         let c = context(&ctx)?;
         let spec = ShardSpec::parse(shard).map_err(rt)?;
@@ -183,11 +216,19 @@ pub mod stream_api {
         let partial = match (&a.partial, &a.out) {
             (Some(p), _) => PathBuf::from(p),
             (None, Some(o)) => shard_path(Path::new(o), spec),
-            (None, None) => return Err(rt_error("infer_shard: give option 'out' (the merged report) or 'partial'")),
+            (None, None) => {
+                return Err(rt_error(
+                    "infer_shard: give option 'out' (the merged report) or 'partial'",
+                ))
+            }
         };
         let partial = c.writable("infer_shard", &partial.to_string_lossy())?;
         // the merged per-star file, resolved as infer_stream resolves it (the report names it)
-        let stars = a.stars_out.as_deref().map(|s| c.writable("infer_shard", s)).transpose()?;
+        let stars = a
+            .stars_out
+            .as_deref()
+            .map(|s| c.writable("infer_shard", s))
+            .transpose()?;
         if let Some(s) = &stars {
             c.writable("infer_shard", &shard_path(s, spec).to_string_lossy())?;
         }
@@ -211,14 +252,22 @@ pub mod stream_api {
     /// order) into the report `out` and the per-star file; partials of another job, seed or
     /// galchem version are refused and a missing shard is named. Returns the `Inference`.
     #[rhai_fn(return_raw)]
-    pub fn merge_inference(ctx: NativeCallContext, paths: Array, out: &str) -> RhaiResult<CatalogInference> {
+    pub fn merge_inference(
+        ctx: NativeCallContext,
+        paths: Array,
+        out: &str,
+    ) -> RhaiResult<CatalogInference> {
         let c = context(&ctx)?;
         let out = c.writable("merge_inference", out)?;
-        let paths: Vec<PathBuf> = super::super::convert::strings(&Dynamic::from_array(paths), "merge_inference: paths")?
-            .into_iter()
-            .map(PathBuf::from)
-            .collect();
-        let allow = |p: &Path| c.writable("merge_inference", &p.to_string_lossy()).map_err(|e| e.to_string());
+        let paths: Vec<PathBuf> =
+            super::super::convert::strings(&Dynamic::from_array(paths), "merge_inference: paths")?
+                .into_iter()
+                .map(PathBuf::from)
+                .collect();
+        let allow = |p: &Path| {
+            c.writable("merge_inference", &p.to_string_lossy())
+                .map_err(|e| e.to_string())
+        };
         stream::merge_checked(&paths, &out, &allow).map_err(rt)
     }
 }

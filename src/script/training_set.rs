@@ -33,14 +33,27 @@ pub mod training_set_api {
     /// let s = simulate_set(chempy("tng"), paper_prior(#{ box: 5 }), 10000000, 1, slurm_shard() ?? "0/1", "runs.parquet");
     /// ```
     #[rhai_fn(return_raw)]
-    pub fn simulate_set(ctx: NativeCallContext, sim: Dynamic, prior: Prior, n: INT, seed: INT, shard: &str, out: &str) -> RhaiResult<SetShard> {
+    pub fn simulate_set(
+        ctx: NativeCallContext,
+        sim: Dynamic,
+        prior: Prior,
+        n: INT,
+        seed: INT,
+        shard: &str,
+        out: &str,
+    ) -> RhaiResult<SetShard> {
         if n < 1 || seed < 0 {
-            return Err(rt_error(format!("simulate_set needs n >= 1 and seed >= 0, got n = {n}, seed = {seed}")));
+            return Err(rt_error(format!(
+                "simulate_set needs n >= 1 and seed >= 0, got n = {n}, seed = {seed}"
+            )));
         }
         let c = context(&ctx)?;
         let spec = ShardSpec::parse(shard).map_err(rt)?;
         let out = c.writable("simulate_set", out)?;
-        for p in [crate::shard::shard_path(&out, spec), crate::shard::shard_path(&out.with_extension("json"), spec)] {
+        for p in [
+            crate::shard::shard_path(&out, spec),
+            crate::shard::shard_path(&out.with_extension("json"), spec),
+        ] {
             c.writable("simulate_set", &p.to_string_lossy())?;
         }
         with_simulator(&sim, None, "simulate_set", |s| {
@@ -55,7 +68,8 @@ pub mod training_set_api {
     pub fn merge_set(ctx: NativeCallContext, partials: Array, out: &str) -> RhaiResult<INT> {
         let c = context(&ctx)?;
         let out = c.writable("merge_set", out)?;
-        let merged = training_set::merge_set(&paths(partials, "merge_set: partials")?, &out).map_err(rt)?;
+        let merged =
+            training_set::merge_set(&paths(partials, "merge_set: partials")?, &out).map_err(rt)?;
         Ok(merged.rows as INT)
     }
 
@@ -65,11 +79,15 @@ pub mod training_set_api {
     pub fn read_tables(files: Array) -> RhaiResult<Table> {
         let files = paths(files, "read_tables: files")?;
         let mut it = files.iter();
-        let first = it.next().ok_or_else(|| rt_error("read_tables: give at least one file"))?;
+        let first = it
+            .next()
+            .ok_or_else(|| rt_error("read_tables: give at least one file"))?;
         let mut t = Table::read(first).map_err(rt)?;
         for f in it {
             let next = Table::read(f).map_err(rt)?;
-            t = t.vstack(&next).map_err(|e| rt_error(format!("read_tables: {}: {e}", f.display())))?;
+            t = t
+                .vstack(&next)
+                .map_err(|e| rt_error(format!("read_tables: {}: {e}", f.display())))?;
         }
         Ok(t)
     }

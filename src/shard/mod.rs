@@ -71,7 +71,15 @@ pub enum ShardError {
 }
 
 fn missing_hint(missing: &[usize], count: usize) -> String {
-    format!("shard{} {} of {count} not among the files", if missing.len() == 1 { "" } else { "s" }, missing.iter().map(|i| format!("{i}/{count}")).collect::<Vec<_>>().join(", "))
+    format!(
+        "shard{} {} of {count} not among the files",
+        if missing.len() == 1 { "" } else { "s" },
+        missing
+            .iter()
+            .map(|i| format!("{i}/{count}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
 }
 
 impl Kind for ShardError {
@@ -109,9 +117,17 @@ impl ShardSpec {
             spec: spec.to_string(),
             reason: reason.to_string(),
         };
-        let (i, n) = spec.split_once('/').ok_or_else(|| bad("must be i/n, e.g. 0/4"))?;
-        let index: usize = i.trim().parse().map_err(|_| bad("the shard index is not a non-negative integer"))?;
-        let count: usize = n.trim().parse().map_err(|_| bad("the shard count is not a positive integer"))?;
+        let (i, n) = spec
+            .split_once('/')
+            .ok_or_else(|| bad("must be i/n, e.g. 0/4"))?;
+        let index: usize = i
+            .trim()
+            .parse()
+            .map_err(|_| bad("the shard index is not a non-negative integer"))?;
+        let count: usize = n
+            .trim()
+            .parse()
+            .map_err(|_| bad("the shard count is not a positive integer"))?;
         if count == 0 || index >= count {
             return Err(bad("needs 0 <= i < n"));
         }
@@ -122,7 +138,8 @@ impl ShardSpec {
     /// of `SLURM_ARRAY_TASK_COUNT`, if those are set.
     pub fn from_env() -> Result<Option<ShardSpec>, ShardError> {
         let get = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-        let (Some(id), Some(count)) = (get("SLURM_ARRAY_TASK_ID"), get("SLURM_ARRAY_TASK_COUNT")) else {
+        let (Some(id), Some(count)) = (get("SLURM_ARRAY_TASK_ID"), get("SLURM_ARRAY_TASK_COUNT"))
+        else {
             return Ok(None);
         };
         let min = get("SLURM_ARRAY_TASK_MIN").unwrap_or_else(|| "0".into());
@@ -132,7 +149,11 @@ impl ShardSpec {
                 reason: format!("{what} '{v}' is not an integer"),
             })
         };
-        let (id_n, min_n, count_n) = (parse(&id, "the task id")?, parse(&min, "the minimum task id")?, parse(&count, "the task count")?);
+        let (id_n, min_n, count_n) = (
+            parse(&id, "the task id")?,
+            parse(&min, "the minimum task id")?,
+            parse(&count, "the task count")?,
+        );
         Self::parse(&format!("{}/{count_n}", id_n.saturating_sub(min_n))).map(Some)
     }
 
@@ -216,8 +237,9 @@ impl<T: Serialize + DeserializeOwned> Partial<T> {
 /// The job kind of a partial file, without reading its body's type.
 pub fn job_of(path: &Path) -> Result<JobKey, ShardError> {
     let raw = envelope::load_value(path, &PARTIAL_FORMAT)?;
-    serde_json::from_value::<JobKey>(raw.body.get("job").cloned().unwrap_or_default())
-        .map_err(|e| FileError::unusable(path, PARTIAL_FORMAT.name, format!("no job key: {e}")).into())
+    serde_json::from_value::<JobKey>(raw.body.get("job").cloned().unwrap_or_default()).map_err(
+        |e| FileError::unusable(path, PARTIAL_FORMAT.name, format!("no job key: {e}")).into(),
+    )
 }
 
 /// The file of shard `shard` of a job whose single-process file is `path`:
@@ -225,7 +247,9 @@ pub fn job_of(path: &Path) -> Result<JobKey, ShardError> {
 pub fn shard_path(path: &Path, shard: ShardSpec) -> PathBuf {
     let tag = format!("shard-{}-of-{}", shard.index, shard.count);
     let name = match (path.file_stem(), path.extension()) {
-        (Some(stem), Some(ext)) => format!("{}.{tag}.{}", stem.to_string_lossy(), ext.to_string_lossy()),
+        (Some(stem), Some(ext)) => {
+            format!("{}.{tag}.{}", stem.to_string_lossy(), ext.to_string_lossy())
+        }
         (Some(stem), None) => format!("{}.{tag}", stem.to_string_lossy()),
         _ => tag,
     };
@@ -234,7 +258,9 @@ pub fn shard_path(path: &Path, shard: ShardSpec) -> PathBuf {
 
 /// The partials at `paths`, checked to be all shards of one job, in shard order, with their
 /// paths.
-pub fn load_all<T: Serialize + DeserializeOwned>(paths: &[PathBuf]) -> Result<Vec<(PathBuf, Partial<T>)>, ShardError> {
+pub fn load_all<T: Serialize + DeserializeOwned>(
+    paths: &[PathBuf],
+) -> Result<Vec<(PathBuf, Partial<T>)>, ShardError> {
     let mut parts: Vec<(PathBuf, Partial<T>)> = Vec::new();
     for p in paths {
         let part = Partial::<T>::load(p)?;
@@ -248,7 +274,12 @@ pub fn load_all<T: Serialize + DeserializeOwned>(paths: &[PathBuf]) -> Result<Ve
             if first.shard.count != part.shard.count {
                 return Err(ShardError::OtherJob {
                     path: p.clone(),
-                    reason: format!("it is shard {} but {} is of {} shards", part.shard, first_path.display(), first.shard.count),
+                    reason: format!(
+                        "it is shard {} but {} is of {} shards",
+                        part.shard,
+                        first_path.display(),
+                        first.shard.count
+                    ),
                 });
             }
         }
@@ -262,8 +293,13 @@ pub fn load_all<T: Serialize + DeserializeOwned>(paths: &[PathBuf]) -> Result<Ve
         }
         parts.push((p.clone(), part));
     }
-    let count = parts.first().map(|(_, p)| p.shard.count).ok_or(ShardError::Nothing)?;
-    let missing: Vec<usize> = (0..count).filter(|i| !parts.iter().any(|(_, p)| p.shard.index == *i)).collect();
+    let count = parts
+        .first()
+        .map(|(_, p)| p.shard.count)
+        .ok_or(ShardError::Nothing)?;
+    let missing: Vec<usize> = (0..count)
+        .filter(|i| !parts.iter().any(|(_, p)| p.shard.index == *i))
+        .collect();
     if !missing.is_empty() {
         return Err(ShardError::Missing { missing, count });
     }
@@ -277,7 +313,10 @@ mod tests {
 
     #[test]
     fn specs_and_block_ranges() {
-        assert_eq!(ShardSpec::parse("2/4").unwrap(), ShardSpec { index: 2, count: 4 });
+        assert_eq!(
+            ShardSpec::parse("2/4").unwrap(),
+            ShardSpec { index: 2, count: 4 }
+        );
         for bad in ["4/4", "1", "a/2", "1/0", "-1/3"] {
             assert!(ShardSpec::parse(bad).is_err(), "{bad}");
         }
@@ -300,33 +339,63 @@ mod tests {
         let job = JobKey::new("test", &("catalog.csv", 3), 7);
         let write = |name: &str, job: &JobKey, shard: ShardSpec, v: u32| {
             let p = dir.path().join(name);
-            Partial { job: job.clone(), shard, body: v }.save(&p).unwrap();
+            Partial {
+                job: job.clone(),
+                shard,
+                body: v,
+            }
+            .save(&p)
+            .unwrap();
             p
         };
         let a = write("a.json", &job, ShardSpec { index: 1, count: 2 }, 20);
         let b = write("b.json", &job, ShardSpec { index: 0, count: 2 }, 10);
         let all = load_all::<u32>(&[a.clone(), b.clone()]).unwrap();
-        assert_eq!(all.iter().map(|(_, p)| p.body).collect::<Vec<_>>(), vec![10, 20]);
+        assert_eq!(
+            all.iter().map(|(_, p)| p.body).collect::<Vec<_>>(),
+            vec![10, 20]
+        );
         assert_eq!(all[0].0, b);
         assert_eq!(
             shard_path(Path::new("out/r.json"), ShardSpec { index: 2, count: 4 }),
             Path::new("out/r.shard-2-of-4.json")
         );
         assert_eq!(job_of(&a).unwrap(), job);
-        let err = load_all::<u32>(std::slice::from_ref(&a)).unwrap_err().to_string();
-        assert!(err.contains("shards missing: 0 of 2") && err.contains("0/2"), "{err}");
-        let other_seed = write("c.json", &JobKey::new("test", &("catalog.csv", 3), 8), ShardSpec { index: 0, count: 2 }, 1);
-        let err = load_all::<u32>(&[a.clone(), other_seed]).unwrap_err().to_string();
+        let err = load_all::<u32>(std::slice::from_ref(&a))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("shards missing: 0 of 2") && err.contains("0/2"),
+            "{err}"
+        );
+        let other_seed = write(
+            "c.json",
+            &JobKey::new("test", &("catalog.csv", 3), 8),
+            ShardSpec { index: 0, count: 2 },
+            1,
+        );
+        let err = load_all::<u32>(&[a.clone(), other_seed])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("its seed is 8, not 7"), "{err}");
-        let other = write("d.json", &JobKey::new("test", &("other.csv", 3), 7), ShardSpec { index: 0, count: 2 }, 1);
-        let err = load_all::<u32>(&[a.clone(), other]).unwrap_err().to_string();
+        let other = write(
+            "d.json",
+            &JobKey::new("test", &("other.csv", 3), 7),
+            ShardSpec { index: 0, count: 2 },
+            1,
+        );
+        let err = load_all::<u32>(&[a.clone(), other])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("inputs or settings differ"), "{err}");
         let mut old = job.clone();
         old.galchem_version = "0.0.1".into();
         let old = write("e.json", &old, ShardSpec { index: 0, count: 2 }, 1);
         let err = load_all::<u32>(&[a.clone(), old]).unwrap_err().to_string();
         assert!(err.contains("written by galchem 0.0.1"), "{err}");
-        let err = load_all::<u32>(&[a.clone(), a.clone()]).unwrap_err().to_string();
+        let err = load_all::<u32>(&[a.clone(), a.clone()])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("given twice"), "{err}");
         assert!(matches!(load_all::<u32>(&[]), Err(ShardError::Nothing)));
     }

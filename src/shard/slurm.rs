@@ -54,7 +54,10 @@ pub struct SlurmOptions {
 
 /// Quotes `s` for a POSIX shell.
 fn shell_quote(s: &str) -> String {
-    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./=:,@+%".contains(&b)) {
+    if !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./=:,@+%".contains(&b))
+    {
         return s.to_string();
     }
     format!("'{}'", s.replace('\'', r"'\''"))
@@ -74,8 +77,14 @@ fn header(opts: &SlurmOptions, name: &str, log: &str, job: &SlurmJob) -> Vec<Str
     let mut h = vec![
         "#!/bin/bash".to_string(),
         format!("#SBATCH --job-name={}", shell_quote(name)),
-        format!("#SBATCH --chdir={}", shell_quote(&job.workdir.to_string_lossy())),
-        format!("#SBATCH --output={}", shell_quote(&opts.log_dir.join(log).to_string_lossy())),
+        format!(
+            "#SBATCH --chdir={}",
+            shell_quote(&job.workdir.to_string_lossy())
+        ),
+        format!(
+            "#SBATCH --output={}",
+            shell_quote(&opts.log_dir.join(log).to_string_lossy())
+        ),
         "#SBATCH --open-mode=append".to_string(),
     ];
     if let Some(p) = &opts.partition {
@@ -111,9 +120,16 @@ pub fn array_script(job: &SlurmJob, opts: &SlurmOptions) -> String {
     s.extend(opts.extra.iter().map(|l| sbatch_line(l)));
     s.push(String::new());
     s.push("set -eu".to_string());
-    s.push("# one shard per task; galchem reads SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT".to_string());
+    s.push(
+        "# one shard per task; galchem reads SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT"
+            .to_string(),
+    );
     s.push("export GALCHEM_THREADS=\"${SLURM_CPUS_PER_TASK:-1}\"".to_string());
-    let mut cmd = vec!["run".to_string(), job.script.to_string_lossy().into_owned(), "--".to_string()];
+    let mut cmd = vec![
+        "run".to_string(),
+        job.script.to_string_lossy().into_owned(),
+        "--".to_string(),
+    ];
     cmd.extend(job.args.iter().cloned());
     s.push(galchem_command(job, &cmd));
     s.join("\n") + "\n"
@@ -122,7 +138,15 @@ pub fn array_script(job: &SlurmJob, opts: &SlurmOptions) -> String {
 /// The partial files the array's tasks write for `out`.
 pub fn partials_of(out: &Path, n: usize) -> Vec<PathBuf> {
     (0..n.max(1))
-        .map(|index| shard_path(out, ShardSpec { index, count: n.max(1) }))
+        .map(|index| {
+            shard_path(
+                out,
+                ShardSpec {
+                    index,
+                    count: n.max(1),
+                },
+            )
+        })
         .collect()
 }
 
@@ -134,7 +158,11 @@ pub fn merge_script(job: &SlurmJob, opts: &SlurmOptions) -> Option<String> {
     s.push(String::new());
     s.push("set -eu".to_string());
     let mut cmd = vec!["merge".to_string()];
-    cmd.extend(partials_of(out, opts.array_size).iter().map(|p| p.to_string_lossy().into_owned()));
+    cmd.extend(
+        partials_of(out, opts.array_size)
+            .iter()
+            .map(|p| p.to_string_lossy().into_owned()),
+    );
     cmd.push("-o".to_string());
     cmd.push(out.to_string_lossy().into_owned());
     s.push(galchem_command(job, &cmd));
@@ -167,7 +195,13 @@ pub fn submit(script: &Path, after: Option<&str>) -> Result<String, String> {
             String::from_utf8_lossy(&out.stderr).trim()
         ));
     }
-    parse_job_id(&stdout).ok_or_else(|| format!("sbatch {} printed no job id: '{}'", script.display(), stdout.trim()))
+    parse_job_id(&stdout).ok_or_else(|| {
+        format!(
+            "sbatch {} printed no job id: '{}'",
+            script.display(),
+            stdout.trim()
+        )
+    })
 }
 
 #[cfg(test)]
@@ -179,7 +213,11 @@ mod tests {
             galchem: PathBuf::from("/opt/galchem"),
             global_args: vec!["--quiet".into()],
             script: PathBuf::from("/w/scripts/infer.rhai"),
-            args: vec!["posterior=p.json".into(), "out=r.json".into(), "meta=it's".into()],
+            args: vec![
+                "posterior=p.json".into(),
+                "out=r.json".into(),
+                "meta=it's".into(),
+            ],
             workdir: PathBuf::from("/w"),
             merge_out: Some(PathBuf::from("/w/r.json")),
         };
@@ -228,7 +266,10 @@ mod tests {
             "exec /opt/galchem --quiet merge /w/r.shard-0-of-4.json /w/r.shard-1-of-4.json /w/r.shard-2-of-4.json /w/r.shard-3-of-4.json -o /w/r.json"
         );
         assert!(!s.contains("--array"));
-        let none = SlurmJob { merge_out: None, ..job };
+        let none = SlurmJob {
+            merge_out: None,
+            ..job
+        };
         assert!(merge_script(&none, &opts).is_none());
     }
 

@@ -116,7 +116,9 @@ mod tests {
 
     #[test]
     fn quantiles_to_half_a_bin_and_merging_is_order_free() {
-        let values: Vec<f64> = (1..=10_000).map(|i| (i as f64 * 0.37).sin().abs() * 40.0 + 1.0).collect();
+        let values: Vec<f64> = (1..=10_000)
+            .map(|i| (i as f64 * 0.37).sin().abs() * 40.0 + 1.0)
+            .collect();
         let mut whole = LogHistogram::new(-1, 6, 200);
         values.iter().for_each(|&v| whole.add(v));
         let mut sorted = values.clone();
@@ -133,7 +135,9 @@ mod tests {
         assert_eq!(a, whole);
         assert!(a.merge(&LogHistogram::new(0, 6, 200)).is_err());
         let mut edge = LogHistogram::new(0, 1, 10);
-        [0.0, -1.0, f64::NAN, 100.0].iter().for_each(|&v| edge.add(v));
+        [0.0, -1.0, f64::NAN, 100.0]
+            .iter()
+            .for_each(|&v| edge.add(v));
         assert_eq!(edge.count(), 3);
         assert_eq!(edge.quantile(0.0), Some(1.0));
         assert_eq!(edge.quantile(1.0), Some(10.0));

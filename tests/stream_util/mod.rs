@@ -6,7 +6,9 @@
 use galchem::catalog::{ColumnData, Table};
 use galchem::infer::stream::{StreamRun, StreamSettings};
 use galchem::infer::{ColumnMap, CombineMethod};
-use galchem::model::{GaussianPosterior, LinearGaussian, Marginal, ParamSpace, Posterior, Prior, Simulator};
+use galchem::model::{
+    GaussianPosterior, LinearGaussian, Marginal, ParamSpace, Posterior, Prior, Simulator,
+};
 use ndarray::Array2;
 use std::path::Path;
 
@@ -16,7 +18,9 @@ pub fn model() -> LinearGaussian {
     let space = ParamSpace::from_names(&["g1", "g2", "l"], &["g1", "g2"]).unwrap();
     let n = |mean, std| Marginal::Normal { mean, std };
     let prior = Prior::new(space, vec![n(0.0, 1.0), n(0.5, 0.8), n(0.0, 1.0)]).unwrap();
-    let a = Array2::from_shape_fn((4, 3), |(i, j)| ((i * 3 + j * 2) % 5) as f64 / 5.0 + if i == j { 1.0 } else { 0.0 });
+    let a = Array2::from_shape_fn((4, 3), |(i, j)| {
+        ((i * 3 + j * 2) % 5) as f64 / 5.0 + if i == j { 1.0 } else { 0.0 }
+    });
     LinearGaussian::new(prior, a, vec![0.0; 4], vec![0.1; 4]).unwrap()
 }
 
@@ -39,7 +43,10 @@ pub fn write_catalog(path: &Path, n: usize) {
     for i in (0..n).step_by(997) {
         x[[i, 1]] = f64::NAN;
     }
-    let mut cols = vec![("star".to_string(), ColumnData::Text((0..n).map(|i| format!("s{i}")).collect()))];
+    let mut cols = vec![(
+        "star".to_string(),
+        ColumnData::Text((0..n).map(|i| format!("s{i}")).collect()),
+    )];
     for j in 0..4 {
         cols.push((format!("x{j}"), ColumnData::Float(x.column(j).to_vec())));
     }
@@ -81,7 +88,11 @@ pub fn settings(stars_out: Option<&Path>) -> StreamSettings {
 }
 
 /// A run of `post` on `catalog`.
-pub fn run<'a>(post: &'a dyn Posterior, catalog: &'a Path, settings: StreamSettings) -> StreamRun<'a> {
+pub fn run<'a>(
+    post: &'a dyn Posterior,
+    catalog: &'a Path,
+    settings: StreamSettings,
+) -> StreamRun<'a> {
     StreamRun {
         posterior: post,
         catalog,

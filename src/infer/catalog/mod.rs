@@ -166,7 +166,12 @@ pub fn infer_catalog_with(
     let globals = global_indices(posterior)?;
     let refiner = refine.map(|sim| Refiner::new(posterior, sim)).transpose()?;
     let (rows, mut skipped, masked, mask) = select_rows(posterior, obs, opts)?;
-    let part = Part { obs, offset: 0, rows: &rows, mask: &mask };
+    let part = Part {
+        obs,
+        offset: 0,
+        rows: &rows,
+        mask: &mask,
+    };
     let per = infer_part(posterior, &part, opts, &globals, refiner.as_ref())?;
     skipped.extend(per.skipped);
     skipped.sort_by_key(|s| s.row);
@@ -252,9 +257,20 @@ pub(crate) fn infer_part(
     globals: &[usize],
     refiner: Option<&Refiner>,
 ) -> Result<PerStar, InferError> {
-    let ids: Vec<u64> = part.rows.iter().map(|&r| (part.offset + r) as u64).collect();
+    let ids: Vec<u64> = part
+        .rows
+        .iter()
+        .map(|&r| (part.offset + r) as u64)
+        .collect();
     let draws = sample_stars(posterior, part.obs, part.rows, part.mask, &ids, opts)?;
-    Ok(summarise_stars(part, draws, globals, refiner, posterior, opts.keep_samples))
+    Ok(summarise_stars(
+        part,
+        draws,
+        globals,
+        refiner,
+        posterior,
+        opts.keep_samples,
+    ))
 }
 
 /// Every star's draws: the rows `rows` of `obs` with their masks (`mask`, all rows) and, for
@@ -331,7 +347,10 @@ fn select_rows(
 
 /// With a posterior that accepts missing values, the fewest usable values a star needs
 /// (`opts.min_elements`, by default half the observables and at least 2); else `None`.
-pub(crate) fn min_present(posterior: &dyn Posterior, opts: &InferOptions) -> Result<Option<usize>, InferError> {
+pub(crate) fn min_present(
+    posterior: &dyn Posterior,
+    opts: &InferOptions,
+) -> Result<Option<usize>, InferError> {
     if !posterior.accepts().missing {
         return Ok(None);
     }

@@ -181,7 +181,11 @@ pub fn validate(obs: &Observations, expected: &[String]) -> Result<Validated, Ob
 
 /// [`validate`] of a part of a catalog (a streamed batch), where no usable row is no error;
 /// with `min_present`, as [`validate_masked`].
-pub fn validate_rows(obs: &Observations, expected: &[String], min_present: Option<usize>) -> Result<Validated, ObserveError> {
+pub fn validate_rows(
+    obs: &Observations,
+    expected: &[String],
+    min_present: Option<usize>,
+) -> Result<Validated, ObserveError> {
     validate_with(obs, expected, min_present)
 }
 

@@ -268,7 +268,11 @@ impl GaussianSums {
 
     /// The combination of the stars added, with `method` and the prior every single-star
     /// posterior contains.
-    pub fn finish(&self, prior: &GaussianPrior, method: CombineMethod) -> Result<Combined, CombineError> {
+    pub fn finish(
+        &self,
+        prior: &GaussianPrior,
+        method: CombineMethod,
+    ) -> Result<Combined, CombineError> {
         if self.n == 0 {
             return Err(CombineError::NoStars);
         }
@@ -317,7 +321,11 @@ impl GaussianSums {
 /// Combines the Gaussian fits of all stars with `method`; `prior` is the prior of the global
 /// parameters that every single-star posterior contains (unused by
 /// [`CombineMethod::InverseVariance`]).
-pub fn combine(stars: &[GaussianFit], prior: &GaussianPrior, method: CombineMethod) -> Result<Combined, CombineError> {
+pub fn combine(
+    stars: &[GaussianFit],
+    prior: &GaussianPrior,
+    method: CombineMethod,
+) -> Result<Combined, CombineError> {
     let run = combine_running(stars, prior, method)?;
     run.into_iter().last().unwrap_or(Err(CombineError::NoStars))
 }

@@ -377,11 +377,19 @@ impl Posterior for NeuralPosterior {
 
     /// A hash of the flow's weights, the prior, the noise model and the names.
     fn fingerprint(&self) -> String {
-        let json = serde_json::to_string(&(self.flow.to_record(), &self.prior, &self.noise, &self.obs_names))
-            .unwrap_or_default();
+        let json = serde_json::to_string(&(
+            self.flow.to_record(),
+            &self.prior,
+            &self.noise,
+            &self.obs_names,
+        ))
+        .unwrap_or_default();
         let mut h = crate::nn::checkpoint::hash::DataHash::new();
         h.str(&json);
-        format!("neural-posterior:{}", crate::nn::checkpoint::hash::hex(h.finish()))
+        format!(
+            "neural-posterior:{}",
+            crate::nn::checkpoint::hash::hex(h.finish())
+        )
     }
 
     fn space(&self) -> &ParamSpace {

@@ -103,7 +103,13 @@ pub(crate) fn infer_block(input: &BlockInput) -> Result<(BlockResult, BlockStars
             rows: &v.rows,
             mask: &v.mask,
         };
-        infer_part(input.posterior, &part, input.opts, input.globals, input.refiner)?
+        infer_part(
+            input.posterior,
+            &part,
+            input.opts,
+            input.globals,
+            input.refiner,
+        )?
     };
     let mut skipped: Vec<SkippedRow> = v
         .skipped

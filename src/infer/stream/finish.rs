@@ -5,12 +5,14 @@
 
 use super::block::{error_histogram, ess_histogram, BlockResult};
 use super::SKIPPED_EXAMPLES;
+use crate::error::Vocabulary;
 use crate::infer::catalog::observe::ObserveError;
-use crate::infer::catalog::warnings::{ess_warning_of, noise_warning_of, prior_distance_warning_of};
+use crate::infer::catalog::warnings::{
+    ess_warning_of, noise_warning_of, prior_distance_warning_of,
+};
 use crate::infer::catalog::{CatalogInference, RunningPoint};
 use crate::infer::combine::{CombineError, CombineMethod, Combined, GaussianPrior, GaussianSums};
 use crate::infer::error::InferError;
-use crate::error::Vocabulary;
 use crate::model::Posterior;
 use serde::{Deserialize, Serialize};
 
@@ -136,7 +138,12 @@ fn combine_all(
 
 /// The running combination at the blocks' checkpoints (a point per distinct number of
 /// stars).
-fn running(blocks: &[BlockResult], gp: &GaussianPrior, method: CombineMethod, k: usize) -> Result<Vec<RunningPoint>, InferError> {
+fn running(
+    blocks: &[BlockResult],
+    gp: &GaussianPrior,
+    method: CombineMethod,
+    k: usize,
+) -> Result<Vec<RunningPoint>, InferError> {
     let mut done = GaussianSums::new(k);
     let mut out: Vec<RunningPoint> = Vec::new();
     for b in blocks {
@@ -186,10 +193,20 @@ pub fn finish(
         }
     }
     if let Some(m) = median_ess {
-        warnings.extend(ess_warning_of(m, t.poor_ess, t.ess.count() as usize, samples));
+        warnings.extend(ess_warning_of(
+            m,
+            t.poor_ess,
+            t.ess.count() as usize,
+            samples,
+        ));
     }
     if let Some((mean, sd)) = &facts.prior_global {
-        warnings.extend(prior_distance_warning_of(mean, sd, &facts.global_names, &combined));
+        warnings.extend(prior_distance_warning_of(
+            mean,
+            sd,
+            &facts.global_names,
+            &combined,
+        ));
     }
     Ok(CatalogInference {
         param_names: facts.param_names.clone(),

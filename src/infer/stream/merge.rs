@@ -43,13 +43,23 @@ pub fn merge_checked(
         return Err(ShardError::Gap(format!("block {i} expected, block {} found", b.block)).into());
     }
     if blocks.len() != body.n_blocks {
-        return Err(ShardError::Gap(format!("{} of {} blocks", blocks.len(), body.n_blocks)).into());
+        return Err(
+            ShardError::Gap(format!("{} of {} blocks", blocks.len(), body.n_blocks)).into(),
+        );
     }
     let s = &body.settings;
-    let mut r = finish(&body.facts, s.method, s.samples, body.n_rows, &blocks, s.stars_out.clone())?;
+    let mut r = finish(
+        &body.facts,
+        s.method,
+        s.samples,
+        body.n_rows,
+        &blocks,
+        s.stars_out.clone(),
+    )?;
     r.seconds = parts.iter().map(|(_, p)| p.body.seconds).sum();
     if let Some(stars) = &s.stars_out {
-        let target = allow(Path::new(stars)).map_err(|e| InferError::option("stars_out", stars, e))?;
+        let target =
+            allow(Path::new(stars)).map_err(|e| InferError::option("stars_out", stars, e))?;
         let mut w = StarsWriter::create(&target, layout(&body.facts, s))?;
         for (path, p) in &parts {
             let rows = p.body.blocks.iter().map(|b| b.rows).sum();
@@ -64,7 +74,8 @@ pub fn merge_checked(
 
 /// A shard's per-star file: as recorded, else next to its partial.
 fn shard_stars_file(partial: &Path, recorded: Option<&str>) -> Result<PathBuf, InferError> {
-    let recorded = recorded.ok_or_else(|| ShardError::Gap(format!("{} has no per-star file", partial.display())))?;
+    let recorded = recorded
+        .ok_or_else(|| ShardError::Gap(format!("{} has no per-star file", partial.display())))?;
     let p = PathBuf::from(recorded);
     if p.exists() {
         return Ok(p);

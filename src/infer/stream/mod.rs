@@ -146,7 +146,11 @@ pub fn infer_stream(
 /// Shard `shard` of a streamed inference: infers its blocks and writes the partial file
 /// `partial` (and its per-star file, [`crate::shard::shard_path`] of `stars_out`). The same
 /// call after an interruption resumes; after completion it returns at once.
-pub fn infer_shard(run: &StreamRun, shard: ShardSpec, partial: &Path) -> Result<ShardDone, InferError> {
+pub fn infer_shard(
+    run: &StreamRun,
+    shard: ShardSpec,
+    partial: &Path,
+) -> Result<ShardDone, InferError> {
     let stars = run
         .settings
         .stars_out
@@ -176,7 +180,11 @@ pub fn infer_shard(run: &StreamRun, shard: ShardSpec, partial: &Path) -> Result<
 fn check_settings(s: &StreamSettings, shard: ShardSpec) -> Result<(), InferError> {
     use crate::error::Vocabulary;
     if s.samples < 3 {
-        return Err(InferError::option("samples", s.samples, "at least 3 per star are needed to fit a Gaussian"));
+        return Err(InferError::option(
+            "samples",
+            s.samples,
+            "at least 3 per star are needed to fit a Gaussian",
+        ));
     }
     match s.n_stars {
         Some(0) => Err(InferError::option("n_stars", 0, "must be at least 1")),
@@ -233,7 +241,10 @@ fn process(
     let started = Instant::now();
     check_settings(&run.settings, shard)?;
     let mut batches = TableBatches::open(run.catalog)?;
-    let refiner = run.refine.map(|s| Refiner::new(run.posterior, s)).transpose()?;
+    let refiner = run
+        .refine
+        .map(|s| Refiner::new(run.posterior, s))
+        .transpose()?;
     let key = job_key(run, &batches)?;
     let mut part = fresh_part(run, shard, &batches, refiner.as_ref(), stars.as_deref());
     let resumed = state.and_then(|s| resumable(s, &key, shard, &part));
@@ -274,7 +285,13 @@ fn process(
 }
 
 /// The part of `shard` before any block is done.
-fn fresh_part(run: &StreamRun, shard: ShardSpec, batches: &TableBatches, refiner: Option<&Refiner>, stars: Option<&Path>) -> StreamPart {
+fn fresh_part(
+    run: &StreamRun,
+    shard: ShardSpec,
+    batches: &TableBatches,
+    refiner: Option<&Refiner>,
+    stars: Option<&Path>,
+) -> StreamPart {
     let n_rows = batches.n_rows();
     let n_blocks = n_rows.div_ceil(BLOCK_ROWS);
     StreamPart {
@@ -328,7 +345,9 @@ fn run_blocks(
         ..InferOptions::default()
     };
     let first = part.range.start + part.blocks.len();
-    let rows_left = (part.range.end * BLOCK_ROWS).min(part.n_rows).saturating_sub(first * BLOCK_ROWS);
+    let rows_left = (part.range.end * BLOCK_ROWS)
+        .min(part.n_rows)
+        .saturating_sub(first * BLOCK_ROWS);
     let progress = crate::progress::Progress::new(rows_left as u64, "infer");
     let mut remaining = run
         .settings
@@ -340,7 +359,11 @@ fn run_blocks(
         }
         crate::interrupt::check()?;
         let (_, t) = batches.next_batch(BLOCK_ROWS)?.ok_or_else(|| {
-            crate::catalog::CatalogError::BadArgument(format!("{}: ended before row {}", run.catalog.display(), block * BLOCK_ROWS))
+            crate::catalog::CatalogError::BadArgument(format!(
+                "{}: ended before row {}",
+                run.catalog.display(),
+                block * BLOCK_ROWS
+            ))
         })?;
         let obs = ObservationTable::from_table(&t, &run.settings.columns)?;
         let view = obs.view();
@@ -367,7 +390,12 @@ fn run_blocks(
 
 /// The checkpoint at `state`, if it is one of this job and shard (anything else there is
 /// replaced, with a notice).
-fn resumable(state: &Path, key: &JobKey, shard: ShardSpec, fresh: &StreamPart) -> Option<StreamPart> {
+fn resumable(
+    state: &Path,
+    key: &JobKey,
+    shard: ShardSpec,
+    fresh: &StreamPart,
+) -> Option<StreamPart> {
     if !state.exists() {
         return None;
     }

@@ -25,9 +25,7 @@ pub fn report(r: &CatalogInference, meta: &Map<String, Value>) -> Value {
     let skipped: Vec<Value> = r
         .skipped
         .iter()
-        .map(|s| {
-            json!({ "row": s.row, "label": s.label, "reason": s.to_string() })
-        })
+        .map(|s| json!({ "row": s.row, "label": s.label, "reason": s.to_string() }))
         .collect();
     let running: Vec<Value> = r
         .running
@@ -62,8 +60,13 @@ pub fn report(r: &CatalogInference, meta: &Map<String, Value>) -> Value {
 }
 
 /// Writes [`report`] to `path` as indented JSON, atomically.
-pub fn write_report(r: &CatalogInference, meta: &Map<String, Value>, path: &Path) -> Result<(), FileError> {
-    let mut text = serde_json::to_string_pretty(&report(r, meta)).map_err(|e| FileError::io(path, e))?;
+pub fn write_report(
+    r: &CatalogInference,
+    meta: &Map<String, Value>,
+    path: &Path,
+) -> Result<(), FileError> {
+    let mut text =
+        serde_json::to_string_pretty(&report(r, meta)).map_err(|e| FileError::io(path, e))?;
     text.push('\n');
     crate::fsutil::atomic_write_bytes(path, text.as_bytes()).map_err(|e| FileError::io(path, e))
 }

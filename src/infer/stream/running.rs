@@ -44,7 +44,10 @@ mod tests {
         assert_eq!(*r.last().unwrap(), 1_000_000);
         // 100 below 100, then 50 per decade over four decades
         assert_eq!(r.len(), 100 + 4 * 50);
-        assert_eq!(checkpoints_in(&r, 0, 4096).len(), r.iter().filter(|&&x| x <= 4096).count());
+        assert_eq!(
+            checkpoints_in(&r, 0, 4096).len(),
+            r.iter().filter(|&&x| x <= 4096).count()
+        );
         assert_eq!(checkpoints_in(&[5, 10, 15], 5, 15), vec![10, 15]);
     }
 }

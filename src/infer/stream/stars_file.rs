@@ -123,7 +123,13 @@ fn block_frame(layout: &StarsLayout, b: &BlockStars) -> Result<DataFrame, InferE
     }
     let status: Vec<&str> = order
         .iter()
-        .map(|(_, r)| if matches!(r, Row::Ok(_)) { "ok" } else { "skipped" })
+        .map(|(_, r)| {
+            if matches!(r, Row::Ok(_)) {
+                "ok"
+            } else {
+                "skipped"
+            }
+        })
         .collect();
     cols.push(Column::new("status".into(), status));
     let reason: Vec<Option<String>> = order
@@ -147,7 +153,10 @@ fn block_frame(layout: &StarsLayout, b: &BlockStars) -> Result<DataFrame, InferE
     num("acceptance".into(), ok(&|i| Some(b.stars[i].acceptance)));
     num("ess".into(), ok(&|i| b.stars[i].ess));
     for (j, p) in layout.params.iter().enumerate() {
-        num(format!("{p}_mean"), ok(&|i| b.stars[i].mean.get(j).copied()));
+        num(
+            format!("{p}_mean"),
+            ok(&|i| b.stars[i].mean.get(j).copied()),
+        );
         num(format!("{p}_sd"), ok(&|i| b.stars[i].sd.get(j).copied()));
         for (q, suffix) in QUANTILE_SUFFIXES.iter().enumerate() {
             num(
@@ -157,8 +166,14 @@ fn block_frame(layout: &StarsLayout, b: &BlockStars) -> Result<DataFrame, InferE
         }
     }
     for (a, g) in layout.globals.iter().enumerate() {
-        num(format!("fit_{g}_mean"), ok(&|i| b.fits[i].mean.get(a).copied()));
-        num(format!("fit_{g}_sd_n"), ok(&|i| b.fits[i].sd_n.get(a).copied()));
+        num(
+            format!("fit_{g}_mean"),
+            ok(&|i| b.fits[i].mean.get(a).copied()),
+        );
+        num(
+            format!("fit_{g}_sd_n"),
+            ok(&|i| b.fits[i].sd_n.get(a).copied()),
+        );
     }
     for (a, ga) in layout.globals.iter().enumerate() {
         for (c, gc) in layout.globals.iter().enumerate().skip(a) {
