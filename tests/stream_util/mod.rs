@@ -69,6 +69,8 @@ pub fn columns() -> ColumnMap {
         values: (0..4).map(|j| format!("x{j}")).collect(),
         errors: None,
         label: Some("star".into()),
+        flags: None,
+        sentinel: None,
     }
 }
 
