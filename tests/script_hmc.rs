@@ -74,7 +74,7 @@ fn hmc_and_map_fit_on_a_mock_catalog_with_draws_and_figures() {
         let runs = chempy("tng").draw_valid(paper_prior(#{ box: 5 }), 3000, 1);
         let emu = train_emulator(runs.runs, #{ hidden: [16, 8], epochs: 3, seed: 1 });
         emu.save("emu.json");
-        let cat = mock_catalog(emu, #{ n: 12, seed: 5 });
+        let cat = mock_catalog_ages(emu, #{ n: 12, seed: 5 });
         let m = map_fit("emu.json", cat, #{ model_error: false });
         print(`map ${m.alpha_imf_mean} ${m.alpha_imf_sd} ${m.converged} ${m.n_stars}`);
         let h = hmc(emu, cat, #{ n_stars: 8, chains: 2, warmup: 100, draws: 100, seed: 2 });
@@ -170,7 +170,7 @@ fn the_compare_script_writes_every_field_at_a_tiny_size() {
         let emu = train_emulator(runs.runs, #{ hidden: [16, 8], epochs: 3, seed: 1 });
         emu.save("emu.json");
         train_npe(emu, #{ n_sims: 2000, max_epochs: 3, seed: 3 }).save("post.json");
-        mock_catalog(emu, #{ n: 30, seed: 4 }).write("mock.csv");
+        mock_catalog_ages(emu, #{ n: 30, seed: 4 }).write("mock.csv");
     "#;
     let (ok, out, err) = eval_in(dir.path(), prep);
     assert!(ok, "{out}{err}");

@@ -1,6 +1,6 @@
 //! Bindings: the HMC and MAP baselines on the hierarchical model (`hmc`, `map_fit`), NUTS on
 //! a log density written as a closure (`nuts`), mock catalogs at known global parameters
-//! (`mock_catalog`), and their figures (`trace_figure`, `rank_figure`, `methods_figure`).
+//! (`mock_catalog_ages`), and their figures (`trace_figure`, `rank_figure`, `methods_figure`).
 
 use super::convert::{as_f64, numbers};
 use super::density::ClosureDensity;
@@ -89,8 +89,8 @@ crate::script_options! {
 }
 
 crate::script_options! {
-    /// Options of `mock_catalog`.
-    pub struct MockArgs for "mock_catalog" {
+    /// Options of `mock_catalog_ages`.
+    pub struct MockArgs for "mock_catalog_ages" {
         /// Number of stars (1000).
         n: Option<usize>,
         /// The true α_IMF (−2.3).
@@ -144,7 +144,7 @@ pub fn option_docs() -> Vec<(&'static str, &'static [OptionDoc])> {
         ("hmc", HmcArgs::docs()),
         ("map_fit", MapFitArgs::docs()),
         ("nuts", NutsArgs::docs()),
-        ("mock_catalog", MockArgs::docs()),
+        ("mock_catalog_ages", MockArgs::docs()),
         ("trace_figure", ChainFigureArgs::docs()),
         ("rank_figure", ChainFigureArgs::docs()),
         ("methods_figure", MethodsFigureArgs::docs()),
@@ -465,17 +465,18 @@ pub mod hmc_api {
     /// (`chempy("tng")` or an emulator) at known α_IMF and log10 N_Ia: local parameters from
     /// their priors, birth times U(2, 12.8) Gyr, abundances with 0.05 dex noise, ages with
     /// 20 % errors. The table has the bundled catalogs' columns and `true_<parameter>`.
+    /// (`mock_catalog`, of the calibration topic, makes mock galaxies without ages.)
     /// ```rhai
-    /// let cat = mock_catalog(chempy("tng"), #{ n: 200, seed: 3 });
+    /// let cat = mock_catalog_ages(chempy("tng"), #{ n: 200, seed: 3 });
     /// ```
     #[rhai_fn(return_raw)]
-    pub fn mock_catalog(sim: Dynamic, options: Map) -> RhaiResult<Table> {
+    pub fn mock_catalog_ages(sim: Dynamic, options: Map) -> RhaiResult<Table> {
         let a: MockArgs = parse(options)?;
         let d = MockOptions::default();
         let birth = match a.birth.as_deref() {
             None => d.birth,
             Some([lo, hi]) => (*lo, *hi),
-            Some(_) => return Err(rt_error("mock_catalog: option 'birth' must be [low, high]")),
+            Some(_) => return Err(rt_error("mock_catalog_ages: option 'birth' must be [low, high]")),
         };
         let opts = MockOptions {
             n: a.n.unwrap_or(d.n),
@@ -489,7 +490,7 @@ pub mod hmc_api {
             round: a.round.unwrap_or(d.round),
             seed: a.seed.unwrap_or(d.seed),
         };
-        with_simulator(&sim, None, "mock_catalog", |s| {
+        with_simulator(&sim, None, "mock_catalog_ages", |s| {
             make_mock(s, &opts).map_err(rt)
         })
     }
