@@ -17,16 +17,30 @@ fn installed(dir: &Path) -> std::path::PathBuf {
 
 /// Runs `exe ARGS` in `cwd` with nothing of the environment but `PATH` and `HOME=home`.
 fn run(exe: &Path, args: &[&str], cwd: &Path, home: &Path) -> (bool, String) {
-    let o = Command::new(exe)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("XDG_CACHE_HOME", home.join(".cache"))
-        .current_dir(cwd)
-        .arg("--quiet")
-        .args(args)
-        .output()
-        .unwrap();
+    let spawn = || {
+        Command::new(exe)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", home)
+            .env("XDG_CACHE_HOME", home.join(".cache"))
+            .current_dir(cwd)
+            .arg("--quiet")
+            .args(args)
+            .output()
+    };
+    // a freshly copied binary can be "busy" for a moment: another test thread that forked
+    // while the copy was open holds its write handle until it execs (ETXTBSY)
+    let mut o = spawn();
+    for _ in 0..50 {
+        match &o {
+            Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy => {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+                o = spawn();
+            }
+            _ => break,
+        }
+    }
+    let o = o.unwrap();
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&o.stdout),
