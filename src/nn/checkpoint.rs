@@ -13,12 +13,12 @@
 //! - the parameters, the optimizer's full state ([`crate::nn::OptimizerState`]), the
 //!   early-stopping tracker ([`BestState`]) and the history so far.
 //!
-//! Floats are stored in their exact JSON form ([`exact`]), so a resumed run continues bit
+//! Floats are stored in their exact JSON form ([`crate::nn::exact`]), so a resumed run continues bit
 //! for bit: it ends with the parameters and history of a run that was never stopped.
 
-pub mod exact;
 pub mod hash;
 
+use super::exact;
 use super::objective::Objective;
 use super::optim::{Optimizer, OptimizerConfig, OptimizerState};
 use super::train::config::TrainConfig;

@@ -42,6 +42,7 @@ pub mod checkpoint;
 mod dense;
 pub mod emulator;
 mod error;
+pub mod exact;
 pub mod fastmath;
 mod linalg;
 mod loss;

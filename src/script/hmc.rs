@@ -476,7 +476,11 @@ pub mod hmc_api {
         let birth = match a.birth.as_deref() {
             None => d.birth,
             Some([lo, hi]) => (*lo, *hi),
-            Some(_) => return Err(rt_error("mock_catalog_ages: option 'birth' must be [low, high]")),
+            Some(_) => {
+                return Err(rt_error(
+                    "mock_catalog_ages: option 'birth' must be [low, high]",
+                ))
+            }
         };
         let opts = MockOptions {
             n: a.n.unwrap_or(d.n),

@@ -5,7 +5,7 @@
 
 use super::{length_error, OptimizerConfig};
 use crate::error::Vocabulary;
-use crate::nn::checkpoint::exact;
+use crate::nn::exact;
 use crate::nn::NnError;
 use serde::{Deserialize, Serialize};
 

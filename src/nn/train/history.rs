@@ -2,7 +2,7 @@
 //! run and how it ended.
 
 use crate::interrupt::StopReason;
-use crate::nn::checkpoint::exact;
+use crate::nn::exact;
 use serde::{Deserialize, Serialize};
 
 /// How a training run ended.
