@@ -49,6 +49,26 @@ pub fn mock_catalog(
     prior: &Prior,
     opts: &MockOptions,
 ) -> Result<Table, CalibError> {
+    let stars = mock_stars(sim, prior, opts)?;
+    table(sim, prior, &stars, opts)
+}
+
+/// The stars of a mock catalog as arrays.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MockStars {
+    /// Parameters `(n, dim)`, simulated outputs `(n, n_out)` and observed outputs (with
+    /// noise, same shape).
+    pub theta: Array2<f64>,
+    pub x: Array2<f64>,
+    pub observed: Array2<f64>,
+}
+
+/// The stars of [`mock_catalog`], as arrays.
+pub fn mock_stars(
+    sim: &dyn Simulator,
+    prior: &Prior,
+    opts: &MockOptions,
+) -> Result<MockStars, CalibError> {
     crate::ensure_option!(opts.n >= 1, "n", opts.n, "at least one star is needed");
     if prior.space().names() != sim.space().names() {
         return Err(CalibError::Mismatch {
@@ -108,17 +128,12 @@ pub fn mock_catalog(
         "",
         "the simulator rejects (almost) every draw with these global parameters"
     );
-    table(sim, prior, &theta, &x, opts)
+    let observed = observe(&x, opts);
+    Ok(MockStars { theta, x, observed })
 }
 
-/// The catalog's columns.
-fn table(
-    sim: &dyn Simulator,
-    prior: &Prior,
-    theta: &Array2<f64>,
-    x: &Array2<f64>,
-    opts: &MockOptions,
-) -> Result<Table, CalibError> {
+/// `x` with the mock's Gaussian noise (star i's from its own stream).
+fn observe(x: &Array2<f64>, opts: &MockOptions) -> Array2<f64> {
     let base = derive(opts.seed, stage::NOISE);
     let mut obs = x.clone();
     for (i, mut row) in obs.rows_mut().into_iter().enumerate() {
@@ -128,6 +143,17 @@ fn table(
             *v += s * z;
         }
     }
+    obs
+}
+
+/// The catalog's columns.
+fn table(
+    sim: &dyn Simulator,
+    prior: &Prior,
+    stars: &MockStars,
+    opts: &MockOptions,
+) -> Result<Table, CalibError> {
+    let (theta, x, obs) = (&stars.theta, &stars.x, &stars.observed);
     let mut cols = vec![(
         "star".to_string(),
         ColumnData::Int((0..opts.n as i64).collect()),

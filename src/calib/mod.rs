@@ -31,6 +31,7 @@
 pub mod coverage;
 pub mod dist;
 mod error;
+pub mod galaxy;
 pub mod lc2st;
 pub mod mock;
 pub mod ppc;
@@ -43,8 +44,11 @@ pub mod truths;
 
 pub use coverage::{coverage, CoverageOptions, CoverageResult};
 pub use error::CalibError;
+pub use galaxy::{
+    galaxy_calibration, GalaxyMethod, GalaxyModels, GalaxyOptions, GalaxyRecord, GalaxyRun,
+};
 pub use lc2st::{lc2st, Lc2stOptions, Lc2stResult};
-pub use mock::{mock_catalog, MockOptions};
+pub use mock::{mock_catalog, mock_stars, MockOptions, MockStars};
 pub use ppc::{ppc, PpcOptions, PpcResult};
 pub use record::{SimRecord, SimStats};
 pub use run::{run, Calibration, RunOptions};

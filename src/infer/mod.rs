@@ -26,8 +26,8 @@ pub mod training_set;
 
 pub use catalog::observe::Observations;
 pub use catalog::{
-    infer_catalog, infer_catalog_with, CatalogInference, ColumnMap, ColumnPreset, InferOptions,
-    ObservationTable,
+    infer_catalog, infer_catalog_exact, infer_catalog_with, CatalogInference, ColumnMap,
+    ColumnPreset, InferOptions, ObservationTable,
 };
 pub use combine::{CombineMethod, Combined, GaussianPrior};
 pub use error::InferError;

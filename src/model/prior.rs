@@ -137,6 +137,15 @@ impl Marginal {
         }
     }
 
+    /// A scale of the distribution: the standard deviation of a Gaussian (of the untruncated
+    /// one for a truncated Gaussian, an upper bound), (high − low)/√12 for a uniform.
+    pub fn sd(&self) -> f64 {
+        match *self {
+            Marginal::Normal { std, .. } | Marginal::TruncatedNormal { std, .. } => std,
+            Marginal::Uniform { low, high } => (high - low) / 12f64.sqrt(),
+        }
+    }
+
     /// Mean and standard deviation if the marginal is an (untruncated) Gaussian.
     pub fn as_normal(&self) -> Option<(f64, f64)> {
         match *self {

@@ -106,13 +106,28 @@ pub fn joint_figure(
     truth: Option<[f64; 2]>,
     title: Option<String>,
 ) -> Result<Figure, PlotError> {
+    gaussian_joint_figure("", mean, cov, truth, title)
+}
+
+/// [`joint_figure`] with the Gaussian's method named in the legend (if not empty).
+fn gaussian_joint_figure(
+    method: &str,
+    mean: [f64; 2],
+    cov: [[f64; 2]; 2],
+    truth: Option<[f64; 2]>,
+    title: Option<String>,
+) -> Result<Figure, PlotError> {
     let mut fig = Figure::new();
     fig.width = 700;
     fig.height = 650;
     let blue = (31, 119, 180);
     for k in 1..=3 {
         let (x, y) = gaussian_ellipse(mean, cov, k as f64, 180)?;
-        let label = Some(format!("{k}σ"));
+        let label = Some(if method.is_empty() {
+            format!("{k}σ")
+        } else {
+            format!("Gaussian ({method}) {k}σ")
+        });
         fig.line(x, y, label, Some(blue), if k == 1 { 3 } else { 2 }, k > 1)?;
     }
     fig.scatter(
@@ -184,12 +199,17 @@ pub fn inference_joint_figure(
     two_globals(r)?;
     let c = &r.combined;
     let title = title.or_else(|| Some(format!("joint posterior of {} stars", c.n_stars)));
-    joint_figure(
+    let mut fig = gaussian_joint_figure(
+        c.method.name(),
         [c.mean[0], c.mean[1]],
         [[c.cov[0][0], c.cov[0][1]], [c.cov[1][0], c.cov[1][1]]],
         truth,
         title,
-    )
+    )?;
+    if let Some(e) = &r.exact {
+        super::contour::add_hpd_contours(&mut fig, e)?;
+    }
+    Ok(fig)
 }
 
 fn two_globals(r: &CatalogInference) -> Result<(), PlotError> {

@@ -6,11 +6,13 @@
 
 mod baselines;
 mod calibration;
+mod contour;
 mod corner;
 mod emulator;
 mod error;
 mod extent;
 mod figure;
+mod galaxies;
 mod inference;
 mod overlay;
 mod render;
@@ -27,6 +29,7 @@ pub use corner::{corner, gaussian_ellipse};
 pub use emulator::emulator_ape_figure;
 pub use error::PlotError;
 pub use figure::{Figure, Hist, Panel, Series};
+pub use galaxies::galaxy_coverage_figure;
 pub use inference::{
     inference_joint_figure, inference_n_stars_figure, joint_figure, n_stars_figure, running_points,
     Reference, RunningPoint, GLOBAL_LABELS,

@@ -6,8 +6,8 @@ use super::docs::Docs;
 use super::errors::SourceMap;
 use super::resolver::Resolver;
 use super::{
-    arrays, calib, calib_results, calib_shard, catalog, emulator, gce, hmc, hmc_results, infer,
-    plot, prior, results, session_api, stream, survey, training_set,
+    arrays, calib, calib_results, calib_shard, catalog, emulator, galaxy, gce, hmc, hmc_results,
+    infer, plot, prior, results, session_api, stream, survey, training_set,
 };
 use rhai::{Dynamic, Engine, Module, Shared};
 use std::sync::Arc;
@@ -23,6 +23,7 @@ fn topics() -> Vec<(&'static str, &'static str, Shared<Module>)> {
     hmc_results::register_all(&mut result_types);
     let mut calibration = m!(calib::calib_api);
     calibration.combine_flatten(m!(calib_shard::calib_shard_api));
+    calibration.combine_flatten(m!(galaxy::galaxy_api));
     let t: Vec<(&'static str, &'static str, Module)> = vec![
         ("session", SESSION, m!(session_api::session_api)),
         ("arrays", ARRAYS, m!(arrays::arrays_api)),
@@ -75,6 +76,7 @@ fn option_docs() -> Vec<(&'static str, &'static [super::options::OptionDoc])> {
     v.extend(calib::option_docs());
     v.extend(survey::option_docs());
     v.extend(hmc::option_docs());
+    v.extend(galaxy::option_docs());
     v
 }
 

@@ -7,11 +7,13 @@ use super::options::{parse, parse_split, NumberOrList, OptionDoc, ScriptOptions}
 use super::simulators::with_simulator;
 use super::training::{checkpoint_path, notice, ScriptObserver};
 use crate::catalog::Table;
+use crate::infer::combine::exact::stars::ExactModels;
+use crate::infer::combine::exact::ExactOptions;
 use crate::infer::{
     CatalogInference, CombineMethod, EvalReport, ExactReport, InferOptions, NeuralPosterior,
     NpeOptions, ObservationTable, TrainingInfo,
 };
-use crate::model::{NoiseModel, Posterior as _, Prior};
+use crate::model::{NoiseModel, Posterior as _, Prior, Simulator};
 use crate::script::survey::{SurveyInferArgs, SurveyNpeArgs};
 use rhai::plugin::*;
 #[allow(unused_imports)]
@@ -77,8 +79,18 @@ crate::script_options! {
         /// Seed; a star's draws depend only on the seed and its row.
         seed: Option<u64>,
         /// The combination: `divide_prior` (the derivation, the default), `paper` (the
-        /// reference code) or `inverse_variance` (the abstract's numbers).
+        /// reference code), `inverse_variance` (the abstract's numbers) or `exact` (the
+        /// product of per-star densities on an adaptive grid, see `density`).
         method: Option<String>,
+        /// With method `exact`, each star's factor: `kde` (a weighted kernel density of its
+        /// draws, the default), `mixture` (a Gaussian mixture), `likelihood` (its marginal
+        /// likelihood by importance sampling with `simulator`) or `marginal_flow` (a 2-D
+        /// posterior of the global parameters, `marginal`).
+        density: Option<String>,
+        /// The simulator of density `likelihood` (chempy(...) or an emulator).
+        simulator: Option<Dynamic> as "a simulator or an emulator",
+        /// The 2-D posterior of the global parameters of density `marginal_flow`.
+        marginal: Option<Dynamic> as "a Posterior",
         /// A column layout by name (`apogee`, `galah`, `chempy_npz`, `default`; see
         /// `preset`), or a map from observable name to catalog column, e.g. `#{ Fe_H: "feh" }`
         /// (the bundled catalogs' `obs_<X>` columns).
@@ -222,10 +234,25 @@ fn infer_options(a: &InferArgs) -> RhaiResult<InferOptions> {
     };
     opts.samples = a.samples.unwrap_or(opts.samples);
     opts.seed = a.seed.unwrap_or(opts.seed);
-    if let Some(m) = &a.method {
-        opts.method = m
-            .parse::<CombineMethod>()
-            .map_err(|e| rt_error(format!("infer: {e}")))?;
+    match a.method.as_deref() {
+        Some("exact") => {
+            let mut e = ExactOptions::default();
+            if let Some(d) = &a.density {
+                e.density = d.parse().map_err(|e| rt_error(format!("infer: {e}")))?;
+            }
+            opts.exact = Some(e);
+        }
+        Some(m) => {
+            opts.method = m
+                .parse::<CombineMethod>()
+                .map_err(|e| rt_error(format!("infer: {e}; or \"exact\"")))?;
+        }
+        None => {}
+    }
+    if a.density.is_some() && opts.exact.is_none() {
+        return Err(rt_error(
+            "infer: option 'density' applies to method \"exact\"",
+        ));
     }
     opts.keep_samples = a.keep_samples.unwrap_or(false);
     Ok(opts)
@@ -451,11 +478,30 @@ pub mod infer_api {
         };
         let map = crate::script::survey::column_map(&given, &survey, &post, &catalog)?;
         let obs = ObservationTable::from_table(&catalog, &map).map_err(rt)?;
-        match &a.refine {
-            None => crate::infer::infer_catalog(&post, &obs.view(), &opts).map_err(rt),
-            Some(d) => with_simulator(d, None, "infer: option 'refine'", |sim| {
-                crate::infer::infer_catalog_with(&post, &obs.view(), &opts, Some(sim)).map_err(rt)
+        let marginal = match &a.marginal {
+            None => None,
+            Some(d) => Some(
+                d.clone()
+                    .try_cast::<NeuralPosterior>()
+                    .ok_or_else(|| rt_error("infer: option 'marginal' must be a Posterior"))?,
+            ),
+        };
+        let run = |refine: Option<&dyn Simulator>, simulator: Option<&dyn Simulator>| {
+            let models = ExactModels {
+                simulator,
+                marginal: marginal.as_ref().map(|m| m as &dyn crate::model::Posterior),
+            };
+            crate::infer::infer_catalog_exact(&post, &obs.view(), &opts, refine, models).map_err(rt)
+        };
+        let with_sim = |refine: Option<&dyn Simulator>| match &a.simulator {
+            None => run(refine, refine),
+            Some(d) => with_simulator(d, None, "infer: option 'simulator'", |s| {
+                run(refine, Some(s))
             }),
+        };
+        match &a.refine {
+            None => with_sim(None),
+            Some(d) => with_simulator(d, None, "infer: option 'refine'", |sim| with_sim(Some(sim))),
         }
     }
 

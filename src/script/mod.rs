@@ -14,6 +14,7 @@ mod emulator;
 mod engine;
 mod errors;
 pub mod failure;
+mod galaxy;
 mod gce;
 mod hmc;
 mod hmc_results;

@@ -148,18 +148,25 @@ script_result! {
         /// Number of stars combined.
         n_stars: "int" => |r| int(r.combined.n_stars),
         /// The combined mean of the global parameters (in the order of `global_names`).
-        mean: "Array" => |r| floats(&r.combined.mean),
+        mean: "Array" => |r| floats(r.estimate().0),
         /// The combined covariance of the global parameters.
-        cov: "Array" => |r| matrix(&r.combined.cov),
+        cov: "Array" => |r| matrix(r.estimate().1),
         /// The combined standard deviations of the global parameters.
-        sd: "Array" => |r| floats(&r.combined.sd),
+        sd: "Array" => |r| floats(r.estimate().2),
+        /// The Gaussian combination's mean and sd (the same as `mean`, `sd` unless the method
+        /// is exact).
+        gaussian_mean: "Array" => |r| floats(&r.combined.mean),
+        gaussian_sd: "Array" => |r| floats(&r.combined.sd),
+        /// The exact combination: `#{ density, mean, cov, sd, hpd68, hpd95, rounds,
+        /// converged, seconds }`, or `()`.
+        exact: "Map" => |r| r.exact.as_ref().map_or(Dynamic::UNIT, exact_combined_map),
         /// Names of the global parameters; `r.<name>_mean` and `r.<name>_sd` give each one
         /// (e.g. `r.alpha_imf_mean`).
         global_names: "Array" => |r| strings(&r.global_names),
         /// Names of all parameters.
         param_names: "Array" => |r| strings(&r.param_names),
         /// The combination method.
-        method: "string" => |r| text(r.combined.method.name()),
+        method: "string" => |r| text(&r.method_label()),
         /// Wall-clock seconds.
         seconds: "float" => |r| float(r.seconds),
         /// Rows in the catalog.
@@ -196,14 +203,28 @@ script_result! {
     }
 }
 
+fn exact_combined_map(e: &crate::infer::combine::ExactCombined) -> Dynamic {
+    let mut m = rhai::Map::new();
+    m.insert("density".into(), text(e.density.name()));
+    m.insert("mean".into(), floats(&e.mean));
+    m.insert("cov".into(), matrix(&e.cov));
+    m.insert("sd".into(), floats(&e.sd));
+    m.insert("hpd68".into(), float(e.hpd68));
+    m.insert("hpd95".into(), float(e.hpd95));
+    m.insert("rounds".into(), int(e.grid.rounds));
+    m.insert("converged".into(), Dynamic::from_bool(e.grid.converged));
+    m.insert("seconds".into(), float(e.seconds));
+    Dynamic::from_map(m)
+}
+
 /// `r.<global>_mean` and `r.<global>_sd` of an inference.
 pub fn inference_property(r: &CatalogInference, key: &str) -> RhaiResult<Dynamic> {
     for (j, name) in r.global_names.iter().enumerate() {
         if key == format!("{name}_mean") {
-            return Ok(float(r.combined.mean[j]));
+            return Ok(float(r.estimate().0[j]));
         }
         if key == format!("{name}_sd") {
-            return Ok(float(r.combined.sd[j]));
+            return Ok(float(r.estimate().2[j]));
         }
     }
     let mut known: Vec<String> = inference_map(r).keys().map(|k| k.to_string()).collect();

@@ -1,17 +1,22 @@
 //! Statistics: posterior draws ([`Draws`], equal or importance weighted), summary
 //! statistics of plain samples, special functions of the normal distribution and small
-//! symmetric-matrix algebra. Non-finite values are an error where they would poison the
+//! symmetric-matrix algebra, and density estimates of (weighted) draws ([`Kde`],
+//! [`GaussianMixture`]). Non-finite values are an error where they would poison the
 //! result, so a failed simulation can never hide in a mean.
 
 pub mod draws;
 pub mod histogram;
+pub mod kde;
 pub mod linalg;
+pub mod mixture;
 pub mod special;
 
 pub use draws::{Draws, GaussianFit, Summary};
 pub use histogram::LogHistogram;
+pub use kde::{Kde, KdeOptions};
+pub use mixture::{GaussianMixture, MixtureOptions};
 
-use crate::error::{ErrorKind, Kind};
+use crate::error::{ErrorKind, Kind, OptionError, ShapeError};
 
 /// Errors of the summary statistics.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -42,13 +47,26 @@ pub enum StatsError {
     /// A covariance that is singular (e.g. all draws identical).
     #[error("the covariance of the draws is singular (determinant {det:e}); they carry no usable spread")]
     Singular { det: f64 },
+    /// A column index beyond the draws' dimension.
+    #[error("column {col} is out of range for draws of dimension {dim}")]
+    ColumnOutOfRange { col: usize, dim: usize },
+    /// A mixture component that cannot be evaluated.
+    #[error("mixture component {index}: {reason}")]
+    BadComponent { index: usize, reason: &'static str },
+    /// An option outside its domain.
+    #[error(transparent)]
+    Option(#[from] OptionError),
+    /// Arrays of the wrong shape (points of another dimension than the density's).
+    #[error(transparent)]
+    Shape(#[from] ShapeError),
 }
 
 impl Kind for StatsError {
     fn kind(&self) -> ErrorKind {
         match self {
             StatsError::Singular { .. } => ErrorKind::Numerical,
-            StatsError::BadLevel(_) => ErrorKind::Option,
+            StatsError::BadLevel(_) | StatsError::Option(_) => ErrorKind::Option,
+            StatsError::Shape(_) => ErrorKind::Shape,
             _ => ErrorKind::Input,
         }
     }

@@ -7,11 +7,14 @@
 //! Star i's draws use stream id = its catalog row, so a star's draws do not change when
 //! other rows are added, removed or skipped, nor with the number of threads.
 
+mod exact;
 pub mod observe;
 pub mod presets;
 pub mod table_input;
 pub(crate) mod warnings;
 
+use super::combine::exact::stars::ExactModels;
+use super::combine::exact::{ExactCombined, ExactOptions};
 use super::combine::{
     combine_running_in_blocks, CombineError, CombineMethod, Combined, GaussianPrior,
 };
@@ -45,6 +48,9 @@ pub struct InferOptions {
     /// With a posterior that accepts missing values: the fewest usable values a star needs
     /// (`None`: half the observables, at least 2); stars with fewer are skipped.
     pub min_elements: Option<usize>,
+    /// Combine exactly ([`crate::infer::combine::exact`]) instead of with Gaussian fits;
+    /// the Gaussian combination of `method` starts its grid.
+    pub exact: Option<ExactOptions>,
 }
 
 impl Default for InferOptions {
@@ -56,6 +62,7 @@ impl Default for InferOptions {
             method: CombineMethod::default(),
             keep_samples: false,
             min_elements: None,
+            exact: None,
         }
     }
 }
@@ -139,8 +146,30 @@ pub struct CatalogInference {
     pub stars_out: Option<String>,
     /// Why the default combination fell back to the paper's (streamed `method` "auto").
     pub fallback: Option<String>,
+    /// The exact combination, when asked for (its numbers are then the result's).
+    #[serde(default)]
+    pub exact: Option<ExactCombined>,
     /// Wall-clock seconds.
     pub seconds: f64,
+}
+
+impl CatalogInference {
+    /// The combined mean `(k)`, covariance `(k, k)` and standard deviations `(k)` of the
+    /// global parameters: the exact combination's when there is one, else the Gaussian's.
+    pub fn estimate(&self) -> (&[f64], &[Vec<f64>], &[f64]) {
+        match &self.exact {
+            Some(e) => (&e.mean, &e.cov, &e.sd),
+            None => (&self.combined.mean, &self.combined.cov, &self.combined.sd),
+        }
+    }
+
+    /// The combination's name: `exact_<density>` or the Gaussian method's.
+    pub fn method_label(&self) -> String {
+        match &self.exact {
+            Some(e) => format!("exact_{}", e.density.name()),
+            None => self.combined.method.name().to_string(),
+        }
+    }
 }
 
 /// Runs catalog inference; see the module documentation.
@@ -150,6 +179,53 @@ pub fn infer_catalog(
     opts: &InferOptions,
 ) -> Result<CatalogInference, InferError> {
     infer_catalog_with(posterior, obs, opts, None)
+}
+
+/// [`infer_catalog_with`] plus the models of the exact combination's routes.
+pub fn infer_catalog_exact(
+    posterior: &dyn Posterior,
+    obs: &Observations,
+    opts: &InferOptions,
+    refine: Option<&dyn Simulator>,
+    models: ExactModels<'_>,
+) -> Result<CatalogInference, InferError> {
+    let mut keep = opts.clone();
+    keep.keep_samples |= opts.exact.is_some();
+    let mut r = match infer_catalog_with(posterior, obs, &keep, refine) {
+        // the exact combination only needs a start: the paper's Gaussian always exists
+        Err(InferError::Combine(CombineError::NotPositiveDefinite { .. }))
+            if opts.exact.is_some() =>
+        {
+            keep.method = CombineMethod::Paper;
+            infer_catalog_with(posterior, obs, &keep, refine)?
+        }
+        other => other?,
+    };
+    if let Some(e) = &opts.exact {
+        let started = Instant::now();
+        let draws = r.samples.take().unwrap_or_default();
+        let rows: Vec<usize> = r.stars.iter().map(|s| s.row).collect();
+        let sampled = exact::SampledStars {
+            obs,
+            rows: &rows,
+            draws: &draws,
+        };
+        let c =
+            exact::combine_catalog_exact(posterior, sampled, &r.combined, e, models, opts.seed)?;
+        r.warnings.extend(c.warnings.iter().cloned());
+        if !c.grid.converged {
+            r.warnings.push(format!(
+                "exact combination: the grid did not settle in {} rounds (heavy tails or a multimodal product); its moments are approximate",
+                c.grid.rounds
+            ));
+        }
+        r.exact = Some(c);
+        if opts.keep_samples {
+            r.samples = Some(draws);
+        }
+        r.seconds += started.elapsed().as_secs_f64();
+    }
+    Ok(r)
 }
 
 /// [`infer_catalog`], with every star's draws refined by importance sampling with the
@@ -217,6 +293,7 @@ pub fn infer_catalog_with(
         samples: opts.keep_samples.then_some(per.draws),
         stars_out: None,
         fallback: None,
+        exact: None,
         warnings,
         refined_with: refiner.map(|r| r.simulator()),
         median_ess,

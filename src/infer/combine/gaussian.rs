@@ -63,13 +63,27 @@ pub enum CombineError {
         n_stars: usize,
         eigenvalues: Vec<f64>,
     },
+    /// The starting covariance of an exact combination's grid is not positive definite.
+    #[error("exact combination: the starting covariance of the grid is not positive definite")]
+    BadStart,
+    /// The exact combined density is zero everywhere the grid looked.
+    #[error("exact combination: the combined density is zero everywhere on the grid (the stars' densities do not overlap inside the prior's support)")]
+    NoMass,
+    /// Grid settings out of range.
+    #[error("exact combination: bad grid settings: {0}")]
+    BadGrid(String),
+    /// A star's density could not be built or evaluated.
+    #[error("exact combination, star {star}: {message}")]
+    StarDensity { star: usize, message: String },
 }
 
 impl Kind for CombineError {
     fn kind(&self) -> ErrorKind {
         match self {
             CombineError::NotPositiveDefinite { .. } => ErrorKind::NotPositiveDefinite,
-            CombineError::NoStars => ErrorKind::Input,
+            CombineError::NoStars | CombineError::StarDensity { .. } => ErrorKind::Input,
+            CombineError::BadGrid(_) => ErrorKind::Option,
+            CombineError::BadStart | CombineError::NoMass => ErrorKind::Numerical,
             CombineError::WrongDimension { .. } => ErrorKind::Shape,
             CombineError::SingularStar { .. } | CombineError::BadPrior => ErrorKind::Numerical,
         }

@@ -230,5 +230,6 @@ pub fn finish(
         seconds: 0.0,
         stars_out,
         fallback,
+        exact: None,
     })
 }

@@ -1,0 +1,182 @@
+//! Bindings: calibration over many mock galaxies (`galaxy_calibration`). Translation only:
+//! the science is in `crate::calib::galaxy`.
+
+use super::failure::{rt, rt_error, RhaiResult};
+use super::options::{parse, NumberOrList, OptionDoc, ScriptOptions};
+use super::simulators::with_simulator;
+use crate::calib::galaxy::{
+    coverage, galaxy_calibration, GalaxyMethod, GalaxyModels, GalaxyOptions,
+};
+use crate::infer::combine::exact::ExactOptions;
+use crate::infer::NeuralPosterior;
+use crate::model::NoiseModel;
+use crate::plot::Figure;
+use rhai::plugin::*;
+#[allow(unused_imports)]
+use rhai::{Array, Dynamic, Map, FLOAT, INT};
+
+/// The default combination of galaxy calibrations (marked `default: true`).
+pub const DEFAULT_METHOD: &str = "divide_prior";
+
+crate::script_options! {
+    /// Options of `galaxy_calibration`.
+    pub struct GalaxyArgs for "galaxy_calibration" {
+        /// Galaxies of the whole run (100).
+        galaxies: Option<usize>,
+        /// Only galaxies `[start, end)` of them (a shard; all).
+        range: Option<Vec<usize>> as "two integers [start, end]",
+        /// Numbers of stars combined, ascending ([10, 100]).
+        n: Option<Vec<usize>> as "a list of integers",
+        /// Methods: divide_prior, paper, inverse_variance, exact_likelihood, exact_kde,
+        /// exact_mixture, exact_marginal_flow, each optionally prefixed `refined_`
+        /// (`refined` = refined_divide_prior) (["divide_prior", "exact_kde"]).
+        methods: Option<Vec<String>> as "a list of method names",
+        /// Posterior draws per star (1000).
+        samples: Option<usize>,
+        /// Observational errors of the mocks, dex: one for all or one per observable (0.05).
+        noise: Option<NumberOrList>,
+        /// The simulator of refinement and of exact_likelihood (default: the mocks').
+        likelihood: Option<Dynamic> as "chempy(...) or an emulator",
+        /// The 2-D posterior of the global parameters for exact_marginal_flow.
+        marginal: Option<Dynamic> as "a Posterior over the two global parameters",
+        /// Draws of the local parameters per grid point of exact_likelihood (64).
+        is_samples: Option<usize>,
+        /// Seed (1).
+        seed: Option<u64>,
+    }
+}
+
+/// Option tables of this module.
+pub fn option_docs() -> Vec<(&'static str, &'static [OptionDoc])> {
+    vec![(GalaxyArgs::FUNCTION, GalaxyArgs::docs())]
+}
+
+fn options(a: &GalaxyArgs, n_obs: usize) -> RhaiResult<GalaxyOptions> {
+    let galaxies = a.galaxies.unwrap_or(100);
+    let range = match a.range.as_deref() {
+        None => 0..galaxies,
+        Some([s, e]) => *s..*e,
+        Some(r) => {
+            return Err(rt_error(format!(
+                "galaxy_calibration: range must be [start, end], not {r:?}"
+            )))
+        }
+    };
+    let methods = a
+        .methods
+        .clone()
+        .unwrap_or_else(|| vec!["divide_prior".into(), "exact_kde".into()])
+        .iter()
+        .map(|m| m.parse::<GalaxyMethod>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| rt_error(format!("galaxy_calibration: methods: {e}")))?;
+    let mut exact = ExactOptions::default();
+    if let Some(k) = a.is_samples {
+        exact.likelihood.samples = k;
+    }
+    Ok(GalaxyOptions {
+        galaxies,
+        range,
+        n_stars: a.n.clone().unwrap_or_else(|| vec![10, 100]),
+        methods,
+        samples: a.samples.unwrap_or(1000),
+        noise: NoiseModel {
+            sigma: a
+                .noise
+                .as_ref()
+                .map_or(vec![0.05; n_obs], |n| n.values(n_obs)),
+        },
+        exact,
+        seed: a.seed.unwrap_or(1),
+    })
+}
+
+fn run(post: &NeuralPosterior, mock: &Dynamic, a: &GalaxyArgs) -> RhaiResult<Dynamic> {
+    let opts = options(a, post.obs_names().len())?;
+    let marginal = match &a.marginal {
+        None => None,
+        Some(d) => Some(
+            d.clone()
+                .try_cast::<NeuralPosterior>()
+                .ok_or_else(|| rt_error("galaxy_calibration: marginal must be a Posterior"))?,
+        ),
+    };
+    with_simulator(mock, None, "galaxy_calibration", |mock_sim| {
+        let go = |like: Option<&dyn crate::model::Simulator>| {
+            let models = GalaxyModels {
+                posterior: post,
+                mock: mock_sim,
+                likelihood: like,
+                marginal: marginal.as_ref().map(|m| m as &dyn crate::model::Posterior),
+            };
+            let run = galaxy_calibration(models, &opts).map_err(rt)?;
+            let cov = coverage(&run.records, DEFAULT_METHOD);
+            let mut m = Map::new();
+            m.insert("records".into(), rhai::serde::to_dynamic(&run.records)?);
+            m.insert("done".into(), Dynamic::from_int(run.done as INT));
+            m.insert(
+                "stopped".into(),
+                run.stopped.map_or(Dynamic::UNIT, Dynamic::from),
+            );
+            m.insert("coverage".into(), rhai::serde::to_dynamic(&cov)?);
+            Ok(Dynamic::from_map(m))
+        };
+        match &a.likelihood {
+            None => go(None),
+            Some(l) => with_simulator(l, None, "galaxy_calibration: likelihood", |s| go(Some(s))),
+        }
+    })
+}
+
+#[export_module]
+pub mod galaxy_api {
+    use super::*;
+
+    /// Calibration over many mock galaxies: for each galaxy, the global parameters Λ from
+    /// the prior, `max(n)` stars simulated with `sim` (local parameters from the prior,
+    /// Gaussian noise), every star's posterior sampled, and the first n stars combined with
+    /// every method. Returns `#{ records, coverage }`: one record per galaxy, n and method
+    /// (truth, mean, sd, the credibility of the smallest region holding the truth, marginal
+    /// CDFs at the truth), and per method and n the fractions `c68`, `c95` of galaxies whose
+    /// joint 68 % / 95 % region of Λ holds the truth, the mean and sd of the standardised
+    /// errors and the rank histograms. Galaxy g depends only on the seed and g, so `range`
+    /// splits a run into shards whose records concatenate.
+    /// ```rhai
+    /// let r = galaxy_calibration(post, chempy("tng"), #{ galaxies: 400, n: [10, 100, 1000],
+    ///     methods: ["divide_prior", "exact_kde", "exact_likelihood"], seed: 1 });
+    /// for c in r.coverage { print(`${c.method} n=${c.n}: ${c.c68} / ${c.c95}`); }
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn galaxy_calibration(
+        post: &mut NeuralPosterior,
+        sim: Dynamic,
+        options: Map,
+    ) -> RhaiResult<Dynamic> {
+        let a: GalaxyArgs = parse(options)?;
+        run(post, &sim, &a)
+    }
+
+    /// The coverage table of galaxy records (e.g. of several shards joined): one entry per
+    /// method and n, `default: true` on galchem's default method.
+    #[rhai_fn(return_raw)]
+    pub fn galaxy_coverage(records: Array) -> RhaiResult<Array> {
+        let rs: Vec<crate::calib::GalaxyRecord> = records
+            .into_iter()
+            .map(|d| rhai::serde::from_dynamic(&d))
+            .collect::<Result<_, _>>()?;
+        let cov = coverage(&rs, DEFAULT_METHOD);
+        cov.iter().map(rhai::serde::to_dynamic).collect()
+    }
+
+    /// The coverage table of `galaxy_coverage` as a figure: per method, the fraction of
+    /// galaxies whose 68 % (left) and 95 % (right) regions hold the truth against the number
+    /// of stars, with the nominal level and its ±2 binomial standard errors.
+    #[rhai_fn(return_raw)]
+    pub fn galaxy_coverage_figure(coverage: Array) -> RhaiResult<Figure> {
+        let cov: Vec<crate::calib::galaxy::Coverage> = coverage
+            .into_iter()
+            .map(|d| rhai::serde::from_dynamic(&d))
+            .collect::<Result<_, _>>()?;
+        crate::plot::galaxy_coverage_figure(&cov).map_err(rt)
+    }
+}
