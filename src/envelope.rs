@@ -288,3 +288,54 @@ pub mod any_f64 {
         }
     }
 }
+
+/// [`any_f64`] for a `Vec<f64>`; reads `null` (e.g. a script's `()`) as NaN too.
+pub mod any_f64_vec {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(untagged)]
+    enum Repr {
+        Number(f64),
+        Text(String),
+        Null,
+    }
+
+    /// Writes every value as [`super::any_f64`] does.
+    pub fn serialize<S: Serializer>(values: &[f64], s: S) -> Result<S::Ok, S::Error> {
+        let reprs: Vec<Repr> = values
+            .iter()
+            .map(|v| {
+                if v.is_finite() {
+                    Repr::Number(*v)
+                } else if v.is_nan() {
+                    Repr::Text("NaN".into())
+                } else if *v > 0.0 {
+                    Repr::Text("inf".into())
+                } else {
+                    Repr::Text("-inf".into())
+                }
+            })
+            .collect();
+        reprs.serialize(s)
+    }
+
+    /// Reads numbers, `"NaN"`, `"inf"`, `"-inf"` and `null` (NaN).
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
+        Vec::<Repr>::deserialize(d)?
+            .into_iter()
+            .map(|r| match r {
+                Repr::Number(v) => Ok(v),
+                Repr::Null => Ok(f64::NAN),
+                Repr::Text(t) => match t.as_str() {
+                    "NaN" => Ok(f64::NAN),
+                    "inf" => Ok(f64::INFINITY),
+                    "-inf" => Ok(f64::NEG_INFINITY),
+                    other => Err(serde::de::Error::custom(format!(
+                        "expected a number, \"NaN\", \"inf\" or \"-inf\", found \"{other}\""
+                    ))),
+                },
+            })
+            .collect()
+    }
+}

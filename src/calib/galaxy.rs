@@ -121,11 +121,14 @@ pub struct GalaxyRecord {
     pub method: String,
     /// True Λ, posterior mean and standard deviations (NaN when the method failed).
     pub truth: Vec<f64>,
+    #[serde(with = "crate::envelope::any_f64_vec")]
     pub mean: Vec<f64>,
+    #[serde(with = "crate::envelope::any_f64_vec")]
     pub sd: Vec<f64>,
     /// The credibility of the smallest region holding the truth (in the q region iff < q).
     pub credibility: f64,
     /// Marginal posterior CDF at the truth, per parameter.
+    #[serde(with = "crate::envelope::any_f64_vec")]
     pub cdf: Vec<f64>,
     /// Why the method failed for this galaxy, if it did.
     pub error: Option<String>,
