@@ -17,6 +17,8 @@ pub use kde::{Kde, KdeOptions};
 pub use mixture::{GaussianMixture, MixtureOptions};
 
 use crate::error::{ErrorKind, Kind, OptionError, ShapeError};
+use linalg::{cholesky, symmetric_eigenvalues};
+use ndarray::{Array2, ArrayView2, Axis};
 
 /// Errors of the summary statistics.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -161,6 +163,119 @@ pub fn format_significant(x: f64, digits: usize) -> String {
     }
     let decimals = (digits as i32 - 1 - exp).max(0) as usize;
     format!("{x:.decimals$}")
+}
+
+// Shared by the density estimates ([`kde`], [`mixture`]).
+
+/// The draws of positive weight of some columns, with the moments of all the draws.
+struct Sample {
+    /// The values `(n, d)` of the draws of positive weight.
+    values: Array2<f64>,
+    /// Their weights `(n)`, normalised, all > 0.
+    weights: Vec<f64>,
+    /// The weighted mean `(d)`.
+    mean: Vec<f64>,
+    /// The weighted covariance `(d, d)` ([`Draws::covariance`]).
+    cov: Array2<f64>,
+    /// Its lower Cholesky factor, `(d, d)` row-major.
+    chol: Vec<f64>,
+    /// The Kish effective sample size.
+    n_eff: f64,
+}
+
+impl Sample {
+    /// The columns `cols` of `draws`: an error for no or out-of-range columns, fewer than
+    /// d + 1 draws of positive weight or a singular covariance; `what` names the estimate.
+    fn new(draws: &Draws, cols: &[usize], what: &'static str) -> Result<Sample, StatsError> {
+        if cols.is_empty() {
+            return Err(ShapeError::new("columns", "at least one column index", "none").into());
+        }
+        if let Some(&col) = cols.iter().find(|&&c| c >= draws.dim()) {
+            return Err(StatsError::ColumnOutOfRange {
+                col,
+                dim: draws.dim(),
+            });
+        }
+        let d = cols.len();
+        let sub = draws.select(cols);
+        let keep: Vec<usize> = (0..sub.n()).filter(|&k| sub.weight(k) > 0.0).collect();
+        if keep.len() < d + 1 {
+            return Err(StatsError::TooFew {
+                what,
+                n: keep.len(),
+                needed: d + 1,
+            });
+        }
+        let cov = sub.covariance();
+        let chol = spd_cholesky(&cov)?;
+        let total: f64 = keep.iter().map(|&k| sub.weight(k)).sum();
+        Ok(Sample {
+            values: sub.values().select(Axis(0), &keep),
+            weights: keep.iter().map(|&k| sub.weight(k) / total).collect(),
+            mean: sub.mean(),
+            cov,
+            chol,
+            n_eff: sub.ess(),
+        })
+    }
+}
+
+/// The lower Cholesky factor `(d, d)` row-major of a covariance, or [`StatsError::Singular`]
+/// when it is not clearly positive definite (smallest eigenvalue ≤ 10⁻¹² × the largest
+/// variance, the test of [`Draws::gaussian_fit`]).
+fn spd_cholesky(cov: &Array2<f64>) -> Result<Vec<f64>, StatsError> {
+    let eig = symmetric_eigenvalues(cov.view());
+    let scale = cov.diag().iter().fold(0.0f64, |a, v| a.max(*v));
+    let clear = eig
+        .first()
+        .is_some_and(|e| *e > 1e-12 * scale && scale > 1e-300);
+    match cholesky(cov.view()) {
+        Some(l) if clear => Ok(l.iter().copied().collect()),
+        _ => Err(StatsError::Singular {
+            det: eig.iter().product(),
+        }),
+    }
+}
+
+/// Solves L y = b in place for the lower triangular `l` `(d, d)` row-major, d = `b.len()`.
+fn forward_solve(l: &[f64], b: &mut [f64]) {
+    let d = b.len();
+    for i in 0..d {
+        let mut s = b[i];
+        for p in 0..i {
+            s -= l[i * d + p] * b[p];
+        }
+        b[i] = s / l[i * d + i];
+    }
+}
+
+/// An error unless `points` has `dim` columns.
+fn check_points(points: ArrayView2<f64>, dim: usize) -> Result<(), StatsError> {
+    if points.ncols() == dim {
+        Ok(())
+    } else {
+        Err(ShapeError::new(
+            "points",
+            format!("(m, {dim})"),
+            format!("({}, {})", points.nrows(), points.ncols()),
+        )
+        .into())
+    }
+}
+
+/// The log density of a point with a non-finite coordinate: NaN for a NaN, −∞ for an
+/// infinity; `None` for a finite point.
+fn non_finite<'a>(mut x: impl Iterator<Item = &'a f64>) -> Option<f64> {
+    let mut out = None;
+    for v in x.by_ref() {
+        if v.is_nan() {
+            return Some(f64::NAN);
+        }
+        if v.is_infinite() {
+            out = Some(f64::NEG_INFINITY);
+        }
+    }
+    out
 }
 
 #[cfg(test)]
