@@ -57,6 +57,45 @@ pub const HMC_CHEMPY_TNG: [ReferencePoint; 3] = [
     },
 ];
 
+/// Philcox & Rybizki (2019) Table 3: HMC with model error on the CHEMPY mock made with the
+/// alternative yields (spec B.5), analysed with the TNG yields.
+pub const HMC_ALTERNATIVE: [ReferencePoint; 3] = [
+    ReferencePoint {
+        n_stars: 1.0,
+        alpha_imf: [-2.25, -2.34, -2.14],
+        log10_n_ia: [-3.01, -3.16, -2.86],
+    },
+    ReferencePoint {
+        n_stars: 10.0,
+        alpha_imf: [-2.21, -2.25, -2.17],
+        log10_n_ia: [-2.96, -3.04, -2.88],
+    },
+    ReferencePoint {
+        n_stars: 100.0,
+        alpha_imf: [-2.22, -2.24, -2.20],
+        log10_n_ia: [-2.96, -2.98, -2.93],
+    },
+];
+
+/// Philcox & Rybizki (2019) Table 3: HMC on the IllustrisTNG galaxy (spec B.5).
+pub const HMC_TNG_GALAXY: [ReferencePoint; 3] = [
+    ReferencePoint {
+        n_stars: 1.0,
+        alpha_imf: [-2.27, -2.35, -2.19],
+        log10_n_ia: [-2.86, -2.97, -2.75],
+    },
+    ReferencePoint {
+        n_stars: 10.0,
+        alpha_imf: [-2.27, -2.30, -2.24],
+        log10_n_ia: [-2.87, -2.91, -2.84],
+    },
+    ReferencePoint {
+        n_stars: 100.0,
+        alpha_imf: [-2.28, -2.29, -2.27],
+        log10_n_ia: [-2.89, -2.90, -2.88],
+    },
+];
+
 /// The name the reference points go by in figures.
 pub const HMC_CHEMPY_TNG_NAME: &str = "HMC (Philcox & Rybizki 2019)";
 

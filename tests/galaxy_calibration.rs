@@ -38,9 +38,7 @@ fn options(galaxies: usize, methods: &[&str]) -> GalaxyOptions {
         n_stars: vec![3, 20],
         methods: methods.iter().map(|m| m.parse().unwrap()).collect(),
         samples: 250,
-        noise: NoiseModel {
-            sigma: vec![0.6, 0.8, 0.7, 0.9],
-        },
+        noise: NoiseModel::new(vec![0.6, 0.8, 0.7, 0.9]),
         exact: ExactOptions::default(),
         seed: 5,
     }

@@ -515,7 +515,8 @@ fn refined_combination() {
                 let xi = x.row(i).to_vec();
                 let xs = Array2::from_shape_fn((s.nrows(), 8), |(_, j)| xi[j]);
                 let lq = post.flow().log_prob(s, xs.view()).unwrap();
-                let imp = importance_weights(post.prior(), &chempy, &xi, &sigma, s, &lq).unwrap();
+                let imp =
+                    importance_weights(post.prior(), &chempy, &xi, &sigma, None, s, &lq).unwrap();
                 (
                     Draws::new(s.to_owned())
                         .unwrap()

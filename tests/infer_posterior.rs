@@ -427,6 +427,7 @@ fn importance_weights_recover_the_exact_posterior_from_a_wrong_proposal() {
         &LinearSim,
         x.as_slice().unwrap(),
         &[SIGMA; 8],
+        None,
         s.view(),
         &log_q,
     )
@@ -458,6 +459,7 @@ fn importance_weights_recover_the_exact_posterior_from_a_wrong_proposal() {
         &LinearSim,
         x.as_slice().unwrap(),
         &[SIGMA; 8],
+        None,
         s.view(),
         &vec![f64::NEG_INFINITY; n],
     )

@@ -62,7 +62,7 @@ impl LinearGaussian {
                 format!("A must be (n_obs, {d}) with one offset and one sigma per observable"),
             ));
         }
-        let noise = NoiseModel { sigma };
+        let noise = NoiseModel::new(sigma);
         noise
             .validate(m)
             .map_err(|e| OptionError::new("sigma", "", e))?;
@@ -197,6 +197,10 @@ impl Posterior for GaussianPosterior {
 
     fn prior(&self) -> &Prior {
         &self.model.prior
+    }
+
+    fn noise(&self) -> Option<&NoiseModel> {
+        Some(&self.model.noise)
     }
 
     fn sample(&self, x: &[f64], n: usize, seed: u64) -> Result<Draws, ModelError> {

@@ -253,9 +253,7 @@ fn run_options(p: RunParts, n_obs: usize) -> RhaiResult<RunOptions> {
         n: p.n.unwrap_or(d.n),
         samples: p.samples.unwrap_or(d.samples),
         seed: p.seed.unwrap_or(d.seed),
-        noise: p.noise.map(|n| NoiseModel {
-            sigma: n.values(n_obs),
-        }),
+        noise: p.noise.map(|n| NoiseModel::new(n.values(n_obs))),
         prior: prior(&p.prior, "calibrate")?,
         range,
         convention: convention(&p.convention)?,
@@ -473,9 +471,9 @@ pub mod calib_api {
             n_stars: a.n_stars,
             samples: a.samples.unwrap_or(d.samples),
             seed: a.seed.unwrap_or(d.seed),
-            noise: a.noise.map(|n| NoiseModel {
-                sigma: n.values(post.obs_names().len()),
-            }),
+            noise: a
+                .noise
+                .map(|n| NoiseModel::new(n.values(post.obs_names().len()))),
             alpha: a.alpha.unwrap_or(d.alpha),
             residual_limit: a.residual_limit.unwrap_or(d.residual_limit),
             reference_sims: a.reference_sims.unwrap_or(d.reference_sims),
@@ -518,9 +516,9 @@ pub mod calib_api {
             hidden: a.hidden.unwrap_or(d.hidden.clone()),
             epochs: a.epochs.unwrap_or(d.epochs),
             seed: a.seed.unwrap_or(d.seed),
-            noise: a.noise.map(|n| NoiseModel {
-                sigma: n.values(post.obs_names().len()),
-            }),
+            noise: a
+                .noise
+                .map(|n| NoiseModel::new(n.values(post.obs_names().len()))),
             ..d
         };
         let x = super::super::convert::numbers(&x, "lc2st: observation")?;
@@ -555,9 +553,7 @@ pub mod calib_api {
             let k = s.output_names().len();
             let opts = MockOptions {
                 n: a.n.unwrap_or(1000),
-                noise: NoiseModel {
-                    sigma: a.noise.as_ref().map_or(vec![0.05; k], |n| n.values(k)),
-                },
+                noise: NoiseModel::new(a.noise.as_ref().map_or(vec![0.05; k], |n| n.values(k))),
                 globals: a.globals.clone(),
                 seed: a.seed.unwrap_or(crate::rng::DEFAULT_SEED),
             };

@@ -6,8 +6,8 @@ use super::docs::Docs;
 use super::errors::SourceMap;
 use super::resolver::Resolver;
 use super::{
-    arrays, calib, calib_results, calib_shard, catalog, emulator, galaxy, gce, hmc, hmc_results,
-    infer, plot, prior, results, session_api, stream, survey, training_set,
+    arrays, average, calib, calib_results, calib_shard, catalog, emulator, galaxy, gce, hmc,
+    hmc_results, infer, plot, prior, results, session_api, stream, survey, training_set,
 };
 use rhai::{Dynamic, Engine, Module, Shared};
 use std::sync::Arc;
@@ -24,6 +24,8 @@ fn topics() -> Vec<(&'static str, &'static str, Shared<Module>)> {
     let mut calibration = m!(calib::calib_api);
     calibration.combine_flatten(m!(calib_shard::calib_shard_api));
     calibration.combine_flatten(m!(galaxy::galaxy_api));
+    let mut inference = m!(infer::infer_api);
+    inference.combine_flatten(m!(average::average_api));
     let t: Vec<(&'static str, &'static str, Module)> = vec![
         ("session", SESSION, m!(session_api::session_api)),
         ("arrays", ARRAYS, m!(arrays::arrays_api)),
@@ -32,7 +34,7 @@ fn topics() -> Vec<(&'static str, &'static str, Shared<Module>)> {
         ("simulator", SIMULATOR, m!(gce::gce_api)),
         ("prior", PRIOR, m!(prior::prior_api)),
         ("emulator", EMULATOR, m!(emulator::emulator_api)),
-        ("inference", INFERENCE, m!(infer::infer_api)),
+        ("inference", INFERENCE, inference),
         ("survey", SURVEY, m!(survey::survey_api)),
         ("scale", SCALE, scale),
         ("calibration", CALIBRATION, calibration),

@@ -80,12 +80,11 @@ fn options(a: &GalaxyArgs, n_obs: usize) -> RhaiResult<GalaxyOptions> {
         n_stars: a.n.clone().unwrap_or_else(|| vec![10, 100]),
         methods,
         samples: a.samples.unwrap_or(1000),
-        noise: NoiseModel {
-            sigma: a
-                .noise
+        noise: NoiseModel::new(
+            a.noise
                 .as_ref()
                 .map_or(vec![0.05; n_obs], |n| n.values(n_obs)),
-        },
+        ),
         exact,
         seed: a.seed.unwrap_or(1),
     })

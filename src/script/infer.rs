@@ -27,6 +27,10 @@ crate::script_options! {
         /// Observation noise added once to the simulations: σ in dex for every observable,
         /// or one per observable (0.05).
         noise: Option<NumberOrList>,
+        /// Scale (dex) of a HalfCauchy model error ε_j per element, drawn for every pair and
+        /// added in quadrature to the noise, so the posterior marginalises it (Philcox &
+        /// Rybizki 2019 use 0.01); none by default.
+        model_error: Option<f64>,
         /// The prior θ is drawn from, a `Prior` (the paper's with birth time U(2, 12.8) Gyr).
         prior: Option<Dynamic> as "a Prior",
         /// Seed of the whole pipeline.
@@ -258,6 +262,22 @@ fn infer_options(a: &InferArgs) -> RhaiResult<InferOptions> {
     Ok(opts)
 }
 
+/// The training noise of `train_npe`'s options for `n_out` observables: `noise` (else the
+/// pipeline's default, 0.05 dex) with the `model_error` term when one is given.
+fn training_noise(a: &TrainNpeArgs, n_out: usize) -> Option<NoiseModel> {
+    let noise = a.noise.as_ref().map(|n| NoiseModel::new(n.values(n_out)));
+    match a.model_error {
+        None => noise,
+        Some(s) => Some(
+            noise
+                .unwrap_or_else(|| {
+                    NoiseModel::uniform(n_out, crate::infer::npe::pipeline::PAPER_NOISE_DEX)
+                })
+                .with_model_error(Some(s)),
+        ),
+    }
+}
+
 /// Held-out pairs from a runs table for `evaluate*`: θ and x with the noise of option
 /// `noise` (default the posterior's) added once.
 fn held_out(
@@ -271,9 +291,7 @@ fn held_out(
     let seed = a.seed.unwrap_or(crate::rng::DEFAULT_SEED);
     let noise = match &a.noise {
         None => post.noise().clone(),
-        Some(n) => NoiseModel {
-            sigma: n.values(post.obs_names().len()),
-        },
+        Some(n) => NoiseModel::new(n.values(post.obs_names().len())),
     };
     let (theta, x) = crate::infer::held_out_pairs(post, runs, &noise, seed).map_err(rt)?;
     Ok((theta, x, samples, seed))
@@ -375,9 +393,7 @@ pub mod infer_api {
                     c.as_str() != crate::model::runs::STATUS_COLUMN && !params.contains(&c.as_str())
                 })
                 .count();
-            opts.noise = a.noise.as_ref().map(|n| NoiseModel {
-                sigma: n.values(n_out),
-            });
+            opts.noise = training_noise(&a, n_out);
             let obs = observer.as_mut().map(|o| o as &mut dyn crate::nn::Observer);
             let result = crate::infer::training_set::train_npe_on_runs(&prior, &runs, &opts, obs);
             if let Some(e) = observer.as_mut().and_then(|o| o.take_error()) {
@@ -388,9 +404,7 @@ pub mod infer_api {
         with_simulator(&source, name, "train_npe", |full| {
             crate::script::survey::with_elements(full, &survey, |sim| {
                 let mut opts = opts;
-                opts.noise = a.noise.as_ref().map(|n| NoiseModel {
-                    sigma: n.values(sim.output_names().len()),
-                });
+                opts.noise = training_noise(&a, sim.output_names().len());
                 let default_name =
                     crate::script::survey::checkpoint_name(&prior, sim, &opts, &survey)?;
                 opts.train.checkpoint =

@@ -2,6 +2,7 @@
 //! conversions and error reports with script positions. No science lives here.
 
 mod arrays;
+mod average;
 mod calib;
 mod calib_results;
 mod calib_shard;

@@ -71,26 +71,28 @@ pub mod paper_api {
     /// [median, lower, upper] of alpha_imf and log10_n_ia (the `reference` option of
     /// `n_stars_figure`).
     pub fn hmc_chempy_tng() -> Map {
-        let pts = &crate::paper::HMC_CHEMPY_TNG;
-        let rows = |f: &dyn Fn(&crate::paper::ReferencePoint) -> [f64; 3]| -> Dynamic {
-            Dynamic::from_array(
-                pts.iter()
-                    .map(|p| Dynamic::from_array(float_array(&f(p))))
-                    .collect(),
-            )
-        };
-        let mut m = Map::new();
-        m.insert(
-            "name".into(),
-            Dynamic::from(crate::paper::HMC_CHEMPY_TNG_NAME.to_string()),
-        );
-        m.insert(
-            "n".into(),
-            Dynamic::from_array(pts.iter().map(|p| Dynamic::from_float(p.n_stars)).collect()),
-        );
-        m.insert("alpha_imf".into(), rows(&|p| p.alpha_imf));
-        m.insert("log10_n_ia".into(), rows(&|p| p.log10_n_ia));
-        m
+        reference_map(
+            &crate::paper::HMC_CHEMPY_TNG,
+            crate::paper::HMC_CHEMPY_TNG_NAME,
+        )
+    }
+
+    /// Philcox & Rybizki (2019) Table 3, HMC with model error on the CHEMPY mock with the
+    /// alternative yields, analysed with TNG yields (the layout of `hmc_chempy_tng`).
+    pub fn hmc_alternative() -> Map {
+        reference_map(
+            &crate::paper::HMC_ALTERNATIVE,
+            crate::paper::HMC_CHEMPY_TNG_NAME,
+        )
+    }
+
+    /// Philcox & Rybizki (2019) Table 3, HMC on the IllustrisTNG galaxy (the layout of
+    /// `hmc_chempy_tng`).
+    pub fn hmc_tng_galaxy() -> Map {
+        reference_map(
+            &crate::paper::HMC_TNG_GALAXY,
+            crate::paper::HMC_CHEMPY_TNG_NAME,
+        )
     }
 
     /// The paper's speed and accuracy figures: emulator APE median (%), posterior APE median
@@ -111,6 +113,26 @@ pub mod paper_api {
         );
         m
     }
+}
+
+/// Reference points as the map of `n_stars_figure`'s `reference` option.
+fn reference_map(pts: &[crate::paper::ReferencePoint], name: &str) -> Map {
+    let rows = |f: &dyn Fn(&crate::paper::ReferencePoint) -> [f64; 3]| -> Dynamic {
+        Dynamic::from_array(
+            pts.iter()
+                .map(|p| Dynamic::from_array(float_array(&f(p))))
+                .collect(),
+        )
+    };
+    let mut m = Map::new();
+    m.insert("name".into(), Dynamic::from(name.to_string()));
+    m.insert(
+        "n".into(),
+        Dynamic::from_array(pts.iter().map(|p| Dynamic::from_float(p.n_stars)).collect()),
+    );
+    m.insert("alpha_imf".into(), rows(&|p| p.alpha_imf));
+    m.insert("log10_n_ia".into(), rows(&|p| p.log10_n_ia));
+    m
 }
 
 /// The native `paper` module.

@@ -192,6 +192,10 @@ script_result! {
         refined_with: "string" => |r| r.refined_with.as_deref().map_or(Dynamic::UNIT, text),
         /// Median effective sample size of the refined stars' weights, or `()`.
         median_ess: "float" => |r| opt_float(r.median_ess),
+        /// Σ log p(x_i) over the stars under the refining simulator (natural log) when
+        /// every star was refined, else `()`: differences between simulators (yield sets,
+        /// model settings) are log Bayes factors (book: "Many stars").
+        log_evidence: "float" => |r| opt_float(r.log_evidence),
         /// Per-star summaries: row, label, and per parameter `_mean`, `_sd`, `_q16`, `_q84`, then
         /// `acceptance` (and `ess` when refined).
         stars: "Table" => |r| or_error(stars_table(r)),

@@ -27,6 +27,7 @@ pub struct Draws {
     values: Array2<f64>,
     weights: Option<Vec<f64>>,
     acceptance: Option<f64>,
+    log_evidence: Option<f64>,
 }
 
 /// A Gaussian fitted to draws (moment matching): what Gaussian combinations use.
@@ -70,6 +71,7 @@ impl Draws {
             values,
             weights: None,
             acceptance: None,
+            log_evidence: None,
         })
     }
 
@@ -90,6 +92,7 @@ impl Draws {
             values,
             weights: Some(weights.into_iter().map(|w| w / sum).collect()),
             acceptance: None,
+            log_evidence: None,
         })
     }
 
@@ -102,6 +105,18 @@ impl Draws {
     /// The fraction of proposals inside the prior support, when the sampler rejects.
     pub fn acceptance(&self) -> Option<f64> {
         self.acceptance
+    }
+
+    /// The same draws, with the log evidence log p(x) their importance weights estimate.
+    pub fn with_log_evidence(mut self, log_evidence: f64) -> Self {
+        self.log_evidence = Some(log_evidence);
+        self
+    }
+
+    /// The log evidence log p(x) of the observation (natural log, densities in dex⁻¹),
+    /// when importance weights estimated it.
+    pub fn log_evidence(&self) -> Option<f64> {
+        self.log_evidence
     }
 
     /// Number of draws.
@@ -153,6 +168,7 @@ impl Draws {
             values: self.values.select(Axis(1), cols),
             weights: self.weights.clone(),
             acceptance: self.acceptance,
+            log_evidence: self.log_evidence,
         }
     }
 
@@ -308,6 +324,7 @@ impl Draws {
             values: self.values.select(Axis(0), &picks),
             weights: None,
             acceptance: self.acceptance,
+            log_evidence: self.log_evidence,
         })
     }
 

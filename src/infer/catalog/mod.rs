@@ -7,6 +7,7 @@
 //! Star i's draws use stream id = its catalog row, so a star's draws do not change when
 //! other rows are added, removed or skipped, nor with the number of threads.
 
+pub mod average;
 mod exact;
 pub mod observe;
 pub mod presets;
@@ -142,6 +143,11 @@ pub struct CatalogInference {
     /// Median effective sample size of the refined stars' weights (streamed: from a
     /// histogram, to 0.6 %).
     pub median_ess: Option<f64>,
+    /// Σ over stars of log p(x_i) under the refining simulator (natural log), when every
+    /// star was refined: the log evidence of the catalog for that simulator, which compares
+    /// yield sets or model settings (in-memory `infer` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_evidence: Option<f64>,
     /// The per-star Parquet file written by a streamed inference.
     pub stars_out: Option<String>,
     /// Why the default combination fell back to the paper's (streamed `method` "auto").
@@ -272,6 +278,7 @@ pub fn infer_catalog_with(
         refiner.is_some(),
         opts.samples,
     );
+    let log_evidence = per.stars.iter().map(|s| s.log_evidence).sum();
     let space = posterior.space();
     Ok(CatalogInference {
         param_names: space.name_strings(),
@@ -297,6 +304,7 @@ pub fn infer_catalog_with(
         warnings,
         refined_with: refiner.map(|r| r.simulator()),
         median_ess,
+        log_evidence,
         seconds: started.elapsed().as_secs_f64(),
     })
 }

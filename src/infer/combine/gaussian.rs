@@ -69,6 +69,13 @@ pub enum CombineError {
     /// The exact combined density is zero everywhere the grid looked.
     #[error("exact combination: the combined density is zero everywhere on the grid (the stars' densities do not overlap inside the prior's support)")]
     NoMass,
+    /// The grid kept moving outwards: the product does not fall off (it is not a density).
+    #[error("exact combination: the combined density does not settle on a grid after {rounds} rounds ({edge:.2} of its mass on the grid's edge, centre {centre:?}): the product is not normalisable. This happens when single-star densities are about as wide as the prior, which is divided out n − 1 times (uninformative stars, or a posterior estimator that is too wide); use method \"paper\" for a finite answer")]
+    Improper {
+        rounds: usize,
+        edge: f64,
+        centre: [f64; 2],
+    },
     /// Grid settings out of range.
     #[error("exact combination: bad grid settings: {0}")]
     BadGrid(String),
@@ -83,7 +90,9 @@ impl Kind for CombineError {
             CombineError::NotPositiveDefinite { .. } => ErrorKind::NotPositiveDefinite,
             CombineError::NoStars | CombineError::StarDensity { .. } => ErrorKind::Input,
             CombineError::BadGrid(_) => ErrorKind::Option,
-            CombineError::BadStart | CombineError::NoMass => ErrorKind::Numerical,
+            CombineError::BadStart | CombineError::NoMass | CombineError::Improper { .. } => {
+                ErrorKind::Numerical
+            }
             CombineError::WrongDimension { .. } => ErrorKind::Shape,
             CombineError::SingularStar { .. } | CombineError::BadPrior => ErrorKind::Numerical,
         }

@@ -5,7 +5,8 @@
 //! w_k ∝ p(θ_k) · p(x | θ_k) / q(θ_k),   p(x | θ) = Π_j N(x_j; f_j(θ), σ_j²)
 //! ```
 //!
-//! with the simulator f (CHEMPY or an emulator) and the Gaussian observation noise σ (dex).
+//! with the simulator f (CHEMPY or an emulator) and the Gaussian observation noise σ (dex)
+//! (with a model error, N becomes the HalfCauchy scale mixture of `NoiseModel::log_likelihood`).
 //! Self-normalised, the weighted draws give the moments of the exact posterior p(θ | x) up
 //! to Monte Carlo error, whatever the flow's approximation error; their effective sample
 //! size (Σw)²/Σw² says how far the flow is from it (n for a perfect flow). Draws outside
@@ -14,18 +15,21 @@
 use crate::error::ErrorKind;
 use crate::error::Vocabulary;
 use crate::infer::error::InferError;
-use crate::model::{ModelError, Prior, Simulator};
+use crate::model::{ModelError, NoiseModel, Prior, Simulator};
 use crate::stats::Draws;
 use ndarray::ArrayView2;
 
 /// The draws `samples` `(n, dim)` of a proposal with log-densities `log_q` `(n)`, weighted
 /// to the exact posterior given the observation `x` (one value per simulator output) with
-/// noise `sigma` (same length, dex). An error when no draw has a positive weight.
+/// noise `sigma` (same length, dex) and, with `model_error` = Some(scale), the HalfCauchy
+/// model error of [`NoiseModel`] marginalised per element. An error when no draw has a
+/// positive weight.
 pub fn importance_weights(
     prior: &Prior,
     sim: &dyn Simulator,
     x: &[f64],
     sigma: &[f64],
+    model_error: Option<f64>,
     samples: ArrayView2<f64>,
     log_q: &[f64],
 ) -> Result<Draws, InferError> {
@@ -52,6 +56,7 @@ pub fn importance_weights(
             log_q.len(),
         ));
     }
+    let noise = NoiseModel::new(Vec::new()).with_model_error(model_error);
     let runs = sim.simulate(samples)?;
     let log_w: Vec<f64> = (0..samples.nrows())
         .map(|k| {
@@ -61,7 +66,7 @@ pub fn importance_weights(
                 return f64::NEG_INFINITY;
             }
             let log_lik: f64 = (0..n_obs)
-                .map(|j| -0.5 * ((runs.x[[k, j]] - x[j]) / sigma[j]).powi(2))
+                .map(|j| noise.log_likelihood(runs.x[[k, j]] - x[j], sigma[j]))
                 .sum();
             let lw = prior.log_prob(&theta) + log_lik - log_q[k];
             if lw.is_nan() {
@@ -71,12 +76,15 @@ pub fn importance_weights(
             }
         })
         .collect();
-    let weights = normalise(&log_w)?;
-    Ok(Draws::weighted(samples.to_owned(), weights)?)
+    let (weights, log_mean) = normalise(&log_w)?;
+    // log p(x) = log mean_k w_k, with the −½ log 2π of every Gaussian factor
+    let log_evidence = log_mean - 0.5 * n_obs as f64 * (2.0 * std::f64::consts::PI).ln();
+    Ok(Draws::weighted(samples.to_owned(), weights)?.with_log_evidence(log_evidence))
 }
 
-/// Self-normalised weights from log-weights (−∞ = weight 0).
-fn normalise(log_w: &[f64]) -> Result<Vec<f64>, InferError> {
+/// Self-normalised weights from log-weights (−∞ = weight 0), and the log of the mean
+/// unnormalised weight.
+fn normalise(log_w: &[f64]) -> Result<(Vec<f64>, f64), InferError> {
     let max = log_w.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     if !max.is_finite() {
         return Err(ModelError::Unusable {
@@ -91,7 +99,8 @@ fn normalise(log_w: &[f64]) -> Result<Vec<f64>, InferError> {
     }
     let w: Vec<f64> = log_w.iter().map(|l| (l - max).exp()).collect();
     let sum: f64 = w.iter().sum();
-    Ok(w.iter().map(|v| v / sum).collect())
+    let log_mean = max + (sum / log_w.len() as f64).ln();
+    Ok((w.iter().map(|v| v / sum).collect(), log_mean))
 }
 
 #[cfg(test)]
@@ -100,11 +109,12 @@ mod tests {
 
     #[test]
     fn weights_normalise_and_count_effective_draws() {
-        let w = normalise(&[0.0, 0.0, f64::NEG_INFINITY, 0.0]).unwrap();
+        let (w, log_mean) = normalise(&[0.0, 0.0, f64::NEG_INFINITY, 0.0]).unwrap();
+        assert!((log_mean - 0.75f64.ln()).abs() < 1e-12);
         assert_eq!(w, vec![1.0 / 3.0, 1.0 / 3.0, 0.0, 1.0 / 3.0]);
         let d = Draws::weighted(ndarray::Array2::zeros((4, 1)), w).unwrap();
         assert!((d.ess() - 3.0).abs() < 1e-12);
-        let w = normalise(&[0.0, (0.5f64).ln()]).unwrap();
+        let (w, _) = normalise(&[0.0, (0.5f64).ln()]).unwrap();
         assert!((w[0] - 2.0 / 3.0).abs() < 1e-12);
         let err = normalise(&[f64::NEG_INFINITY; 3]).unwrap_err().to_string();
         assert!(err.contains("positive importance weight"), "{err}");

@@ -17,6 +17,8 @@ use ndarray::Array2;
 pub struct Refiner<'a> {
     proposal: &'a dyn Posterior,
     sim: &'a dyn Simulator,
+    /// The proposal's model-error scale (dex), marginalised in the likelihood.
+    model_error: Option<f64>,
 }
 
 impl<'a> Refiner<'a> {
@@ -37,7 +39,12 @@ impl<'a> Refiner<'a> {
                 sim.output_names().join(", "),
             ));
         }
-        Ok(Refiner { proposal, sim })
+        let model_error = proposal.noise().and_then(|n| n.model_error);
+        Ok(Refiner {
+            proposal,
+            sim,
+            model_error,
+        })
     }
 
     /// The simulator's description.
@@ -65,12 +72,16 @@ impl<'a> Refiner<'a> {
             self.sim,
             x,
             sigma,
+            self.model_error,
             draws.values(),
             &log_q,
         )?;
-        Ok(match draws.acceptance() {
-            Some(a) => w.with_acceptance(a),
-            None => w,
+        // draws kept inside the prior support come from q / acceptance, not q: the
+        // evidence of the untruncated density is `acceptance` times too small
+        Ok(match (draws.acceptance(), w.log_evidence()) {
+            (Some(a), Some(z)) if a > 0.0 => w.with_acceptance(a).with_log_evidence(z + a.ln()),
+            (Some(a), _) => w.with_acceptance(a),
+            (None, _) => w,
         })
     }
 }

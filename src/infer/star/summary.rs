@@ -27,6 +27,10 @@ pub struct StarSummary {
     /// simulator (the summary is then of the weighted draws).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ess: Option<f64>,
+    /// log p(x) of the star under the refining simulator (natural log; importance-sampling
+    /// estimate), when the star was refined.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_evidence: Option<f64>,
 }
 
 /// The summary of catalog row `row` from its draws.
@@ -48,5 +52,6 @@ pub fn summarise(
             .collect(),
         acceptance: draws.acceptance().unwrap_or(1.0),
         ess: draws.is_weighted().then(|| draws.ess()),
+        log_evidence: draws.log_evidence(),
     })
 }

@@ -227,6 +227,7 @@ pub fn finish(
         warnings,
         refined_with: facts.refined_with.clone(),
         median_ess,
+        log_evidence: None,
         seconds: 0.0,
         stars_out,
         fallback,

@@ -173,6 +173,13 @@ pub fn train_survey_npe(
     noise
         .validate(k)
         .map_err(|e| InferError::option("noise", format!("{:?}", noise.sigma), e))?;
+    if let Some(s) = noise.model_error {
+        return Err(InferError::option(
+            "model_error",
+            s,
+            "a survey posterior (missing elements or per-star errors) has no model-error term yet",
+        ));
+    }
     let enc = ContextEncoding {
         fill: x.mean_axis(Axis(0)).map(|m| m.to_vec()).unwrap_or_default(),
         masks: survey.missing_rate > 0.0,

@@ -247,9 +247,36 @@ where
         last = Some(g);
     }
     match last {
-        Some(g) if g.log_norm.is_finite() => Ok(g),
+        Some(g) if g.log_norm.is_finite() => {
+            let edge = edge_mass(&g);
+            if edge > IMPROPER_EDGE_MASS {
+                return Err(CombineError::Improper {
+                    rounds: g.rounds,
+                    edge,
+                    centre: g.centre,
+                });
+            }
+            Ok(g)
+        }
         _ => Err(CombineError::NoMass),
     }
+}
+
+/// Edge mass above which a grid moves outwards, and above which an unconverged last grid
+/// is taken to be an improper product.
+const IMPROPER_EDGE_MASS: f64 = 0.01;
+
+/// The fraction of `g`'s mass on its outermost nodes.
+fn edge_mass(g: &GridDensity) -> f64 {
+    let n = g.nodes;
+    let mass = g.masses();
+    (0..n * n)
+        .filter(|k| {
+            let (i, j) = (k / n, k % n);
+            i == 0 || j == 0 || i == n - 1 || j == n - 1
+        })
+        .map(|k| mass[k])
+        .sum()
 }
 
 fn check_options(opts: &GridOptions) -> Result<(), CombineError> {
@@ -277,17 +304,11 @@ fn scale(l: &[[f64; 2]; 2], s: f64) -> [[f64; 2]; 2] {
 fn next_grid(g: &GridDensity) -> Option<([f64; 2], [[f64; 2]; 2])> {
     let n = g.nodes;
     let mass = g.masses();
-    let edge: f64 = (0..n * n)
-        .filter(|k| {
-            let (i, j) = (k / n, k % n);
-            i == 0 || j == 0 || i == n - 1 || j == n - 1
-        })
-        .map(|k| mass[k])
-        .sum();
+    let edge = edge_mass(g);
     let (mean, cov) = g.moments();
     let spacing = 2.0 * g.half_width / (n - 1) as f64;
     let sd_u = whitened_sds(&g.chol, &cov);
-    if edge > 0.01 {
+    if edge > IMPROPER_EDGE_MASS {
         // the density runs off the grid: centre on the heaviest node and look wider
         let k = (0..n * n).max_by(|&a, &b| mass[a].total_cmp(&mass[b]))?;
         return Some((g.point(k / n, k % n), scale(&g.chol, 3.0)));
@@ -496,6 +517,21 @@ mod tests {
             ),
             Err(CombineError::BadStart)
         ));
+        // a log density that grows without bound outwards is not a density
+        let growing = |p: &[[f64; 2]]| {
+            Ok(p.iter()
+                .map(|q| 0.5 * (q[0] * q[0] + q[1] * q[1]))
+                .collect())
+        };
+        match adaptive_grid(
+            growing,
+            [0.0, 0.0],
+            [[1.0, 0.0], [0.0, 1.0]],
+            &GridOptions::default(),
+        ) {
+            Err(CombineError::Improper { edge, .. }) => assert!(edge > 0.01),
+            other => panic!("expected Improper, got {other:?}"),
+        }
         let nothing = |p: &[[f64; 2]]| Ok(vec![f64::NEG_INFINITY; p.len()]);
         assert!(matches!(
             adaptive_grid(
