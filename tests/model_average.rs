@@ -62,6 +62,18 @@ fn catalog(sim: &LinearGaussian, n: usize) -> Array2<f64> {
         .unwrap()
 }
 
+/// The catalog `x` with its errors (σ on every value), as the refinement needs them.
+fn observed<'a>(x: &'a Array2<f64>, sigma: &'a Array2<f64>) -> Observations<'a> {
+    Observations {
+        errors: Some(sigma.view()),
+        ..Observations::new(x.view())
+    }
+}
+
+fn errors_of(x: &Array2<f64>) -> Array2<f64> {
+    Array2::from_elem(x.dim(), SIGMA)
+}
+
 fn opts() -> InferOptions {
     InferOptions {
         samples: 2000,
@@ -75,7 +87,8 @@ fn refinement_estimates_every_stars_evidence() {
     // a proposal 1.3 times too wide, so that the weights are not trivial
     let post = m.posterior().with_dispersion(1.3);
     let x = catalog(&m, 8);
-    let r = infer_catalog_with(&post, &Observations::new(x.view()), &opts(), Some(&m)).unwrap();
+    let e = errors_of(&x);
+    let r = infer_catalog_with(&post, &observed(&x, &e), &opts(), Some(&m)).unwrap();
     let mut total = 0.0;
     for s in &r.stars {
         let exact = exact_log_evidence(&x.row(s.row).to_vec(), 0.0);
@@ -98,7 +111,8 @@ fn refinement_estimates_every_stars_evidence() {
 fn the_average_selects_the_model_that_made_the_catalog() {
     let (right, wrong) = (model(0.3), model(0.0));
     let x = catalog(&right, 30);
-    let obs = Observations::new(x.view());
+    let e = errors_of(&x);
+    let obs = observed(&x, &e);
     let (pr, pw) = (right.posterior(), wrong.posterior());
     let r_right = infer_catalog_with(&pr, &obs, &opts(), Some(&right)).unwrap();
     let r_wrong = infer_catalog_with(&pw, &obs, &opts(), Some(&wrong)).unwrap();
@@ -128,7 +142,8 @@ fn averaging_needs_refined_inferences_of_the_same_stars() {
     let m = model(0.0);
     let post = m.posterior();
     let x = catalog(&m, 10);
-    let obs = Observations::new(x.view());
+    let e = errors_of(&x);
+    let obs = observed(&x, &e);
     let refined = infer_catalog_with(&post, &obs, &opts(), Some(&m)).unwrap();
     let plain = infer_catalog(&post, &obs, &opts()).unwrap();
     let err = average_models(&[("a", &refined), ("b", &plain)])

@@ -125,6 +125,9 @@ pub struct GalaxyRecord {
     pub mean: Vec<f64>,
     #[serde(with = "crate::envelope::any_f64_vec")]
     pub sd: Vec<f64>,
+    /// The combined covariance `(2, 2)` (empty when the method failed).
+    #[serde(default)]
+    pub cov: Vec<Vec<f64>>,
     /// The credibility of the smallest region holding the truth (in the q region iff < q).
     pub credibility: f64,
     /// Marginal posterior CDF at the truth, per parameter.
@@ -339,6 +342,7 @@ fn combine_galaxy(
         truth: gal.truth.clone(),
         mean: vec![f64::NAN; 2],
         sd: vec![f64::NAN; 2],
+        cov: Vec::new(),
         credibility: 1.0,
         cdf: vec![f64::NAN; 2],
         error: Some(e),
@@ -404,6 +408,7 @@ fn combine_galaxy(
             truth: gal.truth.clone(),
             mean: c.mean.clone(),
             sd: c.sd.clone(),
+            cov: c.cov.clone(),
             credibility: c.truth_credibility.unwrap_or(1.0),
             cdf: (0..2).map(|k| c.grid.marginal_cdf(k, truth[k])).collect(),
             error: None,
@@ -413,7 +418,12 @@ fn combine_galaxy(
 }
 
 /// The record of a Gaussian posterior N(mean, cov) (2-D) for `truth`.
-fn gaussian_record(truth: &[f64], mean: &[f64], cov: &[Vec<f64>], n: usize) -> GalaxyRecord {
+pub(crate) fn gaussian_record(
+    truth: &[f64],
+    mean: &[f64],
+    cov: &[Vec<f64>],
+    n: usize,
+) -> GalaxyRecord {
     let d = [truth[0] - mean[0], truth[1] - mean[1]];
     let det = cov[0][0] * cov[1][1] - cov[0][1] * cov[1][0];
     let maha2 =
@@ -427,6 +437,7 @@ fn gaussian_record(truth: &[f64], mean: &[f64], cov: &[Vec<f64>], n: usize) -> G
         mean: mean.to_vec(),
         cdf: (0..2).map(|k| normal_cdf(d[k] / sd[k])).collect(),
         sd,
+        cov: cov.to_vec(),
         // the mass of the ellipse through the truth: 1 − exp(−r²/2)
         credibility: if det > 0.0 {
             1.0 - (-0.5 * maha2).exp()

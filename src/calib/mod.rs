@@ -31,6 +31,7 @@
 pub mod coverage;
 pub mod dist;
 mod error;
+pub mod floor;
 pub mod galaxy;
 pub mod lc2st;
 pub mod mock;
@@ -44,6 +45,7 @@ pub mod truths;
 
 pub use coverage::{coverage, CoverageOptions, CoverageResult};
 pub use error::CalibError;
+pub use floor::{apply_floor, estimate_floor, SystematicFloor};
 pub use galaxy::{
     galaxy_calibration, GalaxyMethod, GalaxyModels, GalaxyOptions, GalaxyRecord, GalaxyRun,
 };

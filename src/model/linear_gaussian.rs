@@ -199,10 +199,6 @@ impl Posterior for GaussianPosterior {
         &self.model.prior
     }
 
-    fn noise(&self) -> Option<&NoiseModel> {
-        Some(&self.model.noise)
-    }
-
     fn sample(&self, x: &[f64], n: usize, seed: u64) -> Result<Draws, ModelError> {
         if n == 0 {
             return Err(OptionError::new("samples", 0, "must be at least 1").into());

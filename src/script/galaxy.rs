@@ -127,6 +127,37 @@ fn run(post: &NeuralPosterior, mock: &Dynamic, a: &GalaxyArgs) -> RhaiResult<Dyn
     })
 }
 
+/// Galaxy records from a script array.
+fn records_of(records: Array) -> RhaiResult<Vec<crate::calib::GalaxyRecord>> {
+    records
+        .into_iter()
+        .map(|d| rhai::serde::from_dynamic(&d))
+        .collect::<Result<_, _>>()
+}
+
+/// The 2 × 2 floor of option `systematic` of `function`: a `galaxy_floor` map (its `cov`)
+/// or a 2 × 2 matrix of finite numbers, symmetric with a non-negative diagonal.
+pub(crate) fn floor_matrix(v: &serde_json::Value, function: &str) -> RhaiResult<[[f64; 2]; 2]> {
+    let m = v.get("cov").unwrap_or(v);
+    let bad = || {
+        rt_error(format!(
+            "{function}: option 'systematic' must be the map of galaxy_floor or [[a, b], [b, c]] in dex² (a, c ≥ 0), got {v}"
+        ))
+    };
+    let rows = m.as_array().filter(|r| r.len() == 2).ok_or_else(bad)?;
+    let mut t = [[0.0; 2]; 2];
+    for (a, row) in rows.iter().enumerate() {
+        let row = row.as_array().filter(|r| r.len() == 2).ok_or_else(bad)?;
+        for (b, x) in row.iter().enumerate() {
+            t[a][b] = x.as_f64().filter(|x| x.is_finite()).ok_or_else(bad)?;
+        }
+    }
+    if t[0][0] < 0.0 || t[1][1] < 0.0 || (t[0][1] - t[1][0]).abs() > 1e-12 * (t[0][0] + t[1][1]) {
+        return Err(bad());
+    }
+    Ok(t)
+}
+
 #[export_module]
 pub mod galaxy_api {
     use super::*;
@@ -159,12 +190,33 @@ pub mod galaxy_api {
     /// method and n, `default: true` on galchem's default method.
     #[rhai_fn(return_raw)]
     pub fn galaxy_coverage(records: Array) -> RhaiResult<Array> {
-        let rs: Vec<crate::calib::GalaxyRecord> = records
-            .into_iter()
-            .map(|d| rhai::serde::from_dynamic(&d))
-            .collect::<Result<_, _>>()?;
-        let cov = coverage(&rs, DEFAULT_METHOD);
+        let cov = coverage(&records_of(records)?, DEFAULT_METHOD);
         cov.iter().map(rhai::serde::to_dynamic).collect()
+    }
+
+    /// The systematic floor T of `method` measured on galaxy records (at their largest n):
+    /// the mean of e eᵀ − Σ over galaxies, e the error of the combined mean and Σ its
+    /// covariance, made positive semi-definite. Returns `#{ method, n, galaxies, cov, sd }`
+    /// (dex², dex), for `infer(…, #{ systematic: floor })` and `galaxy_apply_floor`
+    /// (book: "Many stars").
+    /// ```rhai
+    /// let floor = galaxy_floor(r.records, "divide_prior");
+    /// let held_out = galaxy_calibration(post, sim, #{ galaxies: 100, n: [100, 1000], seed: 9 });
+    /// let widened = galaxy_apply_floor(held_out.records, floor);
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn galaxy_floor(records: Array, method: &str) -> RhaiResult<Dynamic> {
+        let f = crate::calib::estimate_floor(&records_of(records)?, method, None).map_err(rt)?;
+        rhai::serde::to_dynamic(&f)
+    }
+
+    /// The records of the floor's method with the floor added to their covariances and
+    /// re-scored, named `<method>+floor` (for `galaxy_coverage`).
+    #[rhai_fn(return_raw)]
+    pub fn galaxy_apply_floor(records: Array, floor: Dynamic) -> RhaiResult<Array> {
+        let f: crate::calib::SystematicFloor = rhai::serde::from_dynamic(&floor)?;
+        let out = crate::calib::apply_floor(&records_of(records)?, &f);
+        out.iter().map(rhai::serde::to_dynamic).collect()
     }
 
     /// The coverage table of `galaxy_coverage` as a figure: per method, the fraction of

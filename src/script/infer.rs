@@ -110,6 +110,9 @@ crate::script_options! {
         /// star's draws by importance sampling with the catalog's errors; costs `samples`
         /// simulations per star.
         refine: Option<Dynamic> as "a simulator or an emulator",
+        /// A systematic floor added to the combined covariance: the map of `galaxy_floor`
+        /// (its `cov`) or a 2 × 2 matrix in dex² (none).
+        systematic: Option<serde_json::Value> as "a galaxy_floor map or [[a, b], [c, d]]",
     }
 }
 
@@ -259,6 +262,11 @@ fn infer_options(a: &InferArgs) -> RhaiResult<InferOptions> {
         ));
     }
     opts.keep_samples = a.keep_samples.unwrap_or(false);
+    opts.systematic = a
+        .systematic
+        .as_ref()
+        .map(|v| super::galaxy::floor_matrix(v, "infer"))
+        .transpose()?;
     Ok(opts)
 }
 

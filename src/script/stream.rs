@@ -54,6 +54,9 @@ crate::script_options! {
         checkpoint: Option<Dynamic> as "a path or false",
         /// Fields copied into the report, e.g. `#{ posterior: "p.json", catalog: "c.csv" }`.
         meta: Option<serde_json::Value> as "a map",
+        /// A systematic floor added to the combined covariance: the map of `galaxy_floor`
+        /// (its `cov`) or a 2 × 2 matrix in dex² (none).
+        systematic: Option<serde_json::Value> as "a galaxy_floor map or [[a, b], [c, d]]",
     }
 }
 
@@ -106,6 +109,11 @@ fn settings(
         columns,
         stars_out: stars_out.map(|p| p.to_string_lossy().into_owned()),
         meta,
+        systematic: a
+            .systematic
+            .as_ref()
+            .map(|v| super::galaxy::floor_matrix(v, "infer_stream"))
+            .transpose()?,
     })
 }
 

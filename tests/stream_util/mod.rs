@@ -86,6 +86,7 @@ pub fn settings(stars_out: Option<&Path>) -> StreamSettings {
         columns: columns(),
         stars_out: stars_out.map(|p| p.to_string_lossy().into_owned()),
         meta,
+        systematic: None,
     }
 }
 

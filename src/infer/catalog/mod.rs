@@ -11,6 +11,7 @@ pub mod average;
 mod exact;
 pub mod observe;
 pub mod presets;
+pub(crate) mod systematic;
 pub mod table_input;
 pub(crate) mod warnings;
 
@@ -52,6 +53,9 @@ pub struct InferOptions {
     /// Combine exactly ([`crate::infer::combine::exact`]) instead of with Gaussian fits;
     /// the Gaussian combination of `method` starts its grid.
     pub exact: Option<ExactOptions>,
+    /// A systematic floor T `(2, 2)` (dex²) of the global parameters added to the combined
+    /// covariance (measured by `calib::estimate_floor` on mock galaxies); `None`: none.
+    pub systematic: Option<[[f64; 2]; 2]>,
 }
 
 impl Default for InferOptions {
@@ -64,6 +68,7 @@ impl Default for InferOptions {
             keep_samples: false,
             min_elements: None,
             exact: None,
+            systematic: None,
         }
     }
 }
@@ -152,6 +157,9 @@ pub struct CatalogInference {
     pub stars_out: Option<String>,
     /// Why the default combination fell back to the paper's (streamed `method` "auto").
     pub fallback: Option<String>,
+    /// The systematic floor added to the combined covariance, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub systematic: Option<[[f64; 2]; 2]>,
     /// The exact combination, when asked for (its numbers are then the result's).
     #[serde(default)]
     pub exact: Option<ExactCombined>,
@@ -226,6 +234,9 @@ pub fn infer_catalog_exact(
             ));
         }
         r.exact = Some(c);
+        if let (Some(t), Some(x)) = (&opts.systematic, r.exact.as_mut()) {
+            systematic::widen(&mut x.cov, &mut x.sd, t);
+        }
         if opts.keep_samples {
             r.samples = Some(draws);
         }
@@ -279,6 +290,10 @@ pub fn infer_catalog_with(
         opts.samples,
     );
     let log_evidence = per.stars.iter().map(|s| s.log_evidence).sum();
+    let (mut combined, mut running) = (combined, running);
+    if let Some(t) = &opts.systematic {
+        systematic::widen_all(&mut combined, &mut running, t);
+    }
     let space = posterior.space();
     Ok(CatalogInference {
         param_names: space.name_strings(),
@@ -305,6 +320,7 @@ pub fn infer_catalog_with(
         refined_with: refiner.map(|r| r.simulator()),
         median_ess,
         log_evidence,
+        systematic: opts.systematic,
         seconds: started.elapsed().as_secs_f64(),
     })
 }

@@ -228,6 +228,7 @@ pub fn finish(
         refined_with: facts.refined_with.clone(),
         median_ess,
         log_evidence: None,
+        systematic: None,
         seconds: 0.0,
         stars_out,
         fallback,

@@ -56,6 +56,7 @@ pub fn merge_checked(
         &blocks,
         s.stars_out.clone(),
     )?;
+    crate::infer::catalog::systematic::apply(&mut r, s.systematic.as_ref());
     r.seconds = parts.iter().map(|(_, p)| p.body.seconds).sum();
     if let Some(stars) = &s.stars_out {
         let target =

@@ -68,6 +68,9 @@ pub struct StreamSettings {
     pub stars_out: Option<String>,
     /// Fields copied into the report (e.g. the posterior's and the catalog's paths).
     pub meta: serde_json::Map<String, serde_json::Value>,
+    /// A systematic floor T `(2, 2)` (dex²) added to the combined covariance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub systematic: Option<[[f64; 2]; 2]>,
 }
 
 /// A streamed inference: a posterior, a catalog file and the settings, optionally refined
@@ -133,6 +136,7 @@ pub fn infer_stream(
         &part.blocks,
         part.settings.stars_out.clone(),
     )?;
+    crate::infer::catalog::systematic::apply(&mut r, part.settings.systematic.as_ref());
     r.seconds = part.seconds;
     if let Some(path) = out {
         write_report(&r, &run.settings.meta, path)?;

@@ -47,6 +47,7 @@ pub fn report(r: &CatalogInference, meta: &Map<String, Value>) -> Value {
         ("warnings", json!(r.warnings)),
         ("refined_with", json!(r.refined_with)),
         ("median_ess", json!(r.median_ess)),
+        ("systematic", json!(r.systematic)),
         ("stars_out", json!(r.stars_out)),
         ("running", Value::Array(running)),
     ];

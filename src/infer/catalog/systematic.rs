@@ -1,0 +1,37 @@
+//! A systematic floor T of the global parameters added to a combined posterior: the
+//! covariance Σ becomes Σ + T, the standard deviations √diag(Σ + T), at every number of
+//! stars of the running combination (see `calib::floor` for how T is measured).
+
+use super::RunningPoint;
+use crate::infer::combine::Combined;
+
+/// Σ += T and sd = √diag Σ for a `(2, 2)` covariance (other sizes are left alone).
+pub(crate) fn widen(cov: &mut [Vec<f64>], sd: &mut [f64], t: &[[f64; 2]; 2]) {
+    if cov.len() != 2 || sd.len() != 2 || cov.iter().any(|r| r.len() != 2) {
+        return;
+    }
+    for a in 0..2 {
+        for b in 0..2 {
+            cov[a][b] += t[a][b];
+        }
+        sd[a] = cov[a][a].sqrt();
+    }
+}
+
+/// The floor added to a combination and to every point of its running combination.
+pub(crate) fn widen_all(combined: &mut Combined, running: &mut [RunningPoint], t: &[[f64; 2]; 2]) {
+    widen(&mut combined.cov, &mut combined.sd, t);
+    for p in running.iter_mut().filter(|p| p.sd.len() == 2) {
+        for k in 0..2 {
+            p.sd[k] = (p.sd[k] * p.sd[k] + t[k][k]).sqrt();
+        }
+    }
+}
+
+/// The floor `t` (if any) added to a finished inference's combination and recorded in it.
+pub(crate) fn apply(r: &mut super::CatalogInference, t: Option<&[[f64; 2]; 2]>) {
+    if let Some(t) = t {
+        widen_all(&mut r.combined, &mut r.running, t);
+        r.systematic = Some(*t);
+    }
+}
