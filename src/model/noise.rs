@@ -89,23 +89,7 @@ impl NoiseModel {
     /// log ∫ N(r; 0, σ² + ε²) p(ε) dε over the truncated HalfCauchy, by Gauss–Legendre
     /// quadrature in u = F(ε) (24 nodes; relative error < 1e-6 for σ ≥ 0.01 dex).
     pub fn log_likelihood(&self, r: f64, sigma: f64) -> f64 {
-        match self.model_error {
-            None => -0.5 * (r / sigma).powi(2) - sigma.ln(),
-            Some(scale) => {
-                let (nodes, weights) = gauss_legendre();
-                let u_max = half_cauchy_cdf(MODEL_ERROR_MAX, scale);
-                let terms: Vec<f64> = nodes
-                    .iter()
-                    .zip(weights)
-                    .map(|(t, w)| {
-                        let eps = half_cauchy_quantile(0.5 * (t + 1.0) * u_max, scale);
-                        let var = sigma * sigma + eps * eps;
-                        (0.5 * w).ln() - 0.5 * r * r / var - 0.5 * var.ln()
-                    })
-                    .collect();
-                log_sum_exp(&terms)
-            }
-        }
+        log_likelihood(r, sigma, self.model_error)
     }
 
     /// Adds N(0, σ_j²) to every entry of column j of `x` `(n, n_obs)`, once. Rows are done
@@ -134,6 +118,28 @@ impl NoiseModel {
                     }
                 }
             });
+    }
+}
+
+/// [`NoiseModel::log_likelihood`] of a residual `r` with noise `sigma` (dex) and, if given,
+/// the HalfCauchy model error of scale `model_error` (dex).
+pub fn log_likelihood(r: f64, sigma: f64, model_error: Option<f64>) -> f64 {
+    match model_error {
+        None => -0.5 * (r / sigma).powi(2) - sigma.ln(),
+        Some(scale) => {
+            let (nodes, weights) = gauss_legendre();
+            let u_max = half_cauchy_cdf(MODEL_ERROR_MAX, scale);
+            let terms: Vec<f64> = nodes
+                .iter()
+                .zip(weights)
+                .map(|(t, w)| {
+                    let eps = half_cauchy_quantile(0.5 * (t + 1.0) * u_max, scale);
+                    let var = sigma * sigma + eps * eps;
+                    (0.5 * w).ln() - 0.5 * r * r / var - 0.5 * var.ln()
+                })
+                .collect();
+            log_sum_exp(&terms)
+        }
     }
 }
 

@@ -15,14 +15,15 @@
 use crate::error::ErrorKind;
 use crate::error::Vocabulary;
 use crate::infer::error::InferError;
-use crate::model::{ModelError, NoiseModel, Prior, Simulator};
+use crate::model::noise::log_likelihood;
+use crate::model::{ModelError, Prior, Simulator};
 use crate::stats::Draws;
 use ndarray::ArrayView2;
 
 /// The draws `samples` `(n, dim)` of a proposal with log-densities `log_q` `(n)`, weighted
 /// to the exact posterior given the observation `x` (one value per simulator output) with
 /// noise `sigma` (same length, dex) and, with `model_error` = Some(scale), the HalfCauchy
-/// model error of [`NoiseModel`] marginalised per element. An error when no draw has a
+/// model error of `NoiseModel` marginalised per element. An error when no draw has a
 /// positive weight.
 pub fn importance_weights(
     prior: &Prior,
@@ -56,7 +57,6 @@ pub fn importance_weights(
             log_q.len(),
         ));
     }
-    let noise = NoiseModel::new(Vec::new()).with_model_error(model_error);
     let runs = sim.simulate(samples)?;
     let log_w: Vec<f64> = (0..samples.nrows())
         .map(|k| {
@@ -66,7 +66,7 @@ pub fn importance_weights(
                 return f64::NEG_INFINITY;
             }
             let log_lik: f64 = (0..n_obs)
-                .map(|j| noise.log_likelihood(runs.x[[k, j]] - x[j], sigma[j]))
+                .map(|j| log_likelihood(runs.x[[k, j]] - x[j], sigma[j], model_error))
                 .sum();
             let lw = prior.log_prob(&theta) + log_lik - log_q[k];
             if lw.is_nan() {
