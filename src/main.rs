@@ -36,6 +36,8 @@ struct Cli {
 }
 
 #[derive(Subcommand, Debug)]
+// parsed once per process: the size of the Slurm variant does not matter
+#[allow(clippy::large_enum_variant)]
 enum Command {
     /// Run a script: galchem run FILE [-- key=value ...]; the pairs arrive as the map ARGS.
     Run {

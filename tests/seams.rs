@@ -75,6 +75,7 @@ fn three_global_parameters_are_combined_in_three_dimensions() {
     .unwrap();
     assert_eq!(r.global_names, vec!["a", "b", "c"]);
     assert_eq!((r.combined.mean.len(), r.combined.cov.len()), (3, 3));
+    #[allow(clippy::needless_range_loop)]
     for j in 0..3 {
         let z = (r.combined.mean[j] - truth[j]) / r.combined.sd[j];
         assert!(
@@ -117,6 +118,7 @@ fn a_posterior_of_the_global_parameters_alone() {
     )
     .unwrap();
     assert_eq!(r.param_names, vec!["a", "b", "c"]);
+    #[allow(clippy::needless_range_loop)]
     for j in 0..3 {
         let z = (r.combined.mean[j] - truth[j]) / r.combined.sd[j];
         assert!(z.abs() < 4.0, "global {j}: z = {z}");

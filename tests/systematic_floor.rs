@@ -52,9 +52,9 @@ fn the_floor_is_measured_and_restores_coverage_on_held_out_galaxies() {
     let fit = records(4000, 1);
     let f = estimate_floor(&fit, "divide_prior", None).unwrap();
     assert_eq!((f.n, f.galaxies), (1000, 4000));
-    for a in 0..2 {
-        for b in 0..2 {
-            assert!((f.cov[a][b] - T[a][b]).abs() < 0.01, "{:?} vs {T:?}", f.cov);
+    for (row, expect) in f.cov.iter().zip(T) {
+        for (v, e) in row.iter().zip(expect) {
+            assert!((v - e).abs() < 0.01, "{:?} vs {T:?}", f.cov);
         }
     }
     let held_out = records(2000, 2);
@@ -100,6 +100,7 @@ fn infer_adds_the_floor_to_the_combination() {
     )
     .unwrap();
     assert_eq!(floored.systematic, Some(T));
+    #[allow(clippy::needless_range_loop)]
     for k in 0..2 {
         assert_eq!(floored.combined.mean[k], plain.combined.mean[k]);
         let expect = (plain.combined.sd[k].powi(2) + T[k][k]).sqrt();

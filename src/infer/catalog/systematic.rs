@@ -22,8 +22,8 @@ pub(crate) fn widen(cov: &mut [Vec<f64>], sd: &mut [f64], t: &[[f64; 2]; 2]) {
 pub(crate) fn widen_all(combined: &mut Combined, running: &mut [RunningPoint], t: &[[f64; 2]; 2]) {
     widen(&mut combined.cov, &mut combined.sd, t);
     for p in running.iter_mut().filter(|p| p.sd.len() == 2) {
-        for k in 0..2 {
-            p.sd[k] = (p.sd[k] * p.sd[k] + t[k][k]).sqrt();
+        for (k, sd) in p.sd.iter_mut().enumerate() {
+            *sd = (*sd * *sd + t[k][k]).sqrt();
         }
     }
 }
