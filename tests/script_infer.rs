@@ -64,6 +64,8 @@ fn npe_and_infer_scripts_write_their_reports() {
             "--",
             "n_sims=2000",
             "n_test=50",
+            "floor_galaxies=4",
+            "floor_n=40",
             "out=p.json",
             "report=pr.json",
         ],
@@ -80,6 +82,9 @@ fn npe_and_infer_scripts_write_their_reports() {
         rep["test"]["ape"]["alpha_imf"]["median"].is_number()
             && rep["test"]["mean_log_prob"].is_number()
     );
+    // the systematic floor measured on 4 mock galaxies of 40 stars, saved with the posterior
+    assert_eq!(rep["floor"]["galaxies"].as_u64(), Some(4), "{rep}");
+    assert!(rep["floor"]["sd"][0].is_number() && rep["floor"]["cov"][1][1].is_number());
 
     let (r, out) = run_infer(
         d,

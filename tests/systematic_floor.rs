@@ -110,3 +110,38 @@ fn infer_adds_the_floor_to_the_combination() {
     }
     assert!((floored.combined.cov[0][1] - plain.combined.cov[0][1] - T[0][1]).abs() < 1e-12);
 }
+
+#[path = "cli_util/mod.rs"]
+mod cli_util;
+
+#[test]
+fn a_posterior_carries_its_floor_through_save_load_and_infer() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let script = r#"
+        let post = train_npe(chempy("tng"), #{ n_sims: 1500, max_epochs: 3, seed: 2 });
+        let floor = #{ method: "divide_prior", n: 1000, galaxies: 10,
+                       cov: [[1.0e-4, 0.0], [0.0, 4.0e-4]], sd: [0.01, 0.02] };
+        post = post.with_floor(floor);
+        post.save("p.json");
+        let back = load_posterior("p.json");
+        if back.floor.cov[1][1] != 4.0e-4 { throw "floor lost on save/load"; }
+        let cat = mock_catalog(chempy("tng"), #{ n: 5, seed: 3 });
+        let floored = infer(back, cat, #{ samples: 100, method: "paper" });
+        let without = infer(back, cat, #{ samples: 100, method: "paper", systematic: false });
+        let d0 = floored.alpha_imf_sd ** 2 - without.alpha_imf_sd ** 2;
+        let d1 = floored.log10_n_ia_sd ** 2 - without.log10_n_ia_sd ** 2;
+        if (d0 - 1.0e-4).abs() > 1.0e-9 || (d1 - 4.0e-4).abs() > 1.0e-9 { throw `floor not added: ${d0}, ${d1}`; }
+        if floored.alpha_imf_mean != without.alpha_imf_mean { throw "the floor moved the mean"; }
+        try {
+            post.with_floor(#{ method: "x", n: 1, galaxies: 2, cov: [[-1.0, 0.0], [0.0, 1.0]], sd: [0.0, 1.0] });
+            throw "a negative floor was accepted";
+        } catch (e) {
+            if !`${e}`.contains("systematic") { throw `unclear error: ${e}`; }
+        }
+        print("ok");
+    "#;
+    std::fs::write(d.join("t.rhai"), script).unwrap();
+    let (ok, out, err) = cli_util::galchem(&["run", "t.rhai"], d, Some(d));
+    assert!(ok && out.contains("ok"), "stdout:\n{out}\nstderr:\n{err}");
+}

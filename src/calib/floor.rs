@@ -16,22 +16,7 @@
 
 use super::error::CalibError;
 use super::galaxy::{gaussian_record, GalaxyRecord};
-use serde::{Deserialize, Serialize};
-
-/// A measured systematic floor of the global parameters' combined posterior.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SystematicFloor {
-    /// The combination method it was measured for.
-    pub method: String,
-    /// The number of stars of the galaxies it was measured on.
-    pub n: usize,
-    /// Galaxies used (those whose combination succeeded).
-    pub galaxies: usize,
-    /// T `(2, 2)`, dex².
-    pub cov: [[f64; 2]; 2],
-    /// √diag T, dex.
-    pub sd: [f64; 2],
-}
+pub use crate::infer::catalog::systematic::SystematicFloor;
 
 /// The floor of `method` from its records at `n` stars (the largest n of the method when
 /// `None`): the mean of e eᵀ − Σ, its negative eigenvalues set to 0.

@@ -158,6 +158,20 @@ pub(crate) fn floor_matrix(v: &serde_json::Value, function: &str) -> RhaiResult<
     Ok(t)
 }
 
+/// Option `systematic` of `function` resolved against `post`: `false` or `()` for none, a
+/// floor map or matrix as given, and without the option the floor the posterior carries.
+pub(crate) fn resolve_floor(
+    v: Option<&serde_json::Value>,
+    post: &NeuralPosterior,
+    function: &str,
+) -> RhaiResult<Option<[[f64; 2]; 2]>> {
+    match v {
+        None => Ok(post.floor().map(|f| f.cov)),
+        Some(serde_json::Value::Bool(false)) | Some(serde_json::Value::Null) => Ok(None),
+        Some(v) => floor_matrix(v, function).map(Some),
+    }
+}
+
 #[export_module]
 pub mod galaxy_api {
     use super::*;

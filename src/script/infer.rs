@@ -111,8 +111,9 @@ crate::script_options! {
         /// simulations per star.
         refine: Option<Dynamic> as "a simulator or an emulator",
         /// A systematic floor added to the combined covariance: the map of `galaxy_floor`
-        /// (its `cov`) or a 2 × 2 matrix in dex² (none).
-        systematic: Option<serde_json::Value> as "a galaxy_floor map or [[a, b], [c, d]]",
+        /// (its `cov`) or a 2 × 2 matrix in dex², or `false` for none (default: the floor
+        /// the posterior carries, `post.with_floor`, else none).
+        systematic: Option<serde_json::Value> as "a galaxy_floor map, [[a, b], [c, d]] or false",
     }
 }
 
@@ -262,11 +263,6 @@ fn infer_options(a: &InferArgs) -> RhaiResult<InferOptions> {
         ));
     }
     opts.keep_samples = a.keep_samples.unwrap_or(false);
-    opts.systematic = a
-        .systematic
-        .as_ref()
-        .map(|v| super::galaxy::floor_matrix(v, "infer"))
-        .transpose()?;
     Ok(opts)
 }
 
@@ -492,6 +488,8 @@ pub mod infer_api {
     pub fn infer(post: Posterior, catalog: Table, options: Map) -> RhaiResult<CatalogInference> {
         let (a, survey): (InferArgs, SurveyInferArgs) = parse_split(options)?;
         let mut opts = infer_options(&a)?;
+        opts.systematic =
+            crate::script::galaxy::resolve_floor(a.systematic.as_ref(), &post, "infer")?;
         opts.min_elements = survey.min_elements;
         let given = crate::script::survey::GivenColumns {
             columns: a.columns.as_ref(),
@@ -575,8 +573,34 @@ pub mod infer_api {
         post.training().clone()
     }
 
+    /// The same posterior carrying the systematic floor `floor` (the map of `galaxy_floor`,
+    /// measured on mock galaxies with this posterior): `infer`, `infer_stream` and
+    /// `infer_shard` add it to the combined covariance unless told `systematic: false`, and
+    /// `save` keeps it (book: "Many stars").
+    /// ```rhai
+    /// let cal = galaxy_calibration(post, chempy("tng"), #{ galaxies: 100, n: [1000], methods: ["divide_prior"] });
+    /// post = post.with_floor(galaxy_floor(cal.records, "divide_prior"));
+    /// ```
+    #[rhai_fn(global, return_raw, pure)]
+    pub fn with_floor(post: &mut Posterior, floor: Dynamic) -> RhaiResult<Posterior> {
+        let f: crate::calib::SystematicFloor = rhai::serde::from_dynamic(&floor)?;
+        let cov = serde_json::to_value(f.cov).map_err(|e| rt_error(e.to_string()))?;
+        crate::script::galaxy::floor_matrix(&cov, "with_floor")?;
+        Ok(post.clone().with_floor(Some(f)))
+    }
+
+    /// The systematic floor the posterior carries (`#{ method, n, galaxies, cov, sd }`), or
+    /// `()`.
+    #[rhai_fn(global, get = "floor", return_raw, pure)]
+    pub fn floor(post: &mut Posterior) -> RhaiResult<Dynamic> {
+        match post.floor() {
+            None => Ok(Dynamic::UNIT),
+            Some(f) => rhai::serde::to_dynamic(f),
+        }
+    }
+
     /// Saves the posterior (flow, z-score statistics, prior, noise model, names, training
-    /// metadata), atomically, in galchem's file envelope.
+    /// metadata, its systematic floor), atomically, in galchem's file envelope.
     #[rhai_fn(global, return_raw, pure)]
     pub fn save(ctx: NativeCallContext, post: &mut Posterior, path: &str) -> RhaiResult<()> {
         let path = context(&ctx)?.writable("save", path)?;

@@ -55,8 +55,9 @@ crate::script_options! {
         /// Fields copied into the report, e.g. `#{ posterior: "p.json", catalog: "c.csv" }`.
         meta: Option<serde_json::Value> as "a map",
         /// A systematic floor added to the combined covariance: the map of `galaxy_floor`
-        /// (its `cov`) or a 2 × 2 matrix in dex² (none).
-        systematic: Option<serde_json::Value> as "a galaxy_floor map or [[a, b], [c, d]]",
+        /// (its `cov`) or a 2 × 2 matrix in dex², or `false` for none (default: the floor
+        /// the posterior carries, `post.with_floor`, else none).
+        systematic: Option<serde_json::Value> as "a galaxy_floor map, [[a, b], [c, d]] or false",
     }
 }
 
@@ -109,11 +110,7 @@ fn settings(
         columns,
         stars_out: stars_out.map(|p| p.to_string_lossy().into_owned()),
         meta,
-        systematic: a
-            .systematic
-            .as_ref()
-            .map(|v| super::galaxy::floor_matrix(v, "infer_stream"))
-            .transpose()?,
+        systematic: super::galaxy::resolve_floor(a.systematic.as_ref(), post, "infer_stream")?,
     })
 }
 

@@ -11,7 +11,7 @@ pub mod average;
 mod exact;
 pub mod observe;
 pub mod presets;
-pub(crate) mod systematic;
+pub mod systematic;
 pub mod table_input;
 pub(crate) mod warnings;
 

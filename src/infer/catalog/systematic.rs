@@ -1,9 +1,26 @@
 //! A systematic floor T of the global parameters added to a combined posterior: the
 //! covariance Σ becomes Σ + T, the standard deviations √diag(Σ + T), at every number of
-//! stars of the running combination (see `calib::floor` for how T is measured).
+//! stars of the running combination (see `calib::floor` for how T is measured). A trained
+//! posterior may carry its floor (`NeuralPosterior::with_floor`).
 
 use super::RunningPoint;
 use crate::infer::combine::Combined;
+use serde::{Deserialize, Serialize};
+
+/// A measured systematic floor of the global parameters' combined posterior.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SystematicFloor {
+    /// The combination method it was measured for.
+    pub method: String,
+    /// The number of stars of the galaxies it was measured on.
+    pub n: usize,
+    /// Galaxies used (those whose combination succeeded).
+    pub galaxies: usize,
+    /// T `(2, 2)`, dex².
+    pub cov: [[f64; 2]; 2],
+    /// √diag T, dex.
+    pub sd: [f64; 2],
+}
 
 /// Σ += T and sd = √diag Σ for a `(2, 2)` covariance (other sizes are left alone).
 pub(crate) fn widen(cov: &mut [Vec<f64>], sd: &mut [f64], t: &[[f64; 2]; 2]) {

@@ -9,6 +9,7 @@ use crate::envelope::{self, Format};
 use crate::error::Vocabulary;
 use crate::error::{ErrorKind, FileError, ShapeError};
 use crate::flow::{FlowTrainConfig, Maf, MafRecord, Sampler};
+use crate::infer::catalog::systematic::SystematicFloor;
 use crate::infer::error::InferError;
 use crate::infer::survey::ContextEncoding;
 use crate::model::{
@@ -80,6 +81,8 @@ pub struct NeuralPosterior {
     /// How missing values and errors enter the flow's context (a survey posterior), if
     /// they do; `None`: the context is the observed values.
     encoding: Option<ContextEncoding>,
+    /// The systematic floor measured on mock galaxies, if any (saved).
+    floor: Option<SystematicFloor>,
     /// How draws outside the prior support are rejected (not saved).
     rejection: RejectionOptions,
 }
@@ -95,6 +98,8 @@ struct PosteriorFile {
     flow: MafRecord,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     encoding: Option<ContextEncoding>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    floor: Option<SystematicFloor>,
 }
 
 impl NeuralPosterior {
@@ -114,6 +119,7 @@ impl NeuralPosterior {
             obs_names,
             training,
             encoding: None,
+            floor: None,
             rejection: RejectionOptions::default(),
         };
         p.check()
@@ -138,6 +144,7 @@ impl NeuralPosterior {
             obs_names,
             training,
             encoding: Some(encoding),
+            floor: None,
             rejection: RejectionOptions::default(),
         };
         p.check()
@@ -311,6 +318,18 @@ impl NeuralPosterior {
         Ok(lp)
     }
 
+    /// The same posterior carrying the systematic floor `floor` of its combinations
+    /// (measured by `calib::estimate_floor` on mock galaxies), saved with it.
+    pub fn with_floor(mut self, floor: Option<SystematicFloor>) -> Self {
+        self.floor = floor;
+        self
+    }
+
+    /// The systematic floor this posterior carries, if any.
+    pub fn floor(&self) -> Option<&SystematicFloor> {
+        self.floor.as_ref()
+    }
+
     /// Writes the posterior to `path` (atomically).
     pub fn save(&self, path: &Path) -> Result<(), InferError> {
         let file = PosteriorFile {
@@ -321,6 +340,7 @@ impl NeuralPosterior {
             training: self.training.clone(),
             flow: self.flow.to_record(),
             encoding: self.encoding.clone(),
+            floor: self.floor.clone(),
         };
         Ok(envelope::save(path, &FORMAT, &file)?)
     }
@@ -352,6 +372,7 @@ impl NeuralPosterior {
             obs_names: f.obs_names,
             training: f.training,
             encoding: f.encoding,
+            floor: f.floor,
             rejection: RejectionOptions::default(),
         };
         p.check().map_err(bad)?;
