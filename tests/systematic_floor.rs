@@ -109,6 +109,13 @@ fn infer_adds_the_floor_to_the_combination() {
         assert!((f.sd[k] - (p.sd[k].powi(2) + T[k][k]).sqrt()).abs() < 1e-12);
     }
     assert!((floored.combined.cov[0][1] - plain.combined.cov[0][1] - T[0][1]).abs() < 1e-12);
+    // a floor that is not a covariance is refused, naming the option
+    let bad = InferOptions {
+        systematic: Some([[1.0, 0.5], [0.0, -1.0]]),
+        ..Default::default()
+    };
+    let e = infer_catalog(&post, &obs, &bad).unwrap_err().to_string();
+    assert!(e.contains("systematic") && e.contains("symmetric"), "{e}");
 }
 
 #[path = "cli_util/mod.rs"]

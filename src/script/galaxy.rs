@@ -149,12 +149,11 @@ pub(crate) fn floor_matrix(v: &serde_json::Value, function: &str) -> RhaiResult<
     for (a, row) in rows.iter().enumerate() {
         let row = row.as_array().filter(|r| r.len() == 2).ok_or_else(bad)?;
         for (b, x) in row.iter().enumerate() {
-            t[a][b] = x.as_f64().filter(|x| x.is_finite()).ok_or_else(bad)?;
+            t[a][b] = x.as_f64().ok_or_else(bad)?;
         }
     }
-    if t[0][0] < 0.0 || t[1][1] < 0.0 || (t[0][1] - t[1][0]).abs() > 1e-12 * (t[0][0] + t[1][1]) {
-        return Err(bad());
-    }
+    crate::infer::catalog::systematic::check_floor(&t)
+        .map_err(|e| rt_error(format!("{function}: option 'systematic': {e}")))?;
     Ok(t)
 }
 

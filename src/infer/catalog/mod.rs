@@ -256,6 +256,9 @@ pub fn infer_catalog_with(
     refine: Option<&dyn Simulator>,
 ) -> Result<CatalogInference, InferError> {
     let started = Instant::now();
+    if let Some(t) = &opts.systematic {
+        systematic::check_floor(t).map_err(|e| InferError::option("systematic", "", e))?;
+    }
     let globals = global_indices(posterior)?;
     let refiner = refine.map(|sim| Refiner::new(posterior, sim)).transpose()?;
     let (rows, mut skipped, masked, mask) = select_rows(posterior, obs, opts)?;

@@ -22,6 +22,18 @@ pub struct SystematicFloor {
     pub sd: [f64; 2],
 }
 
+/// Checks a floor matrix T `(2, 2)` (dex²): finite, symmetric, non-negative diagonal.
+pub fn check_floor(t: &[[f64; 2]; 2]) -> Result<(), String> {
+    let finite = t.iter().flatten().all(|v| v.is_finite());
+    let symmetric = (t[0][1] - t[1][0]).abs() <= 1e-12 * (t[0][0].abs() + t[1][1].abs());
+    if !finite || !symmetric || t[0][0] < 0.0 || t[1][1] < 0.0 {
+        return Err(format!(
+            "a systematic floor must be a finite symmetric 2 × 2 matrix with a non-negative diagonal (dex²), got {t:?}"
+        ));
+    }
+    Ok(())
+}
+
 /// Σ += T and sd = √diag Σ for a `(2, 2)` covariance (other sizes are left alone).
 pub(crate) fn widen(cov: &mut [Vec<f64>], sd: &mut [f64], t: &[[f64; 2]; 2]) {
     if cov.len() != 2 || sd.len() != 2 || cov.iter().any(|r| r.len() != 2) {

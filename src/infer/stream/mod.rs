@@ -183,6 +183,10 @@ pub fn infer_shard(
 /// Settings a run cannot use: fewer than 3 draws, no stars, `n_stars` with shards.
 fn check_settings(s: &StreamSettings, shard: ShardSpec) -> Result<(), InferError> {
     use crate::error::Vocabulary;
+    if let Some(t) = &s.systematic {
+        crate::infer::catalog::systematic::check_floor(t)
+            .map_err(|e| InferError::option("systematic", "", e))?;
+    }
     if s.samples < 3 {
         return Err(InferError::option(
             "samples",
