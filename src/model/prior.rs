@@ -73,6 +73,29 @@ mod bound {
 }
 
 impl Marginal {
+    /// The same marginal with a Gaussian standard deviation multiplied by `factor` (a
+    /// uniform is unchanged).
+    pub fn widened(self, factor: f64) -> Marginal {
+        match self {
+            Marginal::Normal { mean, std } => Marginal::Normal {
+                mean,
+                std: std * factor,
+            },
+            Marginal::TruncatedNormal {
+                mean,
+                std,
+                lower,
+                upper,
+            } => Marginal::TruncatedNormal {
+                mean,
+                std: std * factor,
+                lower,
+                upper,
+            },
+            other => other,
+        }
+    }
+
     /// "normal", "truncated_normal" or "uniform".
     pub fn kind(&self) -> &'static str {
         match self {

@@ -12,7 +12,7 @@
 //!
 //! and the averaged posterior is summarised by the mixture's mean and covariance. A
 //! catalog made with yields that one candidate reproduces selects it decisively (measured
-//! in the book: log Bayes factors of 25–100 at 10 stars); a catalog no candidate fits is
+//! in the book: log Bayes factors of 26–98 at 10 stars); a catalog no candidate fits is
 //! flagged by the posterior predictive check, not by this average.
 
 use super::CatalogInference;

@@ -13,7 +13,7 @@
 
 use super::super::CombineError;
 use super::StarTerm;
-use crate::model::{Marginal, Posterior, Prior};
+use crate::model::{Posterior, Prior};
 use crate::stats::kde::{Kde, KdeOptions};
 use crate::stats::mixture::{GaussianMixture, MixtureOptions};
 use crate::stats::Draws;
@@ -25,24 +25,7 @@ pub fn reference_prior(prior: &Prior, factor: f64) -> Result<Prior, String> {
     let marginals = prior
         .marginals()
         .iter()
-        .map(|m| match *m {
-            Marginal::Normal { mean, std } => Marginal::Normal {
-                mean,
-                std: std * factor,
-            },
-            Marginal::TruncatedNormal {
-                mean,
-                std,
-                lower,
-                upper,
-            } => Marginal::TruncatedNormal {
-                mean,
-                std: std * factor,
-                lower,
-                upper,
-            },
-            other => other,
-        })
+        .map(|m| m.widened(factor))
         .collect();
     Prior::new(prior.space().clone(), marginals).map_err(|e| e.to_string())
 }
