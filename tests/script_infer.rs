@@ -85,6 +85,16 @@ fn npe_and_infer_scripts_write_their_reports() {
     // the systematic floor measured on 4 mock galaxies of 40 stars, saved with the posterior
     assert_eq!(rep["floor"]["galaxies"].as_u64(), Some(4), "{rep}");
     assert!(rep["floor"]["sd"][0].is_number() && rep["floor"]["cov"][1][1].is_number());
+    // one floor per method (divide_prior and exact_kde by default); 4 galaxies are too few
+    // to fit its growth
+    let methods: Vec<&str> = rep["floors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["method"].as_str())
+        .collect();
+    assert!(methods.contains(&"divide_prior"), "{rep}");
+    assert!(rep["floor"]["growth"].is_null(), "{rep}");
 
     let (r, out) = run_infer(
         d,
@@ -101,6 +111,12 @@ fn npe_and_infer_scripts_write_their_reports() {
         assert!(r[key].is_number(), "inference result lacks {key}: {r}");
     }
     assert_eq!(r["n_stars"].as_u64(), Some(30));
+    // the default combination adds the divide_prior floor the posterior carries
+    assert!(r["systematic"].is_array(), "{r}");
+    assert!(
+        out.contains("systematic floor of divide_prior carried by the posterior"),
+        "{out}"
+    );
     assert!(
         out.contains("alpha_IMF") && out.contains("log10 N_Ia"),
         "{out}"

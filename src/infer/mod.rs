@@ -25,6 +25,7 @@ pub mod survey;
 pub mod training_set;
 
 pub use catalog::observe::Observations;
+pub use catalog::systematic::{FloorGrowth, FloorModel};
 pub use catalog::{
     infer_catalog, infer_catalog_exact, infer_catalog_with, CatalogInference, ColumnMap,
     ColumnPreset, InferOptions, ObservationTable,

@@ -7,6 +7,7 @@ use super::simulators::with_simulator;
 use crate::calib::galaxy::{
     coverage, galaxy_calibration, GalaxyMethod, GalaxyModels, GalaxyOptions,
 };
+use crate::infer::catalog::systematic::FloorModel;
 use crate::infer::combine::exact::ExactOptions;
 use crate::infer::NeuralPosterior;
 use crate::model::NoiseModel;
@@ -135,9 +136,9 @@ fn records_of(records: Array) -> RhaiResult<Vec<crate::calib::GalaxyRecord>> {
         .collect::<Result<_, _>>()
 }
 
-/// The 2 × 2 floor of option `systematic` of `function`: a `galaxy_floor` map (its `cov`)
-/// or a 2 × 2 matrix of finite numbers, symmetric with a non-negative diagonal.
-pub(crate) fn floor_matrix(v: &serde_json::Value, function: &str) -> RhaiResult<[[f64; 2]; 2]> {
+/// The floor of option `systematic` of `function`: a `galaxy_floor` map (its `cov` and
+/// `growth`) or a 2 × 2 matrix of finite numbers, symmetric with a non-negative diagonal.
+pub(crate) fn floor_model(v: &serde_json::Value, function: &str) -> RhaiResult<FloorModel> {
     let m = v.get("cov").unwrap_or(v);
     let bad = || {
         rt_error(format!(
@@ -152,22 +153,52 @@ pub(crate) fn floor_matrix(v: &serde_json::Value, function: &str) -> RhaiResult<
             t[a][b] = x.as_f64().ok_or_else(bad)?;
         }
     }
-    crate::infer::catalog::systematic::check_floor(&t)
+    let growth = match v.get("growth") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(g) => Some(serde_json::from_value(g.clone()).map_err(|e| {
+            rt_error(format!(
+                "{function}: option 'systematic': its growth is not the map of galaxy_floor ({e})"
+            ))
+        })?),
+    };
+    let f = FloorModel { cov: t, growth };
+    f.check()
         .map_err(|e| rt_error(format!("{function}: option 'systematic': {e}")))?;
-    Ok(t)
+    Ok(f)
+}
+
+/// The name under which a posterior keeps the floor of a combination: its galaxy
+/// calibration name (`divide_prior`, `exact_kde`, `refined_paper`, …).
+pub(crate) fn floor_key(
+    gaussian: Option<crate::infer::CombineMethod>,
+    exact: Option<&ExactOptions>,
+    refined: bool,
+) -> String {
+    GalaxyMethod {
+        refined,
+        gaussian: if exact.is_some() {
+            None
+        } else {
+            Some(gaussian.unwrap_or_default())
+        },
+        density: exact.map(|e| e.density).unwrap_or_default(),
+    }
+    .name()
 }
 
 /// Option `systematic` of `function` resolved against `post`: `false` or `()` for none, a
-/// floor map or matrix as given, and without the option the floor the posterior carries.
+/// floor map or matrix as given, and without the option the floor the posterior carries for
+/// combination `key` (see [`floor_key`]), if any.
 pub(crate) fn resolve_floor(
     v: Option<&serde_json::Value>,
     post: &NeuralPosterior,
+    key: &str,
     function: &str,
-) -> RhaiResult<Option<[[f64; 2]; 2]>> {
+) -> RhaiResult<Option<FloorModel>> {
     match v {
-        None => Ok(post.floor().map(|f| f.cov)),
+        None => Ok(post.floor_for(key).map(|f| f.model())),
         Some(serde_json::Value::Bool(false)) | Some(serde_json::Value::Null) => Ok(None),
-        Some(v) => floor_matrix(v, function).map(Some),
+        Some(v) => floor_model(v, function).map(Some),
     }
 }
 
@@ -200,10 +231,18 @@ pub mod galaxy_api {
     }
 
     /// The coverage table of galaxy records (e.g. of several shards joined): one entry per
-    /// method and n, `default: true` on galchem's default method.
+    /// method and n, `default: true` on galchem's default method (`divide_prior`).
     #[rhai_fn(return_raw)]
     pub fn galaxy_coverage(records: Array) -> RhaiResult<Array> {
         let cov = coverage(&records_of(records)?, DEFAULT_METHOD);
+        cov.iter().map(rhai::serde::to_dynamic).collect()
+    }
+
+    /// The coverage table of galaxy records with `default: true` on method `default` (e.g.
+    /// `"divide_prior+floor"`, what `infer` does with a posterior that carries a floor).
+    #[rhai_fn(name = "galaxy_coverage", return_raw)]
+    pub fn galaxy_coverage_marked(records: Array, default: &str) -> RhaiResult<Array> {
+        let cov = coverage(&records_of(records)?, default);
         cov.iter().map(rhai::serde::to_dynamic).collect()
     }
 

@@ -488,8 +488,13 @@ pub mod infer_api {
     pub fn infer(post: Posterior, catalog: Table, options: Map) -> RhaiResult<CatalogInference> {
         let (a, survey): (InferArgs, SurveyInferArgs) = parse_split(options)?;
         let mut opts = infer_options(&a)?;
+        let key = crate::script::galaxy::floor_key(
+            Some(opts.method),
+            opts.exact.as_ref(),
+            a.refine.is_some(),
+        );
         opts.systematic =
-            crate::script::galaxy::resolve_floor(a.systematic.as_ref(), &post, "infer")?;
+            crate::script::galaxy::resolve_floor(a.systematic.as_ref(), &post, &key, "infer")?;
         opts.min_elements = survey.min_elements;
         let given = crate::script::survey::GivenColumns {
             columns: a.columns.as_ref(),
@@ -574,9 +579,10 @@ pub mod infer_api {
     }
 
     /// The same posterior carrying the systematic floor `floor` (the map of `galaxy_floor`,
-    /// measured on mock galaxies with this posterior): `infer`, `infer_stream` and
-    /// `infer_shard` add it to the combined covariance unless told `systematic: false`, and
-    /// `save` keeps it (book: "Many stars").
+    /// measured on mock galaxies with this posterior) of the combination `floor.method`; it
+    /// replaces that method's floor. `infer`, `infer_stream` and `infer_shard` add the floor
+    /// of the method they combine with (`divide_prior`, `exact_kde`, …) to the combined
+    /// covariance unless told `systematic: false`, and `save` keeps it (book: "Many stars").
     /// ```rhai
     /// let cal = galaxy_calibration(post, chempy("tng"), #{ galaxies: 100, n: [1000], methods: ["divide_prior"] });
     /// post = post.with_floor(galaxy_floor(cal.records, "divide_prior"));
@@ -584,19 +590,27 @@ pub mod infer_api {
     #[rhai_fn(global, return_raw, pure)]
     pub fn with_floor(post: &mut Posterior, floor: Dynamic) -> RhaiResult<Posterior> {
         let f: crate::calib::SystematicFloor = rhai::serde::from_dynamic(&floor)?;
-        let cov = serde_json::to_value(f.cov).map_err(|e| rt_error(e.to_string()))?;
-        crate::script::galaxy::floor_matrix(&cov, "with_floor")?;
+        f.model()
+            .check()
+            .map_err(|e| rt_error(format!("with_floor: {e}")))?;
         Ok(post.clone().with_floor(Some(f)))
     }
 
-    /// The systematic floor the posterior carries (`#{ method, n, galaxies, cov, sd }`), or
-    /// `()`.
+    /// The systematic floor of the default combination (`divide_prior`) the posterior
+    /// carries (`#{ method, n, galaxies, cov, sd, growth }`), else its first floor, else `()`.
     #[rhai_fn(global, get = "floor", return_raw, pure)]
     pub fn floor(post: &mut Posterior) -> RhaiResult<Dynamic> {
         match post.floor() {
             None => Ok(Dynamic::UNIT),
             Some(f) => rhai::serde::to_dynamic(f),
         }
+    }
+
+    /// Every systematic floor the posterior carries, one per combination method (`infer`
+    /// adds the one of the method it combines with).
+    #[rhai_fn(global, get = "floors", return_raw, pure)]
+    pub fn floors(post: &mut Posterior) -> RhaiResult<Array> {
+        post.floors().iter().map(rhai::serde::to_dynamic).collect()
     }
 
     /// Saves the posterior (flow, z-score statistics, prior, noise model, names, training

@@ -110,7 +110,12 @@ fn settings(
         columns,
         stars_out: stars_out.map(|p| p.to_string_lossy().into_owned()),
         meta,
-        systematic: super::galaxy::resolve_floor(a.systematic.as_ref(), post, "infer_stream")?,
+        systematic: super::galaxy::resolve_floor(
+            a.systematic.as_ref(),
+            post,
+            &super::galaxy::floor_key(method, None, a.refine.is_some()),
+            "infer_stream",
+        )?,
     })
 }
 

@@ -53,9 +53,9 @@ pub struct InferOptions {
     /// Combine exactly ([`crate::infer::combine::exact`]) instead of with Gaussian fits;
     /// the Gaussian combination of `method` starts its grid.
     pub exact: Option<ExactOptions>,
-    /// A systematic floor T `(2, 2)` (dex²) of the global parameters added to the combined
-    /// covariance (measured by `calib::estimate_floor` on mock galaxies); `None`: none.
-    pub systematic: Option<[[f64; 2]; 2]>,
+    /// A systematic floor of the global parameters added to the combined covariance
+    /// (measured by `calib::estimate_floor` on mock galaxies); `None`: none.
+    pub systematic: Option<systematic::FloorModel>,
 }
 
 impl Default for InferOptions {
@@ -157,7 +157,8 @@ pub struct CatalogInference {
     pub stars_out: Option<String>,
     /// Why the default combination fell back to the paper's (streamed `method` "auto").
     pub fallback: Option<String>,
-    /// The systematic floor added to the combined covariance, if any.
+    /// The systematic floor T `(2, 2)` (dex²) added to the combined covariance, at the
+    /// combined mean, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub systematic: Option<[[f64; 2]; 2]>,
     /// The exact combination, when asked for (its numbers are then the result's).
@@ -234,8 +235,8 @@ pub fn infer_catalog_exact(
             ));
         }
         r.exact = Some(c);
-        if let (Some(t), Some(x)) = (&opts.systematic, r.exact.as_mut()) {
-            systematic::widen(&mut x.cov, &mut x.sd, t);
+        if let (Some(f), Some(x)) = (&opts.systematic, r.exact.as_mut()) {
+            r.systematic = Some(systematic::widen(&mut x.cov, &mut x.sd, &x.mean, f));
         }
         if opts.keep_samples {
             r.samples = Some(draws);
@@ -256,8 +257,9 @@ pub fn infer_catalog_with(
     refine: Option<&dyn Simulator>,
 ) -> Result<CatalogInference, InferError> {
     let started = Instant::now();
-    if let Some(t) = &opts.systematic {
-        systematic::check_floor(t).map_err(|e| InferError::option("systematic", "", e))?;
+    if let Some(f) = &opts.systematic {
+        f.check()
+            .map_err(|e| InferError::option("systematic", "", e))?;
     }
     let globals = global_indices(posterior)?;
     let refiner = refine.map(|sim| Refiner::new(posterior, sim)).transpose()?;
@@ -294,9 +296,10 @@ pub fn infer_catalog_with(
     );
     let log_evidence = per.stars.iter().map(|s| s.log_evidence).sum();
     let (mut combined, mut running) = (combined, running);
-    if let Some(t) = &opts.systematic {
-        systematic::widen_all(&mut combined, &mut running, t);
-    }
+    let added = opts
+        .systematic
+        .as_ref()
+        .map(|f| systematic::widen_all(&mut combined, &mut running, f));
     let space = posterior.space();
     Ok(CatalogInference {
         param_names: space.name_strings(),
@@ -323,7 +326,7 @@ pub fn infer_catalog_with(
         refined_with: refiner.map(|r| r.simulator()),
         median_ess,
         log_evidence,
-        systematic: opts.systematic,
+        systematic: added,
         seconds: started.elapsed().as_secs_f64(),
     })
 }

@@ -6,17 +6,38 @@
 
 use super::rejection::{sample_with_rejection, LowAcceptance, RejectionOptions};
 use crate::flow::{SampleWorkspace, Sampler};
-use ndarray::{Array3, ArrayView2, Axis};
+use ndarray::{Array2, Array3, ArrayView2, Axis};
 use rayon::prelude::*;
 
 /// The outcome for one observation.
 pub type ObsResult = Result<f64, LowAcceptance>;
 
+/// One observation's draws `(n, D)` and acceptance rate, or why it failed.
+pub type RowDraws = Result<(Array2<f64>, f64), LowAcceptance>;
+
+/// The draws of [`sample_rows`] stacked into one array `(n_obs, n, D)` (rows that failed hold
+/// zeros), with the per-row outcome (acceptance rate or the reason it failed).
+pub fn stack(rows: Vec<RowDraws>, n: usize, d: usize) -> (Array3<f64>, Vec<ObsResult>) {
+    let mut out = Array3::<f64>::zeros((rows.len(), n, d));
+    let results = out
+        .axis_iter_mut(Axis(0))
+        .into_par_iter()
+        .zip(rows)
+        .map(|(mut dest, row)| {
+            row.map(|(samples, acceptance)| {
+                dest.assign(&samples);
+                acceptance
+            })
+        })
+        .collect();
+    (out, results)
+}
+
 /// Draws `n` samples for every row of `xs` `(n_obs, C)` (raw units), keeping draws for
 /// which `in_support` holds. `ids[i]` selects the random stream of row i (e.g. the catalog
-/// row); Ctrl-C is checked between observations. Returns the samples (rows that failed hold
-/// zeros) and the per-row outcome (acceptance rate or the reason it failed).
-pub fn sample_batch(
+/// row); Ctrl-C is checked between observations. Returns every row's draws `(n, D)` and
+/// acceptance rate, or the reason it failed.
+pub fn sample_rows(
     sampler: &Sampler,
     xs: ArrayView2<f64>,
     ids: &[u64],
@@ -24,15 +45,11 @@ pub fn sample_batch(
     seed: u64,
     in_support: &(dyn Fn(&[f64]) -> bool + Sync),
     opts: &RejectionOptions,
-) -> Result<(Array3<f64>, Vec<ObsResult>), crate::interrupt::Interrupted> {
+) -> Result<Vec<RowDraws>, crate::interrupt::Interrupted> {
     let d = sampler.maf().theta_dim();
-    let m = xs.nrows();
-    let mut out = Array3::<f64>::zeros((m, n, d));
-    let results: Vec<Result<ObsResult, crate::interrupt::Interrupted>> = out
-        .axis_iter_mut(Axis(0))
+    let results: Vec<Result<RowDraws, crate::interrupt::Interrupted>> = (0..xs.nrows())
         .into_par_iter()
-        .enumerate()
-        .map_init(SampleWorkspace::default, |ws, (i, mut dest)| {
+        .map_init(SampleWorkspace::default, |ws, i| {
             crate::interrupt::check()?;
             let cond = sampler.condition(&xs.row(i).to_vec());
             let mut rng = crate::rng::stream(seed, ids[i]);
@@ -44,13 +61,13 @@ pub fn sample_batch(
                 in_support,
             );
             Ok(acc.map(|a| {
-                if let Some(s) = dest.as_slice_mut() {
-                    s.copy_from_slice(&a.samples);
-                }
-                a.acceptance()
+                let acceptance = a.acceptance();
+                // sample_with_rejection returns exactly n rows of d values
+                let samples = Array2::from_shape_vec((n, d), a.samples)
+                    .unwrap_or_else(|_| Array2::from_elem((n, d), f64::NAN));
+                (samples, acceptance)
             }))
         })
         .collect();
-    let results = results.into_iter().collect::<Result<Vec<_>, _>>()?;
-    Ok((out, results))
+    results.into_iter().collect()
 }

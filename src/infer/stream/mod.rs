@@ -68,9 +68,9 @@ pub struct StreamSettings {
     pub stars_out: Option<String>,
     /// Fields copied into the report (e.g. the posterior's and the catalog's paths).
     pub meta: serde_json::Map<String, serde_json::Value>,
-    /// A systematic floor T `(2, 2)` (dex²) added to the combined covariance.
+    /// A systematic floor added to the combined covariance.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub systematic: Option<[[f64; 2]; 2]>,
+    pub systematic: Option<crate::infer::catalog::systematic::FloorModel>,
 }
 
 /// A streamed inference: a posterior, a catalog file and the settings, optionally refined
@@ -183,8 +183,8 @@ pub fn infer_shard(
 /// Settings a run cannot use: fewer than 3 draws, no stars, `n_stars` with shards.
 fn check_settings(s: &StreamSettings, shard: ShardSpec) -> Result<(), InferError> {
     use crate::error::Vocabulary;
-    if let Some(t) = &s.systematic {
-        crate::infer::catalog::systematic::check_floor(t)
+    if let Some(f) = &s.systematic {
+        f.check()
             .map_err(|e| InferError::option("systematic", "", e))?;
     }
     if s.samples < 3 {
