@@ -16,8 +16,8 @@
 //!
 //! The error is not the same everywhere: galaxies far out in the prior, where the flow saw
 //! few simulations, have larger errors (measured: at n = 1000 the joint 95 % region of a
-//! constant floor held 98 % of the galaxies inside the prior's 68 % region and 73 % of those
-//! outside its 90 %). With enough galaxies the estimator also fits how T grows with the
+//! constant floor held 100 % of the 145 of 400 galaxies at prior distance m² < 1, and 65 %
+//! of the 34 at m² > 4.6, outside the prior's 90 % region). With enough galaxies the estimator also fits how T grows with the
 //! distance m² of the combined mean from the galaxies' centre (the mean and covariance of
 //! their true Λ), T(Λ) = T̂ · g(m²) with g(m²) = a (1 + b m²), a > 0, b ≥ 0, by maximum
 //! likelihood of e_g ~ N(0, Σ_g + g(m²_g) T̂) over the galaxies. The likelihood, unlike a

@@ -60,12 +60,17 @@ pub fn sample_rows(
                 |k, buf| sampler.draw(&cond, k, &mut rng, buf, ws),
                 in_support,
             );
-            Ok(acc.map(|a| {
-                let acceptance = a.acceptance();
-                // sample_with_rejection returns exactly n rows of d values
-                let samples = Array2::from_shape_vec((n, d), a.samples)
-                    .unwrap_or_else(|_| Array2::from_elem((n, d), f64::NAN));
-                (samples, acceptance)
+            Ok(acc.and_then(|a| {
+                let (acceptance, drawn, rows) =
+                    (a.acceptance(), a.drawn, a.samples.len() / d.max(1));
+                // sample_with_rejection returns n rows of d values; fewer is a failed row
+                Array2::from_shape_vec((n, d), a.samples)
+                    .map(|samples| (samples, acceptance))
+                    .map_err(|_| LowAcceptance {
+                        accepted: rows,
+                        drawn,
+                        min_acceptance: opts.min_acceptance,
+                    })
             }))
         })
         .collect();
